@@ -1,0 +1,44 @@
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from org.models import Region, RegionLevel, Unit, UnitKind
+
+
+class RegionFilter(django_filters.FilterSet):
+    parent = django_filters.NumberFilter(field_name="parent")
+    root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="root")
+    level = django_filters.ChoiceFilter(choices=RegionLevel.choices)
+    within = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.all(), method="filter_within", label="within (subtree of)"
+    )
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Region
+        fields = ["parent", "root", "level", "within", "name", "code"]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_within(
+        self, queryset: QuerySet[Region], name: str, value: Region | None
+    ) -> QuerySet[Region]:
+        return queryset.filter(path__startswith=value.path) if value else queryset
+
+
+class UnitFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.all(), method="filter_region", label="region (and below)"
+    )
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Unit
+        fields = ["kind", "region", "name", "parent", "code"]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_region(
+        self, queryset: QuerySet[Unit], name: str, value: Region | None
+    ) -> QuerySet[Unit]:
+        return queryset.filter(region__path__startswith=value.path) if value else queryset

@@ -1,0 +1,53 @@
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from org.models import Region, Unit
+
+from .filters import RegionFilter, UnitFilter
+from .serializers import MeSerializer, RegionSerializer, UnitSerializer
+
+
+class LoginThrottle(AnonRateThrottle):
+    scope = "anon_auth"
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (Authorization: Token …)."""
+
+    throttle_classes = [LoginThrottle]
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        """The signed-in user with their roles and units."""
+        return Response(MeSerializer(request.user).data)
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """行政区划: the public region tree (the submit form's district → street → community cascade).
+
+    Filter with ``?root=true`` for the city, ``?parent=<id>`` for one level down,
+    ``?level=`` and ``?within=<id>`` for a subtree.
+    """
+
+    queryset = Region.objects.annotate(child_count=Count("children")).order_by("path")
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+    permission_classes = [AllowAny]
+    pagination_class = None
+
+
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    """承办单位: units that handle cases, filterable by kind and region subtree."""
+
+    queryset = Unit.objects.filter(is_active=True).select_related("region").order_by("name")
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilter

@@ -1,0 +1,73 @@
+"""Fixtures for the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from org.demo import seed_organisation
+from org.models import Region, User
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres`` run only where the database is PostgreSQL (CI)."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing() -> Iterator[None]:
+    """PBKDF2 is slow on purpose; the suite hashes many demo passwords."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    fast_password_hashing: None, django_db_setup: None, django_db_blocker: Any
+) -> None:
+    """Every test database starts with the demo organisation (regions, units, accounts)."""
+    with django_db_blocker.unblock():
+        seed_organisation()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@dataclass
+class Demo:
+    """The seeded demo organisation, looked up by name."""
+
+    def region(self, *names: str) -> Region:
+        """A region by its names from the district down: region('城东区', '大众街街道')."""
+        region = Region.objects.get(parent=None)
+        for name in names:
+            region = Region.objects.get(parent=region, name=name)
+        return region
+
+    def user(self, username: str) -> User:
+        return User.objects.get(username=username)
+
+
+@pytest.fixture
+def demo(db: None) -> Demo:
+    return Demo()
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

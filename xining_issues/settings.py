@@ -1,0 +1,243 @@
+"""Settings for xining-issues.
+
+Every setting that differs between a laptop and production is read from the environment here,
+through django-environ, and nowhere else. The README's settings table mirrors ``ENV_VARIABLES``.
+The defaults are the embedded development setup: SQLite and a Celery broker on the file system
+under ``var/``, so ``make run`` needs no server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from xining_issues.brokers import filesystem_transport_options
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+# Placeholder used only when DEBUG is on; production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "dev-insecure-xining-issues-secret-key-change-me"  # noqa: S105
+
+# name: (type, default, description). The single list of variables; README mirrors it.
+ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
+    "DEBUG": (bool, True, "Development mode. Must be 0 in production."),
+    "SECRET_KEY": (str, "", "Django secret key. Required when DEBUG=0."),
+    "ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost", "[::1]"], "Host names the site answers."),
+    "CSRF_TRUSTED_ORIGINS": (list, [], "Origins (scheme://host) trusted for unsafe requests."),
+    "DATABASE_URL": (str, f"sqlite:///{VAR_DIR / 'db.sqlite3'}", "Database URL."),
+    "CELERY_BROKER_URL": (str, "filesystem://", "Celery broker URL (redis://… in production)."),
+    "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery"), "Queue folder (filesystem broker)."),
+    "MEDIA_ROOT": (str, str(VAR_DIR / "media"), "Uploads (kept outside the web root)."),
+    "STATIC_ROOT": (str, str(VAR_DIR / "static"), "Where collectstatic puts files."),
+    "SECURE_SSL_REDIRECT": (bool, True, "Redirect HTTP to HTTPS when DEBUG=0."),
+    "SECURE_HSTS_SECONDS": (int, 31536000, "HSTS max-age when DEBUG=0."),
+    "EMAIL_URL": (str, "consolemail://", "Outgoing mail (smtp+tls://user:pass@host:587)."),
+    "DEFAULT_FROM_EMAIL": (str, "noreply@xining-issues.local", "Sender of outgoing mail."),
+    "SMS_BACKEND": (str, "logging", "SMS backend: logging (development) or http."),
+    "SMS_GATEWAY_URL": (str, "", "HTTP SMS gateway endpoint (SMS_BACKEND=http)."),
+    "SMS_GATEWAY_TOKEN": (str, "", "Bearer token for the SMS gateway."),
+    "LOG_LEVEL": (str, "INFO", "Root log level."),
+}
+
+env = environ.Env(**{name: (kind, default) for name, (kind, default, _d) in ENV_VARIABLES.items()})
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG: bool = env("DEBUG")
+SECRET_KEY: str = env("SECRET_KEY")
+if not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a long random value when DEBUG is off, for example: "
+            "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+
+ALLOWED_HOSTS: list[str] = env("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS: list[str] = env("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "simple_history",
+    "org",
+    "cases",
+    "topics",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "xining_issues.urls"
+WSGI_APPLICATION = "xining_issues.wsgi.application"
+ASGI_APPLICATION = "xining_issues.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)
+    # WAL lets the web server, the worker and beat read while one of them writes.
+    # Tests use a file, not memory, so that a real worker process can share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "org.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# 中文 first: the pages default to simplified Chinese, English is one click away.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env("STATIC_ROOT")
+# Front-end packages are installed by npm into node_modules and collected from there;
+# nothing is fetched from a CDN and nothing third-party is committed.
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if (BASE_DIR / "node_modules").is_dir():
+    STATICFILES_DIRS.append(("vendor", BASE_DIR / "node_modules"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+if DEBUG:
+    # WhiteNoise serves from the finders in development but warns when the folder is missing.
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = env("MEDIA_ROOT")
+# No MEDIA_URL route: uploads are served only through views that check permission.
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "xining_issues.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"anon_auth": "20/min", "anon_write": "10/min"},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "xining-issues API",
+    "DESCRIPTION": "有诉必应马上办 case workflow and 每月一题 topics for Xining.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar: served by this server, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Celery: the broker needs no server by default (kombu's filesystem transport under var/).
+CELERY_BROKER_URL: str = env("CELERY_BROKER_URL")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(
+        Path(env("CELERY_FILESYSTEM_DIR"))
+    )
+else:
+    # Deadlines live in the database, so no task is ever scheduled further ahead than this.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+EMAIL_CONFIG = env.email_url("EMAIL_URL")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL")
+SMS_BACKEND: str = env("SMS_BACKEND")
+SMS_GATEWAY_URL: str = env("SMS_GATEWAY_URL")
+SMS_GATEWAY_TOKEN: str = env("SMS_GATEWAY_TOKEN")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+}
+
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
+    SECURE_HSTS_SECONDS = env("SECURE_HSTS_SECONDS")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
