@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from org import jurisdiction
-from org.models import ServiceHeartbeat
+from org.models import Role, ServiceHeartbeat
 
 
 @require_GET
@@ -16,7 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"roles": sorted(jurisdiction.roles_of(request.user))},
+        {"roles": sorted(Role(role).label for role in jurisdiction.roles_of(request.user))},
     )
 
 
