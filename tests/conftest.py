@@ -11,8 +11,10 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from cases.demo import seed_reference
+from cases.models import Category
 from org.demo import seed_organisation
-from org.models import Region, User
+from org.models import Region, Unit, User
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -38,9 +40,11 @@ def fast_password_hashing() -> Iterator[None]:
 def django_db_setup(
     fast_password_hashing: None, django_db_setup: None, django_db_blocker: Any
 ) -> None:
-    """Every test database starts with the demo organisation (regions, units, accounts)."""
+    """Every test database starts with the demo organisation (regions, units, accounts) and the
+    demo categories and responsibilities."""
     with django_db_blocker.unblock():
         seed_organisation()
+        seed_reference()
 
 
 @pytest.fixture
@@ -61,6 +65,12 @@ class Demo:
 
     def user(self, username: str) -> User:
         return User.objects.get(username=username)
+
+    def unit(self, code: str) -> Unit:
+        return Unit.objects.get(code=code)
+
+    def category(self, code: str) -> Category:
+        return Category.objects.get(code=code)
 
 
 @pytest.fixture

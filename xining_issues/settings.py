@@ -40,6 +40,7 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "SMS_BACKEND": (str, "logging", "SMS backend: logging (development) or http."),
     "SMS_GATEWAY_URL": (str, "", "HTTP SMS gateway endpoint (SMS_BACKEND=http)."),
     "SMS_GATEWAY_TOKEN": (str, "", "Bearer token for the SMS gateway."),
+    "CACHE_URL": (str, "locmemcache://", "Cache for rate limits (redis://… in production)."),
     "LOG_LEVEL": (str, "INFO", "Root log level."),
 }
 
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "import_export",
     "org",
     "cases",
     "topics",
@@ -127,6 +129,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Rate limits count in the cache: use Redis in production so every web process shares them.
+CACHES = {"default": env.cache("CACHE_URL")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
@@ -182,7 +187,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "xining_issues.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon_auth": "20/min", "anon_write": "10/min"},
+    "DEFAULT_THROTTLE_RATES": {"anon_auth": "20/min", "anon_write": "10/min", "track": "30/min"},
+    "EXCEPTION_HANDLER": "xining_issues.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -195,6 +201,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "TimeUnitEnum": "cases.models.TimeUnit",
+        "StatusEnum": "cases.models.Status",
+        "RejectReasonEnum": "cases.models.RejectReason",
+        "RegionLevelEnum": "org.models.RegionLevel",
+        "UnitKindEnum": "org.models.UnitKind",
+    },
 }
 
 # Celery: the broker needs no server by default (kombu's filesystem transport under var/).

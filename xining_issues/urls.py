@@ -9,6 +9,7 @@ from . import views
 
 api_v1 = [
     path("", include("org.api.urls")),
+    path("", include("cases.api.urls")),
 ]
 
 urlpatterns = [

@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cases.demo import seed_reference
 from org.demo import seed_organisation
 
 
@@ -29,6 +30,8 @@ class Command(BaseCommand):
             f"organisation: {report.regions} regions, {report.units} units, "
             f"{report.users} users added"
         )
+        categories, rules = seed_reference()
+        self.stdout.write(f"cases: {categories} categories, {rules} responsibilities added")
         if cases:
             # The case engine adds its generator here; until then say so rather than pretend.
             raise CommandError("--cases needs the case engine, which is not installed yet.")

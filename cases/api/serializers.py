@@ -1,0 +1,354 @@
+"""Serializers: input for each action, output scoped by what the reader may see (PIPL masking)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from org.models import Region, Unit
+
+from .. import selectors, workflow
+from ..models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    Outcome,
+    Rating,
+    RejectReason,
+    Urgency,
+)
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = [
+            "id", "code", "name", "parent", "is_urgent",
+            "accept_amount", "accept_unit", "contact_amount", "contact_unit",
+            "resolve_amount", "resolve_unit", "complex_resolve_amount", "complex_resolve_unit",
+        ]  # fmt: skip
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        return reverse(
+            "case-attachment", kwargs={"pk": attachment.case_id, "attachment_id": attachment.pk}
+        )
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    """A queue row. Name and phone are masked unless the reader may see them whole."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    stage = serializers.SerializerMethodField()
+    category = NamedSerializer(read_only=True)
+    district = NamedSerializer(read_only=True)
+    street = NamedSerializer(read_only=True)
+    region = NamedSerializer(read_only=True)
+    lead_unit = NamedSerializer(read_only=True, allow_null=True)
+    complainant_name = serializers.SerializerMethodField()
+    complainant_phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "tracking_code", "title", "status", "status_display", "stage", "channel",
+            "urgency", "is_complex", "supervision_level", "category", "district", "street",
+            "region", "lead_unit", "complainant_name", "complainant_phone", "hide_identity",
+            "accept_by", "contact_by", "resolve_by", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def _identity(self, case: Case) -> bool:
+        cache = self.context.setdefault("_identity", {})
+        if case.pk not in cache:
+            cache[case.pk] = selectors.can_see_identity(self.context["request"].user, case)
+        return cache[case.pk]
+
+    def get_stage(self, case: Case) -> str:
+        return selectors.stage_of(case)
+
+    def get_complainant_name(self, case: Case) -> str:
+        name = case.complainant_name
+        return name if self._identity(case) else selectors.mask_name(name)
+
+    def get_complainant_phone(self, case: Case) -> str:
+        phone = case.complainant_phone
+        return phone if self._identity(case) else selectors.mask_phone(phone)
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    co_units = NamedSerializer(many=True, read_only=True)
+    region_full_name = serializers.SerializerMethodField()
+    duplicate_of = serializers.SlugRelatedField(slug_field="tracking_code", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "description", "address", "lat", "lng", "region_full_name", "co_units",
+            "duty_level", "duplicate_of", "return_count", "reopen_count", "outcome",
+            "reply_text", "rating", "excluded_from_satisfaction", "reject_reason",
+            "accepted_at", "dispatched_at", "signed_at", "contacted_at", "replied_at",
+            "evaluated_at", "closed_at", "attachments", "allowed_actions",
+        ]  # fmt: skip
+
+    def get_region_full_name(self, case: Case) -> str:
+        return f"{case.district.name}{case.street.name}{case.region.name}"
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, case: Case) -> list[str]:
+        return workflow.allowed_actions(self.context["request"].user, case)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    type_display = serializers.CharField(source="get_type_display", read_only=True)
+    actor = serializers.SerializerMethodField()
+    unit = NamedSerializer(read_only=True, allow_null=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "id", "type", "type_display", "actor", "unit", "from_status", "to_status",
+            "payload", "is_public", "created_at", "attachments",
+        ]  # fmt: skip
+
+    def get_actor(self, event: CaseEvent) -> str | None:
+        # Staff act under their names; a resident's own actions show as 诉求人, never a name.
+        if event.actor is None or event.payload.get("role") in (None, "resident"):
+            return str(_("诉求人")) if event.type in ("submit", "evaluate") else None
+        return str(event.actor)
+
+
+class PublicEventSerializer(serializers.ModelSerializer):
+    """A line of the public tracking timeline: what happened and when, no people."""
+
+    type_display = serializers.CharField(source="get_type_display", read_only=True)
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = ["type", "type_display", "to_status", "created_at", "text"]
+
+    def get_text(self, event: CaseEvent) -> str:
+        if event.type == "progress" and event.payload.get("public"):
+            return event.payload.get("text", "")
+        if event.type in ("reply", "resolve_at_intake"):
+            return event.payload.get("text") or event.payload.get("reply", "")
+        return ""
+
+
+class PublicCaseSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    category = serializers.CharField(source="category.name")
+    district = serializers.CharField(source="district.name")
+    street = serializers.CharField(source="street.name")
+    can_evaluate = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "tracking_code", "status", "status_display", "category", "district", "street",
+            "title", "created_at", "resolve_by", "outcome", "reply_text", "rating",
+            "can_evaluate", "timeline",
+        ]  # fmt: skip
+
+    def get_can_evaluate(self, case: Case) -> bool:
+        return case.status == "replied"
+
+    @extend_schema_field(PublicEventSerializer(many=True))
+    def get_timeline(self, case: Case) -> list[dict[str, Any]]:
+        events = [e for e in case.events.all() if e.is_public]
+        return PublicEventSerializer(events, many=True).data
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+class CaseSubmitSerializer(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    description = serializers.CharField(max_length=2000)
+    complainant_name = serializers.CharField(max_length=64)
+    complainant_phone = serializers.CharField(max_length=20)
+    title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    lat = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        allow_null=True,
+        min_value=-90,
+        max_value=90,
+    )
+    lng = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        allow_null=True,
+        min_value=-180,
+        max_value=180,
+    )
+    hide_identity = serializers.BooleanField(required=False, default=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, default=Channel.WEB)
+    urgency = serializers.ChoiceField(
+        choices=Urgency.choices, required=False, default=Urgency.NORMAL
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=20
+    )
+
+
+class SubmittedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tracking_code = serializers.CharField()
+
+
+class AcceptSerializer(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, allow_null=True)
+    is_complex = serializers.BooleanField(required=False, default=False)
+    duty_level = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=4
+    )
+    duplicate_of = serializers.SlugRelatedField(
+        slug_field="tracking_code", queryset=Case.objects.all(), required=False, allow_null=True
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=RejectReason.choices)
+    duplicate_of = serializers.SlugRelatedField(
+        slug_field="tracking_code", queryset=Case.objects.all(), required=False, allow_null=True
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReplyTextSerializer(serializers.Serializer):
+    reply = serializers.CharField(max_length=2000)
+
+
+class DispatchSerializer(serializers.Serializer):
+    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
+    co_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.filter(is_active=True), many=True, required=False, default=list
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ProgressSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+    public = serializers.BooleanField(required=False, default=False)
+
+
+class ContactSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=[("phone", _("电话")), ("visit", _("上门")), ("sms", _("短信"))],
+        required=False,
+        default="phone",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ExtensionRequestSerializer(serializers.Serializer):
+    until = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class ExtensionDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class CaseReplySerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    text = serializers.CharField(max_length=2000)
+    evidence = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=20
+    )
+
+
+class EvaluateSerializer(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class TrackEvaluateSerializer(EvaluateSerializer):
+    code = serializers.CharField(max_length=20)
+    phone_last4 = serializers.RegexField(r"^\d{4}$")
+
+
+class SuperviseSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField()
+    note = serializers.CharField(max_length=2000)
+
+
+class RecategoriseSerializer(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    reason = serializers.CharField(max_length=2000)
+
+
+class CloseSerializer(serializers.Serializer):
+    unreasonable = serializers.BooleanField(required=False, default=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    unit = NamedSerializer()
+    co_units = NamedSerializer(many=True)
+    reason = serializers.CharField()
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    lead_units = SuggestionSerializer(many=True)
+    possible_duplicates = CaseListSerializer(many=True)
+
+
+class RatesQuerySerializer(serializers.Serializer):
+    """``?group_by=unit|region&from=YYYY-MM-DD&to=YYYY-MM-DD`` (``to`` inclusive; default: the
+    last 30 days)."""
+
+    group_by = serializers.ChoiceField(choices=["unit", "region"], default="unit")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # "from" is a Python keyword, so these two are added here rather than declared.
+        fields["from"] = serializers.DateField(required=False)
+        fields["to"] = serializers.DateField(required=False)
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"to": [_("结束日期不能早于开始日期。")]})
+        return attrs

@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from .views import CaseViewSet, CategoryViewSet, RatesView, TrackEvaluateView, TrackView
+
+router = DefaultRouter()
+router.register("cases", CaseViewSet, basename="case")
+router.register("categories", CategoryViewSet, basename="category")
+
+urlpatterns = [
+    path("track/", TrackView.as_view(), name="track"),
+    path("track/evaluate/", TrackEvaluateView.as_view(), name="track-evaluate"),
+    path("stats/rates/", RatesView.as_view(), name="stats-rates"),
+    *router.urls,
+]

@@ -1,0 +1,419 @@
+"""The case API: list/detail scoped by selectors, one POST action per transition.
+
+Views parse input, call one workflow function and serialize the result; permission and state
+rules live in the workflow and the selectors, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from org import jurisdiction
+from org.models import Role
+
+from .. import selectors, services, stats, workflow
+from ..models import Case, CaseEvent, Category, ExtensionRequest, ExtensionStatus
+from . import serializers as s
+from .filters import CaseFilter
+
+
+class CasePagination(CursorPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+
+class AnonWriteThrottle(AnonRateThrottle):
+    """Anonymous complaint submissions per IP (signed-in users are not limited here)."""
+
+    scope = "anon_write"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)
+
+
+class CasePermission(IsAuthenticated):
+    """Reading and acting need a sign-in; submitting a complaint does not."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if getattr(view, "action", None) == "create":
+            return True
+        return super().has_permission(request, view)
+
+
+def _detail_queryset(user: Any) -> QuerySet[Case]:
+    pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), status=ExtensionStatus.PENDING)
+    return (
+        selectors.case_detail(user)
+        .prefetch_related("attachments")
+        .annotate(has_pending_extension=Exists(pending))
+    )
+
+
+def transition(
+    serializer_class: type[Serializer] | None,
+    summary: str,
+    call: Callable[..., Any],
+    url_path: str,
+    name: str,
+) -> Any:
+    """A POST action that validates ``serializer_class`` and calls one workflow function.
+
+    ``call(case=..., actor=..., **validated)`` is the workflow function; the response is the case
+    as the actor now sees it. ``name`` must be the attribute the action is bound to (the router
+    looks the handler up by it), and must not shadow a View method such as ``dispatch``.
+    """
+
+    def view(self: CaseViewSet, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        data: dict[str, Any] = {}
+        if serializer_class is not None:
+            serializer = serializer_class(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        call(case=case, actor=request.user, **data)
+        return self.detail_response(case.pk)
+
+    view.__name__ = name
+    view = action(detail=True, methods=["post"], url_path=url_path, url_name=url_path)(view)
+    return extend_schema(
+        summary=summary,
+        request=serializer_class,
+        responses={
+            200: s.CaseDetailSerializer,
+            400: OpenApiResponse(description="bad input"),
+            403: OpenApiResponse(description="not your role or jurisdiction"),
+            404: OpenApiResponse(description="not visible to you"),
+            409: OpenApiResponse(description="wrong state, or another user acted first"),
+        },
+    )(view)
+
+
+class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """诉求: submit, list and read cases; one POST action per workflow transition."""
+
+    permission_classes = [CasePermission]
+    pagination_class = CasePagination
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = CaseFilter
+    ordering_fields = ["created_at", "updated_at"]
+    throttle_classes = [AnonWriteThrottle]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        if self.action == "list":
+            return selectors.case_list(self.request.user)
+        return _detail_queryset(self.request.user)
+
+    def get_serializer_class(self) -> type[Serializer]:
+        if self.action == "create":
+            return s.CaseSubmitSerializer
+        if self.action == "list":
+            return s.CaseListSerializer
+        return s.CaseDetailSerializer
+
+    def detail_response(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        case = _detail_queryset(self.request.user).get(pk=pk)
+        return Response(
+            s.CaseDetailSerializer(case, context=self.get_serializer_context()).data, code
+        )
+
+    @extend_schema(
+        summary="Submit a complaint (anonymous with name and phone, a resident, or an operator)",
+        request={
+            "multipart/form-data": s.CaseSubmitSerializer,
+            "application/json": s.CaseSubmitSerializer,
+        },
+        responses={201: s.SubmittedSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.CaseSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["attachments"] = request.FILES.getlist("attachments") or data.get("attachments", [])
+        case = workflow.case_submit(actor=request.user, **data)
+        return Response(
+            {"id": case.pk, "tracking_code": case.tracking_code}, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(summary="The case's full timeline", responses=s.EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        events = selectors.case_events(case)
+        return Response(s.EventSerializer(events, many=True).data)
+
+    @extend_schema(
+        summary="Lead-unit suggestions (权责清单) and possible duplicates",
+        responses=s.SuggestionsSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        if not jurisdiction.has_role(request.user, Role.OPERATOR, Role.DISPATCHER):
+            return Response(
+                {
+                    "code": "forbidden",
+                    "message": _("只有受理和派单人员可以查看派单建议。"),
+                    "fields": {},
+                },
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        duplicates = services.possible_duplicates(case, request.user)
+        data = {
+            "lead_units": [
+                {
+                    "unit": {"id": sug.unit.pk, "name": sug.unit.name},
+                    "co_units": [{"id": u.pk, "name": u.name} for u in sug.co_units],
+                    "reason": sug.reason,
+                }
+                for sug in services.suggest_lead_units(case)
+            ],
+            "possible_duplicates": s.CaseListSerializer(
+                duplicates, many=True, context=self.get_serializer_context()
+            ).data,
+        }
+        return Response(data)
+
+    @extend_schema(
+        summary="Download an attachment (only for those who may see the case)",
+        responses={(200, "application/octet-stream"): bytes},
+        parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>\d+)",
+        url_name="attachment",
+    )
+    def attachment(
+        self, request: Request, pk: str | None = None, attachment_id: str | None = None
+    ) -> FileResponse:
+        case = self.get_object()
+        attachment = case.attachments.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise Http404
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    accept = transition(
+        s.AcceptSerializer, "受理 accept", workflow.case_accept, "accept", "accept"
+    )
+    reject = transition(
+        s.RejectSerializer, "不予受理 reject", workflow.case_reject, "reject", "reject"
+    )
+    resolve_at_intake = transition(
+        s.ReplyTextSerializer,
+        "即时办结 resolve at intake",
+        workflow.case_resolve_at_intake,
+        "resolve-at-intake",
+        "resolve_at_intake",
+    )
+    dispatch_case = transition(
+        s.DispatchSerializer, "派单 dispatch", workflow.case_dispatch, "dispatch", "dispatch_case"
+    )
+    sign = transition(None, "签收 sign", workflow.case_sign, "sign", "sign")
+    return_ = transition(
+        s.ReasonSerializer, "退回 return", workflow.case_return, "return", "return_"
+    )
+    progress = transition(
+        s.ProgressSerializer,
+        "办理进展 progress",
+        workflow.case_add_progress,
+        "progress",
+        "progress",
+    )
+    contact = transition(
+        s.ContactSerializer,
+        "联系诉求人 contact",
+        workflow.case_record_contact,
+        "contact",
+        "contact",
+    )
+    request_extension = transition(
+        s.ExtensionRequestSerializer,
+        "申请延期 request an extension",
+        workflow.case_request_extension,
+        "request-extension",
+        "request_extension",
+    )
+    decide_extension = transition(
+        s.ExtensionDecisionSerializer,
+        "延期审批 decide an extension",
+        workflow.case_decide_extension,
+        "decide-extension",
+        "decide_extension",
+    )
+    reopen = transition(
+        s.ReasonSerializer, "重办 reopen", workflow.case_reopen, "reopen", "reopen"
+    )
+    supervise = transition(
+        s.SuperviseSerializer, "督办 supervise", workflow.case_supervise, "supervise", "supervise"
+    )
+    recategorise = transition(
+        s.RecategoriseSerializer,
+        "改分类 recategorise",
+        workflow.case_recategorise,
+        "recategorise",
+        "recategorise",
+    )
+    close = transition(s.CloseSerializer, "归档 close", workflow.case_close, "close", "close")
+    evaluate = transition(
+        s.EvaluateSerializer, "评价 evaluate", workflow.case_evaluate, "evaluate", "evaluate"
+    )
+
+    @extend_schema(
+        summary="办结答复 reply (multipart with evidence files, or JSON)",
+        request={
+            "multipart/form-data": s.CaseReplySerializer,
+            "application/json": s.CaseReplySerializer,
+        },
+        responses={200: s.CaseDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        serializer = s.CaseReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["evidence"] = request.FILES.getlist("evidence") or data.get("evidence", [])
+        workflow.case_reply(case=case, actor=request.user, **data)
+        return self.detail_response(case.pk)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """诉求分类 with their deadlines (public: the submit form needs them)."""
+
+    queryset = Category.objects.filter(is_active=True).order_by("parent_id", "name")
+    serializer_class = s.CategorySerializer
+    permission_classes = [AllowAny]
+    pagination_class = None
+
+
+class TrackThrottle(ScopedRateThrottle):
+    scope_attr = "throttle_scope"
+
+
+def _tracked_case(code: str, phone_last4: str) -> Case:
+    """The case with this code whose phone ends in these digits; 404 for any mismatch, so a
+    guess reveals nothing about which half was wrong."""
+    case = (
+        Case.objects.filter(tracking_code=code.strip().upper())
+        .select_related("category", "district", "street")
+        .prefetch_related(
+            Prefetch("events", queryset=CaseEvent.objects.order_by("created_at", "id"))
+        )
+        .first()
+    )
+    if case is None or not phone_last4 or case.complainant_phone[-4:] != phone_last4:
+        raise Http404
+    return case
+
+
+class TrackView(APIView):
+    """查询进度: public status and timeline by tracking code and the phone's last four digits."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [TrackThrottle]
+    throttle_scope = "track"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", str, required=True, description="受理编号 XN-YYYYMMDD-NNNN"),
+            OpenApiParameter("phone_last4", str, required=True, description="手机号后四位"),
+        ],
+        responses={200: s.PublicCaseSerializer, 404: OpenApiResponse(description="no such case")},
+    )
+    def get(self, request: Request) -> Response:
+        case = _tracked_case(
+            request.query_params.get("code", ""), request.query_params.get("phone_last4", "")
+        )
+        return Response(s.PublicCaseSerializer(case).data)
+
+
+class TrackEvaluateView(APIView):
+    """评价 from the tracking page, identified by the code and the phone's last four digits."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [TrackThrottle]
+    throttle_scope = "track"
+
+    @extend_schema(request=s.TrackEvaluateSerializer, responses={200: s.PublicCaseSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = s.TrackEvaluateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        case = _tracked_case(data["code"], data["phone_last4"])
+        workflow.case_evaluate_by_tracking(
+            case=case,
+            phone_last4=data["phone_last4"],
+            rating=data["rating"],
+            comment=data["comment"],
+        )
+        return Response(
+            s.PublicCaseSerializer(_tracked_case(data["code"], data["phone_last4"])).data
+        )
+
+
+class RatesView(APIView):
+    """响应率 / 解决率 / 满意率 per unit or district, from the case events. Staff only, scoped to
+    the cases the user may see."""
+
+    @extend_schema(
+        parameters=[s.RatesQuerySerializer],
+        description=stats.RATE_DEFINITIONS,
+        responses={200: OpenApiResponse(description="a list of rows with counts and rates")},
+    )
+    def get(self, request: Request) -> Response:
+        if jurisdiction.roles_of(request.user) <= {Role.RESIDENT}:
+            return Response(
+                {"code": "forbidden", "message": _("统计数据仅对工作人员开放。"), "fields": {}},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        query = s.RatesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        start_day = query.validated_data.get("from") or today - dt.timedelta(days=30)
+        end_day = query.validated_data.get("to") or today
+        zone = timezone.get_current_timezone()
+        start = dt.datetime.combine(start_day, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(end_day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        rows = stats.compute_rates(
+            request.user, start=start, end=end, group_by=query.validated_data["group_by"]
+        )
+        return Response(
+            {
+                "from": start_day,
+                "to": end_day,
+                "group_by": query.validated_data["group_by"],
+                "results": rows,
+            }
+        )

@@ -1,0 +1,555 @@
+"""有诉必应: the case record, its append-only timeline and what hangs off it.
+
+Nothing here changes ``Case.status``: every state change is a function in ``workflow.py`` that
+checks the transition table and the actor's right and writes one ``CaseEvent``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from org.models import Region, RegionLevel, Unit, UnitKind
+
+# --- choices -------------------------------------------------------------------------------
+
+
+class TimeUnit(models.TextChoices):
+    """How an SLA amount is counted (工作日 / 工作小时 / 自然小时)."""
+
+    WORKING_DAYS = "working_days", _("工作日")
+    WORKING_HOURS = "working_hours", _("工作小时")
+    CLOCK_HOURS = "clock_hours", _("自然小时")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网上")
+    PHONE = "phone", _("12345热线")
+    WALK_IN = "walk_in", _("来访")
+    MINI_PROGRAM = "mini_program", _("小程序")
+    GRID = "grid", _("网格员发现")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("待受理")
+    ACCEPTED = "accepted", _("待派单")
+    DISPATCHED = "dispatched", _("待签收")
+    HANDLING = "handling", _("办理中")
+    REPLIED = "replied", _("待评价")
+    EVALUATED = "evaluated", _("已评价")
+    REVIEW = "review", _("督查研判")
+    CLOSED = "closed", _("已归档")
+    REJECTED = "rejected", _("不予受理")
+
+
+OPEN_STATUSES = [
+    Status.SUBMITTED,
+    Status.ACCEPTED,
+    Status.DISPATCHED,
+    Status.HANDLING,
+    Status.REPLIED,
+    Status.EVALUATED,
+    Status.REVIEW,
+]
+
+
+class Stage(models.TextChoices):
+    """The six links 接 派 办 督 评 报; ``selectors.stage_filter`` maps them to statuses."""
+
+    RECEIVE = "receive", _("接")
+    DISPATCH = "dispatch", _("派")
+    HANDLE = "handle", _("办")
+    SUPERVISE = "supervise", _("督")
+    EVALUATE = "evaluate", _("评")
+    REPORT = "report", _("报")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    EMERGENCY = "emergency", _("特急")
+
+
+class SupervisionLevel(models.TextChoices):
+    ON_TIME = "on_time", _("正常")
+    WARNING = "warning", _("预警")
+    OVERDUE = "overdue", _("超期")
+    SUPERVISED = "supervised", _("督办")
+
+
+class Outcome(models.TextChoices):
+    RESOLVED = "resolved", _("已解决")
+    PARTLY = "partly", _("部分解决")
+    EXPLAINED = "explained", _("已解释说明")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY = "basically_satisfied", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class RejectReason(models.TextChoices):
+    OUT_OF_SCOPE = "out_of_scope", _("不属于受理范围")
+    DUPLICATE = "duplicate", _("重复诉求")
+    INSUFFICIENT = "insufficient", _("信息不全")
+    MALICIOUS = "malicious", _("恶意诉求")
+
+
+class EventType(models.TextChoices):
+    SUBMIT = "submit", _("提交诉求")
+    ACCEPT = "accept", _("受理")
+    REJECT = "reject", _("不予受理")
+    RESOLVE_AT_INTAKE = "resolve_at_intake", _("即时办结")
+    DISPATCH = "dispatch", _("派单")
+    SIGN = "sign", _("签收")
+    RETURN = "return", _("退回")
+    PROGRESS = "progress", _("办理进展")
+    CONTACT = "contact", _("联系诉求人")
+    REQUEST_EXTENSION = "request_extension", _("申请延期")
+    DECIDE_EXTENSION = "decide_extension", _("延期审批")
+    REPLY = "reply", _("办结答复")
+    EVALUATE = "evaluate", _("评价")
+    REOPEN = "reopen", _("重办")
+    SUPERVISE = "supervise", _("督办")
+    RECATEGORISE = "recategorise", _("改派分类")
+    CLOSE = "close", _("归档")
+
+
+# --- calendar and categories -----------------------------------------------------------------
+
+
+class CalendarDay(models.Model):
+    """An official override of the holiday calendar (放假 / 调休上班).
+
+    The ``holidays`` package knows past years; the State Council publishes each new year's
+    schedule in the autumn, and an administrator enters it here the same day.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("上班"), help_text=_("勾选：调休上班；不勾选：放假。"))
+    note = models.CharField(_("说明"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日调整")
+        verbose_name_plural = _("节假日调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '放假'} {self.note}"
+
+
+class Category(models.Model):
+    """A kind of matter (供暖, 物业 …) with its service-level deadlines (时限).
+
+    Deadlines count from submission (accept), from dispatch (first contact, resolve). Urgent
+    categories (water, power, gas, heating) run in clock hours.
+    """
+
+    code = models.SlugField(_("代码"), max_length=64, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级分类"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    is_urgent = models.BooleanField(_("紧急类"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    accept_amount = models.PositiveIntegerField(_("受理时限"), default=2)
+    accept_unit = models.CharField(
+        _("受理时限单位"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS
+    )
+    contact_amount = models.PositiveIntegerField(_("响应时限"), default=1)
+    contact_unit = models.CharField(
+        _("响应时限单位"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
+    )
+    resolve_amount = models.PositiveIntegerField(_("办结时限"), default=7)
+    resolve_unit = models.CharField(
+        _("办结时限单位"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
+    )
+    complex_resolve_amount = models.PositiveIntegerField(
+        _("复杂件办结时限"), default=15, help_text=_("受理时标为复杂件的，按此时限办结。")
+    )
+    complex_resolve_unit = models.CharField(
+        _("复杂件时限单位"),
+        max_length=16,
+        choices=TimeUnit.choices,
+        default=TimeUnit.WORKING_DAYS,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("诉求分类")
+        verbose_name_plural = _("诉求分类")
+        ordering = ["parent_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Responsibility(models.Model):
+    """权责清单: which unit owns a category at a region level; drives the dispatch suggestion.
+
+    Either ``unit`` names one unit (华润燃气 for gas across the city), or ``unit_kind`` says
+    which kind of unit at ``region_level`` in the case's own region owns it (the district
+    government of the case's district).
+    """
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("分类"), on_delete=models.CASCADE, related_name="responsibilities"
+    )
+    region_level = models.PositiveSmallIntegerField(
+        _("层级"), choices=RegionLevel.choices, default=RegionLevel.DISTRICT
+    )
+    unit_kind = models.CharField(
+        _("单位类型"), max_length=32, choices=UnitKind.choices, blank=True
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("指定单位"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    co_units = models.ManyToManyField(
+        Unit, verbose_name=_("协办单位"), blank=True, related_name="co_responsibilities"
+    )
+    note = models.CharField(_("依据"), max_length=255, blank=True)
+    priority = models.PositiveSmallIntegerField(_("优先级"), default=100)
+    history = HistoricalRecords(m2m_fields=[co_units])
+
+    class Meta:
+        verbose_name = _("权责清单")
+        verbose_name_plural = _("权责清单")
+        ordering = ["category", "priority"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(unit_kind="") | Q(unit__isnull=False),
+                name="responsibility_names_a_kind_or_a_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        owner = self.unit.name if self.unit_id and self.unit else self.get_unit_kind_display()
+        return f"{self.category} → {owner}"
+
+
+# --- the case --------------------------------------------------------------------------------
+
+
+class DailySequence(models.Model):
+    """The last tracking number issued on a day; a row lock makes numbers unique and gapless."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class Case(models.Model):
+    """One complaint, request, consultation or suggestion (诉求)."""
+
+    tracking_code = models.CharField(_("受理编号"), max_length=20, unique=True)
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    category = models.ForeignKey(
+        Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="cases"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("社区/村"), on_delete=models.PROTECT, related_name="cases"
+    )
+    # Denormalised ancestors of ``region``: dashboards and queues group and filter by them.
+    district = models.ForeignKey(
+        Region, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+"
+    )
+    street = models.ForeignKey(
+        Region, verbose_name=_("街道/乡镇"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Whose dispatchers dispatch this case; moves one level up on the third return (兜底).
+    dispatch_region = models.ForeignKey(
+        Region, verbose_name=_("派单层级"), on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("详细地址"), max_length=255, blank=True)
+    lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    title = models.CharField(_("标题"), max_length=120, blank=True)
+    description = models.TextField(_("诉求内容"))
+
+    # Personal information (PIPL): shown whole only where selectors.can_see_identity says so.
+    complainant_name = models.CharField(_("诉求人姓名"), max_length=64)
+    complainant_phone = models.CharField(_("诉求人电话"), max_length=20)
+    complainant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("诉求人账号"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    hide_identity = models.BooleanField(_("对承办单位保密"), default=False)
+
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    urgency = models.CharField(
+        _("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    is_complex = models.BooleanField(_("复杂件"), default=False)
+    duty_level = models.PositiveSmallIntegerField(
+        _("办理层级"), choices=RegionLevel.choices, null=True, blank=True
+    )
+    lead_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("承办单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_cases",
+    )
+    co_units = models.ManyToManyField(
+        Unit, verbose_name=_("协办单位"), blank=True, related_name="co_cases"
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("重复于"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+
+    accept_by = models.DateTimeField(_("受理时限"), null=True, blank=True)
+    contact_by = models.DateTimeField(_("响应时限"), null=True, blank=True)
+    resolve_by = models.DateTimeField(_("办结时限"), null=True, blank=True)
+    supervision_level = models.CharField(
+        _("督办等级"),
+        max_length=16,
+        choices=SupervisionLevel.choices,
+        default=SupervisionLevel.ON_TIME,
+    )
+
+    return_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+    reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    outcome = models.CharField(_("办理结果"), max_length=16, choices=Outcome.choices, blank=True)
+    reply_text = models.TextField(_("答复内容"), blank=True)
+    rating = models.CharField(_("评价"), max_length=24, choices=Rating.choices, blank=True)
+    excluded_from_satisfaction = models.BooleanField(
+        _("不计入满意率"), default=False, help_text=_("督查研判为不合理诉求。")
+    )
+    reject_reason = models.CharField(
+        _("不予受理原因"), max_length=16, choices=RejectReason.choices, blank=True
+    )
+
+    created_at = models.DateTimeField(_("提交时间"), db_index=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    contacted_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    evaluated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Work queues: state first, then the deadline or scope they sort or filter by.
+            models.Index(fields=["status", "accept_by"], name="case_status_accept_by"),
+            models.Index(fields=["status", "resolve_by"], name="case_status_resolve_by"),
+            models.Index(fields=["status", "contact_by"], name="case_status_contact_by"),
+            models.Index(fields=["lead_unit", "status"], name="case_lead_unit_status"),
+            models.Index(fields=["district", "status"], name="case_district_status"),
+            models.Index(fields=["street", "status"], name="case_street_status"),
+            models.Index(fields=["region", "status"], name="case_region_status"),
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
+            models.Index(fields=["supervision_level", "status"], name="case_supervision_status"),
+            models.Index(fields=["complainant", "created_at"], name="case_complainant_created"),
+            models.Index(fields=["channel", "created_at"], name="case_channel_created"),
+            # 查询进度 by code uses the unique index. The pg_trgm indexes for Chinese search are
+            # created by migration 0002 on PostgreSQL only.
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class CaseEvent(models.Model):
+    """One line of the case's timeline; append-only (a PostgreSQL trigger refuses changes).
+
+    ``is_public`` events appear, without personal data, on the public tracking page.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(_("类型"), max_length=24, choices=EventType.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("事件发生时负责的单位，用于按单位统计三率。"),
+    )
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("诉求事件")
+        verbose_name_plural = _("诉求事件")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="event_case_created"),
+            models.Index(fields=["type", "created_at"], name="event_type_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.type} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never uses the uploader's file name (path tricks, personal data).
+    return f"attachments/{instance.case_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    """A photo or a piece of evidence; stored under MEDIA_ROOT, served only through a view that
+    checks the user may see the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(
+        CaseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("不予批准")
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: the deadline moves only when a dispatcher approves."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extension_requests")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("理由"))
+    requested_until = models.DateTimeField(_("申请延至"))
+    status = models.CharField(
+        max_length=16, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status="pending"),
+                name="extension_one_pending_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.requested_until:%Y-%m-%d} ({self.status})"
+
+
+class EvaluationSource(models.TextChoices):
+    COMPLAINANT = "complainant", _("诉求人评价")
+    CALLBACK = "callback", _("回访")
+
+
+class Evaluation(models.Model):
+    """评价: one rating per round (the first reply, then each re-handling)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evaluations")
+    round = models.PositiveSmallIntegerField(default=0)
+    rating = models.CharField(max_length=24, choices=Rating.choices)
+    comment = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=EvaluationSource.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "round"], name="evaluation_once_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} #{self.round}: {self.rating}"
+
+
+class SupervisionOrder(models.Model):
+    """督办单: a supervisor orders a unit to finish by a date."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="supervision_orders")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField(_("督办期限"))
+    note = models.TextField(_("督办要求"))
+    created_at = models.DateTimeField()
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
+        indexes = [models.Index(fields=["fulfilled_at", "due_at"], name="supervision_open_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 督办 → {self.due_at:%Y-%m-%d}"

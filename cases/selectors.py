@@ -1,0 +1,123 @@
+"""Read queries for cases, always scoped to what the acting user may see.
+
+Who sees which cases:
+
+* a resident: the cases they submitted while signed in;
+* a handler (承办人): cases whose lead or co-handling unit is one of theirs;
+* an operator, dispatcher, supervisor or committee member: cases in their jurisdiction;
+* a superuser: everything (support and audits).
+
+Who sees the complainant's name and phone whole (PIPL): the complainant; the dispatchers of the
+case's jurisdiction; the operators of its jurisdiction and the handlers of its assigned units,
+unless the complainant asked to hide their identity. Everyone else gets them masked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from org import jurisdiction
+from org.models import Role
+
+from .models import OPEN_STATUSES, Case, CaseEvent, Stage, Status, SupervisionLevel
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from org.models import User
+
+AREA_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.COMMITTEE)
+
+
+def visibility_filter(user: User | AnonymousUser) -> Q:
+    """A Q that keeps the cases ``user`` may see (nothing for the anonymous)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    condition = Q(complainant=user)
+    condition |= jurisdiction.region_filter(user, AREA_ROLES)
+    units = jurisdiction.unit_ids(user, Role.HANDLER)
+    if units:
+        condition |= Q(lead_unit__in=units) | Q(
+            Exists(Case.co_units.through.objects.filter(case=OuterRef("pk"), unit__in=units))
+        )
+    return condition
+
+
+def case_list(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The cases a user may see, with what a list row shows loaded in the same query."""
+    return (
+        Case.objects.filter(visibility_filter(user))
+        .select_related("category", "region", "district", "street", "lead_unit")
+        .prefetch_related("co_units")
+    )
+
+
+def case_detail(user: User | AnonymousUser) -> QuerySet[Case]:
+    return case_list(user).select_related("dispatch_region", "duplicate_of")
+
+
+def case_events(case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor", "unit").prefetch_related("attachments")
+
+
+def can_see_identity(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether ``user`` may read the complainant's name and phone whole on this case."""
+    if not user.is_authenticated:
+        return False
+    if case.complainant_id is not None and case.complainant_id == user.pk:
+        return True
+    if jurisdiction.may_act(user, case.region, Role.DISPATCHER):
+        return True
+    if case.hide_identity:
+        return False
+    if jurisdiction.may_act(user, case.region, Role.OPERATOR):
+        return True
+    units = jurisdiction.unit_ids(user, Role.HANDLER)
+    return bool(units) and (
+        case.lead_unit_id in units or any(u.pk in units for u in case.co_units.all())
+    )
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张**; a single character stays a single mask."""
+    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678; shorter numbers keep only their last four digits."""
+    if len(phone) >= 11:
+        return phone[:3] + "****" + phone[-4:]
+    return "****" + phone[-4:] if len(phone) > 4 else "****"
+
+
+STATUS_STAGE: dict[str, str] = {
+    Status.SUBMITTED: Stage.RECEIVE,
+    Status.ACCEPTED: Stage.DISPATCH,
+    Status.DISPATCHED: Stage.DISPATCH,
+    Status.HANDLING: Stage.HANDLE,
+    Status.REPLIED: Stage.EVALUATE,
+    Status.REVIEW: Stage.EVALUATE,
+    Status.EVALUATED: Stage.REPORT,
+    Status.CLOSED: Stage.REPORT,
+    Status.REJECTED: Stage.REPORT,
+}
+CHASED = (SupervisionLevel.OVERDUE, SupervisionLevel.SUPERVISED)
+
+
+def stage_filter(stage: str) -> Q:
+    """Cases in one link of 接派办督评报. 督 is every open case that is overdue or under a 督办
+    order, whatever its status, so it overlaps the others on purpose."""
+    if stage == Stage.SUPERVISE:
+        return Q(status__in=OPEN_STATUSES, supervision_level__in=CHASED)
+    return Q(status__in=[status for status, s in STATUS_STAGE.items() if s == stage])
+
+
+def stage_of(case: Case) -> str:
+    """The link a case is in now; 督 wins while it is open and overdue or supervised."""
+    if case.is_open and case.supervision_level in CHASED:
+        return Stage.SUPERVISE
+    return STATUS_STAGE[case.status]

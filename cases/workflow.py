@@ -1,0 +1,968 @@
+"""Every state change of a Case: one function per transition (接 派 办 督 评 报).
+
+Each function is atomic: it re-reads the case with ``select_for_update()``, checks the actor's
+role and jurisdiction (403) and the allowed-transition table (409), validates its input (400),
+saves with ``update_fields``, writes exactly one ``CaseEvent`` and queues side effects with
+``transaction.on_commit``. Nothing else in the code base writes ``Case.status``.
+
+Who may do what is the table ``TRANSITIONS`` below plus ``_acting_role``, which says how each
+role's reach over a case is decided (jurisdiction over the region, membership of the lead unit,
+being the complainant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import django.dispatch
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from org import jurisdiction
+from org.models import Region, RegionLevel, Role, Unit, User
+
+from . import sla
+from .attachments import check_uploads, store_uploads
+from .errors import NotAllowed, WrongState, invalid
+from .models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    DailySequence,
+    Evaluation,
+    EvaluationSource,
+    EventType,
+    ExtensionRequest,
+    ExtensionStatus,
+    Outcome,
+    Rating,
+    RejectReason,
+    Status,
+    SupervisionLevel,
+    SupervisionOrder,
+    Urgency,
+)
+from .validators import validate_phone
+
+# Sent after the transaction that recorded ``event`` commits (notifications listen here).
+case_event_committed = django.dispatch.Signal()  # kwargs: event
+
+MAX_RETURNS = 3  # the third 退回 sends the case to the dispatcher one level up (兜底)
+MAX_REOPENS = 1  # one 重办 on 不满意; a second 不满意 goes to a supervisor (督查研判)
+REOPEN_RESOLVE_DAYS = 5  # working days a unit gets to re-handle a case
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str | None  # None: the status does not change
+    roles: tuple[str, ...]  # tried in this order; the first that reaches the case acts
+
+
+def _t(sources: Iterable[str], target: str | None, *roles: str) -> Transition:
+    return Transition(frozenset(sources), target, roles)
+
+
+S = Status
+HANDLED = (S.DISPATCHED, S.HANDLING)
+TRANSITIONS: dict[str, Transition] = {
+    EventType.ACCEPT: _t([S.SUBMITTED], S.ACCEPTED, Role.OPERATOR, Role.DISPATCHER),
+    EventType.REJECT: _t([S.SUBMITTED], S.REJECTED, Role.OPERATOR, Role.DISPATCHER),
+    EventType.RESOLVE_AT_INTAKE: _t([S.SUBMITTED], S.REPLIED, Role.OPERATOR, Role.DISPATCHER),
+    EventType.DISPATCH: _t([S.ACCEPTED], S.DISPATCHED, Role.DISPATCHER),
+    EventType.SIGN: _t([S.DISPATCHED], S.HANDLING, Role.HANDLER),
+    EventType.RETURN: _t([S.DISPATCHED], S.ACCEPTED, Role.HANDLER),
+    EventType.PROGRESS: _t(
+        [S.DISPATCHED, S.HANDLING, S.REPLIED],
+        None,
+        Role.HANDLER,
+        Role.DISPATCHER,
+        Role.SUPERVISOR,
+    ),
+    EventType.CONTACT: _t(HANDLED, None, Role.HANDLER),
+    EventType.REQUEST_EXTENSION: _t([S.HANDLING], None, Role.HANDLER),
+    EventType.DECIDE_EXTENSION: _t([S.HANDLING], None, Role.DISPATCHER),
+    EventType.REPLY: _t([S.HANDLING], S.REPLIED, Role.HANDLER),
+    EventType.EVALUATE: _t([S.REPLIED], S.EVALUATED, Role.RESIDENT, Role.OPERATOR),
+    EventType.REOPEN: _t(
+        [S.EVALUATED, S.REVIEW], S.HANDLING, Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR
+    ),
+    EventType.SUPERVISE: _t(OPEN_STATUSES, None, Role.SUPERVISOR),
+    EventType.RECATEGORISE: _t(
+        [S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING], None, Role.OPERATOR, Role.DISPATCHER
+    ),
+    EventType.CLOSE: _t(
+        [S.EVALUATED, S.REPLIED, S.REVIEW],
+        S.CLOSED,
+        Role.DISPATCHER,
+        Role.OPERATOR,
+        Role.SUPERVISOR,
+    ),
+}
+
+# Actions a handler may take for a co-handling unit as well as for the lead unit.
+CO_UNIT_ACTIONS = {EventType.PROGRESS, EventType.CONTACT}
+# Dispatcher actions are judged on the dispatch level (it moves up on the third return).
+DISPATCH_LEVEL_ACTIONS = {EventType.DISPATCH, EventType.DECIDE_EXTENSION}
+
+
+# --- the shared steps of every transition ----------------------------------------------------
+
+
+def _reaches(actor: User, case: Case, role: str, action: str) -> bool:
+    """Does ``actor``, acting as ``role``, reach this case for ``action``?"""
+    if role == Role.RESIDENT:
+        return case.complainant_id is not None and case.complainant_id == actor.pk
+    if role == Role.HANDLER:
+        units = jurisdiction.unit_ids(actor, Role.HANDLER)
+        if case.lead_unit_id in units:
+            return True
+        return action in CO_UNIT_ACTIONS and any(u.pk in units for u in case.co_units.all())
+    region = case.dispatch_region if action in DISPATCH_LEVEL_ACTIONS else case.region
+    return jurisdiction.may_act(actor, region, role)
+
+
+def _acting_role(actor: User | None, case: Case, action: str) -> str:
+    """The role in which ``actor`` may take ``action`` on ``case``, or 403."""
+    if actor is None or not actor.is_authenticated:
+        raise NotAllowed(_("请先登录。"))
+    for role in TRANSITIONS[action].roles:
+        if (role == Role.RESIDENT or jurisdiction.has_role(actor, role)) and _reaches(
+            actor, case, role, action
+        ):
+            return role
+    raise NotAllowed(_("您没有对这件诉求执行此操作的权限。"))
+
+
+def _lock(case: Case) -> Case:
+    """Re-read the case under a row lock: a concurrent transition waits, then sees the result."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("region", "dispatch_region", "category")
+        .get(pk=case.pk)
+    )
+
+
+def _begin(case: Case, actor: User | None, action: str) -> tuple[Case, str]:
+    locked = _lock(case)
+    role = _acting_role(actor, locked, action)
+    if locked.status not in TRANSITIONS[action].sources:
+        raise WrongState(
+            _("诉求当前状态为“%(status)s”，不能执行此操作。")
+            % {"status": locked.get_status_display()}
+        )
+    return locked, role
+
+
+def _record(
+    case: Case,
+    action: str,
+    actor: User | None,
+    role: str | None,
+    from_status: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    is_public: bool = True,
+    now: dt.datetime | None = None,
+    unit: Unit | None = None,
+) -> CaseEvent:
+    """Write the one event of a transition (``unit`` defaults to the current lead unit)."""
+    event = CaseEvent.objects.create(
+        case=case,
+        type=action,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        unit=unit or case.lead_unit,
+        from_status=from_status,
+        to_status=case.status,
+        payload={"role": role, **(payload or {})} if role else dict(payload or {}),
+        is_public=is_public,
+        created_at=now or timezone.now(),
+    )
+    transaction.on_commit(
+        lambda: case_event_committed.send(sender=CaseEvent, event=event), robust=True
+    )
+    return event
+
+
+def _save(case: Case, *fields: str) -> None:
+    case.save(update_fields=[*fields, "updated_at"])
+
+
+def _move(case: Case, action: str) -> str:
+    """Apply the table's target status; returns the status the case came from."""
+    from_status = case.status
+    target = TRANSITIONS[action].target
+    if target is not None:
+        case.status = target
+    return from_status
+
+
+def _text(value: str | None, field: str, *, required: bool = True, max_length: int = 2000) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise invalid(field, _("此项不能为空。"))
+    if len(text) > max_length:
+        raise invalid(field, _("最多 %(n)d 个字。") % {"n": max_length})
+    return text
+
+
+def _future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime:
+    if value is None:
+        raise invalid(field, _("请填写期限。"))
+    if timezone.is_naive(value):
+        raise invalid(field, _("期限必须带时区。"))
+    if value <= now:
+        raise invalid(field, _("期限必须晚于现在。"))
+    return value
+
+
+# --- 接 receive ------------------------------------------------------------------------------
+
+
+def _next_tracking_code(now: dt.datetime) -> str:
+    """XN-YYYYMMDD-NNNN, numbered per local day under a row lock (no gaps, no duplicates)."""
+    day = timezone.localdate(now)
+    DailySequence.objects.bulk_create([DailySequence(day=day)], ignore_conflicts=True)
+    DailySequence.objects.filter(day=day).update(last=F("last") + 1)
+    number = DailySequence.objects.select_for_update().get(day=day).last
+    return f"XN-{day:%Y%m%d}-{number:04d}"
+
+
+def _check_region(region: Region | None) -> Region:
+    if region is None or region.level != RegionLevel.COMMUNITY:
+        raise invalid("region", _("请选择到社区或村。"))
+    return region
+
+
+def _check_category(category: Category | None) -> Category:
+    if category is None or not category.is_active:
+        raise invalid("category", _("请选择诉求分类。"))
+    return category
+
+
+@transaction.atomic
+def case_submit(
+    *,
+    actor: User | None,
+    category: Category | None,
+    region: Region | None,
+    description: str,
+    complainant_name: str,
+    complainant_phone: str,
+    channel: str = Channel.WEB,
+    title: str = "",
+    address: str = "",
+    lat: Any = None,
+    lng: Any = None,
+    hide_identity: bool = False,
+    urgency: str = Urgency.NORMAL,
+    attachments: Sequence[UploadedFile] = (),
+) -> Case:
+    """提交诉求: a resident (signed in or not) on the web, or an operator logging a call."""
+    is_operator = actor is not None and jurisdiction.has_role(actor, Role.OPERATOR)
+    if channel not in Channel.values:
+        raise invalid("channel", _("渠道无效。"))
+    if not is_operator and channel not in (Channel.WEB, Channel.MINI_PROGRAM):
+        raise NotAllowed(_("只有接线员可以登记电话、来访和网格员上报的诉求。"))
+    if urgency not in Urgency.values:
+        raise invalid("urgency", _("紧急程度无效。"))
+    region = _check_region(region)
+    category = _check_category(category)
+    fields = {
+        "description": _text(description, "description"),
+        "complainant_name": _text(complainant_name, "complainant_name", max_length=64),
+        "title": _text(title, "title", required=False, max_length=120),
+        "address": _text(address, "address", required=False, max_length=255),
+    }
+    phone = validate_phone(complainant_phone)
+    checked = check_uploads(list(attachments))
+    if (
+        is_operator
+        and region is not None
+        and not jurisdiction.may_act(actor, region, Role.OPERATOR)
+    ):
+        raise NotAllowed(_("该社区不在您的受理范围内。"))
+
+    now = timezone.now()
+    district_id, street_id = region.ancestor_ids[1], region.ancestor_ids[2]
+    case = Case.objects.create(
+        tracking_code=_next_tracking_code(now),
+        channel=channel,
+        category=category,
+        region=region,
+        district_id=district_id,
+        street_id=street_id,
+        dispatch_region_id=district_id,
+        lat=lat,
+        lng=lng,
+        complainant_phone=phone,
+        complainant=actor
+        if actor is not None and actor.is_authenticated and not is_operator
+        else None,
+        hide_identity=bool(hide_identity),
+        urgency=urgency,
+        accept_by=sla.accept_deadline(category, now, urgency=urgency),
+        created_at=now,
+        **fields,
+    )
+    event = _record(
+        case,
+        EventType.SUBMIT,
+        actor,
+        Role.OPERATOR if is_operator else None,
+        "",
+        {"channel": channel},
+        now=now,
+    )
+    store_uploads(
+        checked,
+        case=case,
+        event=event,
+        uploaded_by=actor if actor and actor.is_authenticated else None,
+    )
+    return case
+
+
+@transaction.atomic
+def case_accept(
+    *,
+    case: Case,
+    actor: User,
+    category: Category | None = None,
+    urgency: str | None = None,
+    is_complex: bool = False,
+    duty_level: int | None = None,
+    duplicate_of: Case | None = None,
+    note: str = "",
+) -> Case:
+    """受理: classify, grade by duty level (依据职责分级受理), optionally mark a duplicate."""
+    case, role = _begin(case, actor, EventType.ACCEPT)
+    if category is not None:
+        case.category = _check_category(category)
+    if urgency is not None:
+        if urgency not in Urgency.values:
+            raise invalid("urgency", _("紧急程度无效。"))
+        case.urgency = urgency
+    if duty_level is not None and duty_level not in RegionLevel.values:
+        raise invalid("duty_level", _("办理层级无效。"))
+    if duplicate_of is not None and duplicate_of.pk == case.pk:
+        raise invalid("duplicate_of", _("不能标记为与自身重复。"))
+    case.is_complex = bool(is_complex)
+    case.duty_level = duty_level or RegionLevel.DISTRICT
+    case.duplicate_of = duplicate_of
+    case.accepted_at = timezone.now()
+    from_status = _move(case, EventType.ACCEPT)
+    _save(
+        case,
+        "status",
+        "category",
+        "urgency",
+        "is_complex",
+        "duty_level",
+        "duplicate_of",
+        "accepted_at",
+    )
+    _record(
+        case,
+        EventType.ACCEPT,
+        actor,
+        role,
+        from_status,
+        {
+            "category": case.category.name,
+            "duty_level": case.duty_level,
+            "is_complex": case.is_complex,
+            "duplicate_of": duplicate_of.tracking_code if duplicate_of else None,
+            "note": _text(note, "note", required=False),
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def case_reject(
+    *, case: Case, actor: User, reason: str, duplicate_of: Case | None = None, note: str = ""
+) -> Case:
+    """不予受理 with a reason; a duplicate names the case it repeats."""
+    case, role = _begin(case, actor, EventType.REJECT)
+    if reason not in RejectReason.values:
+        raise invalid("reason", _("请选择不予受理的原因。"))
+    if reason == RejectReason.DUPLICATE and duplicate_of is None:
+        raise invalid("duplicate_of", _("重复诉求请注明与哪件诉求重复。"))
+    if duplicate_of is not None and duplicate_of.pk == case.pk:
+        raise invalid("duplicate_of", _("不能标记为与自身重复。"))
+    case.reject_reason = reason
+    case.duplicate_of = duplicate_of
+    case.closed_at = timezone.now()
+    from_status = _move(case, EventType.REJECT)
+    _save(case, "status", "reject_reason", "duplicate_of", "closed_at")
+    _record(
+        case,
+        EventType.REJECT,
+        actor,
+        role,
+        from_status,
+        {
+            "reason": reason,
+            "duplicate_of": duplicate_of.tracking_code if duplicate_of else None,
+            "note": _text(note, "note", required=False),
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def case_resolve_at_intake(*, case: Case, actor: User, reply: str) -> Case:
+    """即时办结: answered on the spot (consultations); goes straight to evaluation."""
+    case, role = _begin(case, actor, EventType.RESOLVE_AT_INTAKE)
+    now = timezone.now()
+    case.reply_text = _text(reply, "reply")
+    case.outcome = Outcome.RESOLVED
+    case.accepted_at = case.accepted_at or now
+    case.contacted_at = case.contacted_at or now
+    case.replied_at = now
+    from_status = _move(case, EventType.RESOLVE_AT_INTAKE)
+    _save(case, "status", "reply_text", "outcome", "accepted_at", "contacted_at", "replied_at")
+    _record(
+        case,
+        EventType.RESOLVE_AT_INTAKE,
+        actor,
+        role,
+        from_status,
+        {"reply": case.reply_text, "outcome": case.outcome},
+        now=now,
+    )
+    return case
+
+
+# --- 派 dispatch -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_dispatch(
+    *,
+    case: Case,
+    actor: User,
+    lead_unit: Unit | None,
+    co_units: Sequence[Unit] = (),
+    note: str = "",
+) -> Case:
+    """派单 to a lead unit and co-handlers; the contact and resolve deadlines start now."""
+    case, role = _begin(case, actor, EventType.DISPATCH)
+    if lead_unit is None or not lead_unit.is_active:
+        raise invalid("lead_unit", _("请选择承办单位。"))
+    co = [u for u in co_units if u.pk != lead_unit.pk]
+    if any(not u.is_active for u in co):
+        raise invalid("co_units", _("协办单位已停用。"))
+    now = timezone.now()
+    calendar = sla.WorkCalendar.load()
+    case.lead_unit = lead_unit
+    case.dispatched_at = now
+    case.signed_at = None
+    case.contact_by = sla.contact_deadline(
+        case.category, now, urgency=case.urgency, calendar=calendar
+    )
+    case.resolve_by = sla.resolve_deadline(
+        case.category, now, urgency=case.urgency, is_complex=case.is_complex, calendar=calendar
+    )
+    from_status = _move(case, EventType.DISPATCH)
+    _save(case, "status", "lead_unit", "dispatched_at", "signed_at", "contact_by", "resolve_by")
+    case.co_units.set(co)
+    _record(
+        case,
+        EventType.DISPATCH,
+        actor,
+        role,
+        from_status,
+        {
+            "lead_unit": lead_unit.name,
+            "co_units": [u.name for u in co],
+            "resolve_by": case.resolve_by.isoformat(),
+            "note": _text(note, "note", required=False),
+        },
+        now=now,
+    )
+    return case
+
+
+@transaction.atomic
+def case_sign(*, case: Case, actor: User) -> Case:
+    """签收: the lead unit takes the case."""
+    case, role = _begin(case, actor, EventType.SIGN)
+    case.signed_at = timezone.now()
+    from_status = _move(case, EventType.SIGN)
+    _save(case, "status", "signed_at")
+    _record(case, EventType.SIGN, actor, role, from_status, {"unit": case.lead_unit.name})
+    return case
+
+
+@transaction.atomic
+def case_return(*, case: Case, actor: User, reason: str) -> Case:
+    """退回: not this unit's duty. The third return sends it one level up, which must take it."""
+    case, role = _begin(case, actor, EventType.RETURN)
+    reason = _text(reason, "reason")
+    if case.return_count >= MAX_RETURNS:
+        raise WrongState(_("该诉求已由上级兜底派单，不能再退回；如有困难请在办理进展中说明。"))
+    returned_by = case.lead_unit
+    case.return_count += 1
+    escalated = case.return_count >= MAX_RETURNS and case.dispatch_region.parent_id is not None
+    if escalated:
+        case.dispatch_region = case.dispatch_region.parent
+    case.lead_unit = None
+    case.dispatched_at = None
+    case.contact_by = None
+    case.resolve_by = None
+    from_status = _move(case, EventType.RETURN)
+    _save(
+        case,
+        "status",
+        "return_count",
+        "dispatch_region",
+        "lead_unit",
+        "dispatched_at",
+        "contact_by",
+        "resolve_by",
+    )
+    case.co_units.clear()
+    # The event carries the unit that sent it back: returns are counted against it.
+    _record(
+        case,
+        EventType.RETURN,
+        actor,
+        role,
+        from_status,
+        {
+            "reason": reason,
+            "unit": returned_by.name if returned_by else None,
+            "return_count": case.return_count,
+            "escalated_to": case.dispatch_region.name if escalated else None,
+        },
+        unit=returned_by,
+    )
+    return case
+
+
+# --- 办 handle -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_add_progress(*, case: Case, actor: User, text: str, public: bool = False) -> Case:
+    """办理进展: an internal note, or a public update the complainant sees when tracking."""
+    case, role = _begin(case, actor, EventType.PROGRESS)
+    text = _text(text, "text")
+    _record(
+        case,
+        EventType.PROGRESS,
+        actor,
+        role,
+        case.status,
+        {"text": text, "public": bool(public)},
+        is_public=bool(public),
+    )
+    return case
+
+
+@transaction.atomic
+def case_record_contact(*, case: Case, actor: User, method: str = "phone", note: str = "") -> Case:
+    """联系诉求人: the first contact sets ``contacted_at``, which the 响应率 is computed from."""
+    case, role = _begin(case, actor, EventType.CONTACT)
+    now = timezone.now()
+    first = case.contacted_at is None
+    if first:
+        case.contacted_at = now
+        _save(case, "contacted_at")
+    on_time = case.contact_by is None or now <= case.contact_by
+    _record(
+        case,
+        EventType.CONTACT,
+        actor,
+        role,
+        case.status,
+        {
+            "method": _text(method, "method", max_length=16),
+            "first": first,
+            "on_time": on_time,
+            "note": _text(note, "note", required=False),
+        },
+        is_public=False,
+        now=now,
+    )
+    return case
+
+
+@transaction.atomic
+def case_request_extension(
+    *, case: Case, actor: User, until: dt.datetime | None, reason: str
+) -> ExtensionRequest:
+    """申请延期: the lead unit asks; the deadline does not move until a dispatcher approves."""
+    case, role = _begin(case, actor, EventType.REQUEST_EXTENSION)
+    now = timezone.now()
+    until = _future(until, "until", now)
+    if case.resolve_by and until <= case.resolve_by:
+        raise invalid("until", _("申请的期限必须晚于现在的办结时限。"))
+    reason = _text(reason, "reason")
+    try:
+        with transaction.atomic():
+            request = ExtensionRequest.objects.create(
+                case=case,
+                unit=case.lead_unit,
+                requested_by=actor,
+                reason=reason,
+                requested_until=until,
+                created_at=now,
+            )
+    except IntegrityError:
+        raise WrongState(_("已有一份延期申请在等待审批。")) from None
+    _record(
+        case,
+        EventType.REQUEST_EXTENSION,
+        actor,
+        role,
+        case.status,
+        {"request": request.pk, "until": until.isoformat(), "reason": reason},
+        is_public=False,
+        now=now,
+    )
+    return request
+
+
+@transaction.atomic
+def case_decide_extension(
+    *, case: Case, actor: User, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """延期审批: only an approval moves ``resolve_by``."""
+    case, role = _begin(case, actor, EventType.DECIDE_EXTENSION)
+    request = (
+        ExtensionRequest.objects.select_for_update()
+        .filter(case=case, status=ExtensionStatus.PENDING)
+        .first()
+    )
+    if request is None:
+        raise WrongState(_("没有待审批的延期申请。"))
+    now = timezone.now()
+    request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+    request.decided_by = actor
+    request.decided_at = now
+    request.decision_note = _text(note, "note", required=False, max_length=255)
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    previous = case.resolve_by
+    if approve:
+        case.resolve_by = request.requested_until
+        # A later deadline clears warning/overdue flags; a 督办 order keeps its own level.
+        if case.supervision_level != SupervisionLevel.SUPERVISED:
+            case.supervision_level = SupervisionLevel.ON_TIME
+        _save(case, "resolve_by", "supervision_level")
+    _record(
+        case,
+        EventType.DECIDE_EXTENSION,
+        actor,
+        role,
+        case.status,
+        {
+            "request": request.pk,
+            "approved": bool(approve),
+            "from": previous.isoformat() if previous else None,
+            "to": case.resolve_by.isoformat() if approve and case.resolve_by else None,
+            "note": request.decision_note,
+        },
+        is_public=False,
+        now=now,
+    )
+    return request
+
+
+@transaction.atomic
+def case_reply(
+    *,
+    case: Case,
+    actor: User,
+    outcome: str,
+    text: str,
+    evidence: Sequence[UploadedFile] = (),
+) -> Case:
+    """办结答复: the lead unit's result (resolved / partly / explained), with evidence."""
+    case, role = _begin(case, actor, EventType.REPLY)
+    if outcome not in Outcome.values:
+        raise invalid("outcome", _("请选择办理结果。"))
+    text = _text(text, "text")
+    checked = check_uploads(list(evidence), allow_pdf=True)
+    now = timezone.now()
+    case.outcome = outcome
+    case.reply_text = text
+    case.replied_at = now
+    from_status = _move(case, EventType.REPLY)
+    _save(case, "status", "outcome", "reply_text", "replied_at")
+    SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
+    event = _record(
+        case,
+        EventType.REPLY,
+        actor,
+        role,
+        from_status,
+        {
+            "outcome": outcome,
+            "text": text,
+            "on_time": case.resolve_by is None or now <= case.resolve_by,
+        },
+        now=now,
+    )
+    store_uploads(checked, case=case, event=event, uploaded_by=actor)
+    return case
+
+
+# --- 评 evaluate -----------------------------------------------------------------------------
+
+
+def _evaluate(case: Case, actor: User | None, role: str | None, rating: str, comment: str) -> Case:
+    if rating not in Rating.values:
+        raise invalid("rating", _("请选择满意、基本满意或不满意。"))
+    comment = _text(comment, "comment", required=False, max_length=500)
+    now = timezone.now()
+    source = EvaluationSource.CALLBACK if role == Role.OPERATOR else EvaluationSource.COMPLAINANT
+    try:
+        with transaction.atomic():
+            Evaluation.objects.create(
+                case=case,
+                round=case.reopen_count,
+                rating=rating,
+                comment=comment,
+                source=source,
+                by=actor if actor is not None and actor.is_authenticated else None,
+                created_at=now,
+            )
+    except IntegrityError:
+        raise WrongState(_("这一轮办理已经评价过了。")) from None
+    from_status = _move(case, EventType.EVALUATE)
+    # A second 不满意 (after one re-handling) goes to a supervisor to judge (督查研判).
+    if rating == Rating.UNSATISFIED and case.reopen_count >= MAX_REOPENS:
+        case.status = Status.REVIEW
+    case.rating = rating
+    case.evaluated_at = now
+    _save(case, "status", "rating", "evaluated_at")
+    _record(
+        case,
+        EventType.EVALUATE,
+        actor,
+        role,
+        from_status,
+        {"rating": rating, "comment": comment, "source": source, "round": case.reopen_count},
+        now=now,
+    )
+    return case
+
+
+@transaction.atomic
+def case_evaluate(*, case: Case, actor: User | None, rating: str, comment: str = "") -> Case:
+    """评价 by the complainant (signed in) or by an operator's callback (回访)."""
+    case, role = _begin(case, actor, EventType.EVALUATE)
+    return _evaluate(case, actor, role, rating, comment)
+
+
+@transaction.atomic
+def case_evaluate_by_tracking(
+    *, case: Case, phone_last4: str, rating: str, comment: str = ""
+) -> Case:
+    """评价 from the public tracking page: the code and the phone's last four digits identify
+    the complainant, the way the SMS with the evaluation link does."""
+    case = _lock(case)
+    if not phone_last4 or case.complainant_phone[-4:] != phone_last4:
+        raise NotAllowed(_("受理编号与手机号后四位不匹配。"))
+    if case.status not in TRANSITIONS[EventType.EVALUATE].sources:
+        raise WrongState(
+            _("诉求当前状态为“%(status)s”，不能评价。") % {"status": case.get_status_display()}
+        )
+    return _evaluate(case, None, Role.RESIDENT, rating, comment)
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
+    """重办: an unsatisfied case goes back to the lead unit with a new deadline, once; after a
+    second 不满意 only a supervisor may order re-handling."""
+    case, role = _begin(case, actor, EventType.REOPEN)
+    if case.status == Status.REVIEW:
+        if role != Role.SUPERVISOR:
+            raise NotAllowed(_("二次不满意的诉求由督查人员研判。"))
+    elif case.rating != Rating.UNSATISFIED:
+        raise WrongState(_("只有评价为不满意的诉求才能重办。"))
+    elif case.reopen_count >= MAX_REOPENS:
+        raise WrongState(_("该诉求已重办过一次。"))
+    if case.lead_unit_id is None:
+        raise WrongState(_("即时办结的诉求没有承办单位，请重新受理派单。"))
+    reason = _text(reason, "reason")
+    now = timezone.now()
+    case.reopen_count += 1
+    case.resolve_by = sla.WorkCalendar.load().add(
+        now, REOPEN_RESOLVE_DAYS, sla.TimeUnit.WORKING_DAYS
+    )
+    case.supervision_level = SupervisionLevel.ON_TIME
+    case.outcome = ""
+    case.rating = ""
+    case.replied_at = None
+    case.evaluated_at = None
+    from_status = _move(case, EventType.REOPEN)
+    _save(
+        case,
+        "status",
+        "reopen_count",
+        "resolve_by",
+        "supervision_level",
+        "outcome",
+        "rating",
+        "replied_at",
+        "evaluated_at",
+    )
+    _record(
+        case,
+        EventType.REOPEN,
+        actor,
+        role,
+        from_status,
+        {"reason": reason, "resolve_by": case.resolve_by.isoformat(), "round": case.reopen_count},
+        now=now,
+    )
+    return case
+
+
+# --- 督 supervise, re-route, 报 close --------------------------------------------------------
+
+
+@transaction.atomic
+def case_supervise(
+    *, case: Case, actor: User, due_at: dt.datetime | None, note: str
+) -> SupervisionOrder:
+    """督办: a supervisor orders the case finished by a date; the case shows as supervised."""
+    case, role = _begin(case, actor, EventType.SUPERVISE)
+    now = timezone.now()
+    due_at = _future(due_at, "due_at", now)
+    note = _text(note, "note")
+    order = SupervisionOrder.objects.create(
+        case=case, issued_by=actor, due_at=due_at, note=note, created_at=now
+    )
+    case.supervision_level = SupervisionLevel.SUPERVISED
+    _save(case, "supervision_level")
+    _record(
+        case,
+        EventType.SUPERVISE,
+        actor,
+        role,
+        case.status,
+        {"order": order.pk, "due_at": due_at.isoformat(), "note": note},
+        now=now,
+    )
+    return order
+
+
+@transaction.atomic
+def case_recategorise(*, case: Case, actor: User, category: Category | None, reason: str) -> Case:
+    """改分类 (re-route): the old and new category stay in the timeline. Deadlines already set
+    by dispatch stay; an undispatched case gets the new category's accept deadline."""
+    case, role = _begin(case, actor, EventType.RECATEGORISE)
+    category = _check_category(category)
+    if category.pk == case.category_id:
+        raise invalid("category", _("新分类与原分类相同。"))
+    reason = _text(reason, "reason")
+    previous = case.category
+    case.category = category
+    fields = ["category"]
+    if case.status == Status.SUBMITTED:
+        case.accept_by = sla.accept_deadline(category, case.created_at, urgency=case.urgency)
+        fields.append("accept_by")
+    _save(case, *fields)
+    _record(
+        case,
+        EventType.RECATEGORISE,
+        actor,
+        role,
+        case.status,
+        {"from": previous.name, "to": category.name, "reason": reason},
+        is_public=False,
+    )
+    return case
+
+
+@transaction.atomic
+def case_close(
+    *,
+    case: Case,
+    actor: User | None,
+    unreasonable: bool = False,
+    note: str = "",
+    system: bool = False,
+) -> Case:
+    """归档. From 已评价 by intake staff; from 待评价 when nobody evaluated in time (the
+    supervision scan, ``system=True``: not counted as satisfied); from 督查研判 by a supervisor,
+    who may rule the demand unreasonable (then it is left out of the 满意率)."""
+    if system:
+        case, role = _lock(case), None
+        if case.status != Status.REPLIED:
+            raise WrongState(_("只有待评价的诉求会因超时未评价而归档。"))
+    else:
+        case, role = _begin(case, actor, EventType.CLOSE)
+        if case.status == Status.REPLIED:
+            raise WrongState(_("诉求人尚未评价，不能归档。"))
+        if case.status == Status.REVIEW and role != Role.SUPERVISOR:
+            raise NotAllowed(_("二次不满意的诉求由督查人员研判后归档。"))
+        if unreasonable and case.status != Status.REVIEW:
+            raise invalid("unreasonable", _("只有督查研判时才能认定为不合理诉求。"))
+    now = timezone.now()
+    case.excluded_from_satisfaction = bool(unreasonable)
+    case.closed_at = now
+    from_status = _move(case, EventType.CLOSE)
+    _save(case, "status", "excluded_from_satisfaction", "closed_at")
+    _record(
+        case,
+        EventType.CLOSE,
+        actor,
+        role,
+        from_status,
+        {
+            "unreasonable": bool(unreasonable),
+            "not_evaluated": system,
+            "note": _text(note, "note", required=False),
+        },
+        now=now,
+    )
+    return case
+
+
+def allowed_actions(user: User, case: Case) -> list[str]:
+    """The actions ``user`` may take on ``case`` now, for the case page's buttons.
+
+    The same table and reach checks as the transitions themselves, plus the extra state rules
+    a button should not be offered against (the functions still check them all).
+    """
+    if not user.is_authenticated:
+        return []
+    actions = []
+    for action, transition in TRANSITIONS.items():
+        if case.status not in transition.sources:
+            continue
+        try:
+            role = _acting_role(user, case, action)
+        except NotAllowed:
+            continue
+        if action == EventType.CLOSE and case.status == Status.REPLIED:
+            continue
+        if case.status == Status.REVIEW and action in (EventType.REOPEN, EventType.CLOSE):
+            if role != Role.SUPERVISOR:
+                continue
+        elif action == EventType.REOPEN and (
+            case.rating != Rating.UNSATISFIED or case.reopen_count >= MAX_REOPENS
+        ):
+            continue
+        if action == EventType.RETURN and case.return_count >= MAX_RETURNS:
+            continue
+        if action == EventType.DECIDE_EXTENSION and not getattr(
+            case, "has_pending_extension", True
+        ):
+            continue
+        actions.append(str(action))
+    return actions

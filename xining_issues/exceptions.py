@@ -1,0 +1,59 @@
+"""One error shape for the whole API: ``{"code", "message", "fields"}``.
+
+400 bad input, 401/403 not signed in / not your role or jurisdiction, 404 not visible to you,
+409 wrong state or lost a race, 429 too many requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from cases.errors import WorkflowError
+
+CODES = {
+    status.HTTP_400_BAD_REQUEST: "invalid",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "forbidden",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(key): [str(m) for m in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
+    return {}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, WorkflowError):
+        return Response(
+            {"code": exc.code, "message": exc.message, "fields": exc.fields},
+            status=exc.status_code,
+        )
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    code = CODES.get(response.status_code, "error")
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        if isinstance(exc.detail, list):
+            fields = {"non_field_errors": [str(m) for m in exc.detail]}
+        message = _("请检查填写的内容。")
+    else:
+        fields = {}
+        detail = getattr(exc, "detail", "")
+        message = str(detail) if detail else response.status_text
+    response.data = {"code": code, "message": message, "fields": fields}
+    return response
