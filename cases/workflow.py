@@ -1,8 +1,8 @@
 """Every state change of a Case: one function per transition (接 派 办 督 评 报).
 
-Each function is atomic: it re-reads the case with ``select_for_update()``, checks the actor's
-role and jurisdiction (403) and the allowed-transition table (409), validates its input (400),
-saves with ``update_fields``, writes exactly one ``CaseEvent`` and queues side effects with
+Each function is atomic: it re-reads the case with ``select_for_update()``, checks the
+allowed-transition table (409) and the actor's role and jurisdiction (403), validates its input
+(400), saves with ``update_fields``, writes exactly one ``CaseEvent`` and queues side effects with
 ``transaction.on_commit``. Nothing else in the code base writes ``Case.status``.
 
 Who may do what is the table ``TRANSITIONS`` below plus ``_acting_role``, which says how each
@@ -152,14 +152,16 @@ def _lock(case: Case) -> Case:
 
 
 def _begin(case: Case, actor: User | None, action: str) -> tuple[Case, str]:
+    """Lock the case, then refuse: 409 when nobody may do this in the current state, 403 when
+    someone may but not this actor. State comes first so that the loser of a race (a sign
+    against a return) hears "already changed", not "not yours"."""
     locked = _lock(case)
-    role = _acting_role(actor, locked, action)
     if locked.status not in TRANSITIONS[action].sources:
         raise WrongState(
             _("诉求当前状态为“%(status)s”，不能执行此操作。")
             % {"status": locked.get_status_display()}
         )
-    return locked, role
+    return locked, _acting_role(actor, locked, action)
 
 
 def _record(

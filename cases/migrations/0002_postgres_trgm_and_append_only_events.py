@@ -39,7 +39,8 @@ def run(statements):
         if schema_editor.connection.vendor != "postgresql":
             return
         for statement in statements:
-            schema_editor.execute(statement)
+            # params=None: the trigger body holds a literal "%" placeholder of its own.
+            schema_editor.execute(statement, params=None)
 
     return operation
 
