@@ -20,6 +20,7 @@ from .models import (
     Category,
     Evaluation,
     ExtensionRequest,
+    ReplyTemplate,
     Responsibility,
     SupervisionOrder,
 )
@@ -129,3 +130,10 @@ class CaseAdmin(ReadOnlyAdmin):
 
 for model in (ExtensionRequest, Evaluation, SupervisionOrder):
     admin.site.register(model, ReadOnlyAdmin)
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "is_active")
+    list_filter = ("is_active", "category")
+    search_fields = ("title", "text")

@@ -553,3 +553,28 @@ class SupervisionOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} 督办 → {self.due_at:%Y-%m-%d}"
+
+
+class ReplyTemplate(models.Model):
+    """常用答复: a canned reply a handler starts from (editable in the admin)."""
+
+    title = models.CharField(_("标题"), max_length=64)
+    text = models.TextField(_("答复内容"))
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("适用分类"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reply_templates",
+        help_text=_("留空则适用于所有分类。"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("常用答复")
+        verbose_name_plural = _("常用答复")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -14,9 +14,10 @@ unless the complainant asked to hide their identity. Everyone else gets them mas
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from org import jurisdiction
 from org.models import Role
@@ -121,3 +122,47 @@ def stage_of(case: Case) -> str:
     if case.is_open and case.supervision_level in CHASED:
         return Stage.SUPERVISE
     return STATUS_STAGE[case.status]
+
+
+DUE_SOON = dt.timedelta(hours=24)
+
+
+def queue_filters(now: dt.datetime) -> dict[str, Q]:
+    """The workbench tabs (待受理 … 督办) as filters; the same Q serves the count and the list."""
+    working = [Status.DISPATCHED, Status.HANDLING]
+    late = Q(status=Status.SUBMITTED, accept_by__lt=now) | Q(
+        status__in=working, resolve_by__lt=now
+    )
+    return {
+        "submitted": Q(status=Status.SUBMITTED),
+        "accepted": Q(status=Status.ACCEPTED),
+        "dispatched": Q(status=Status.DISPATCHED),
+        "handling": Q(status=Status.HANDLING),
+        "replied": Q(status__in=[Status.REPLIED, Status.REVIEW]),
+        "due_soon": (
+            Q(status__in=working, resolve_by__gte=now, resolve_by__lt=now + DUE_SOON)
+            | Q(status__in=OPEN_STATUSES, supervision_level=SupervisionLevel.WARNING)
+        )
+        & ~late,
+        "overdue": late,
+        "supervised": Q(status__in=OPEN_STATUSES, supervision_level=SupervisionLevel.SUPERVISED),
+    }
+
+
+def queue_counts(user: User | AnonymousUser, now: dt.datetime) -> dict[str, int]:
+    """How many visible cases sit in each tab: one query with a filtered count per tab."""
+    filters = queue_filters(now)
+    counts = Case.objects.filter(visibility_filter(user)).aggregate(
+        **{name: Count("pk", filter=condition) for name, condition in filters.items()}
+    )
+    return {name: counts[name] or 0 for name in filters}
+
+
+def public_recent(limit: int = 10) -> QuerySet[Case]:
+    """Recently finished cases for the home page; the serializer shows no personal data."""
+    return (
+        Case.objects.filter(status__in=[Status.EVALUATED, Status.CLOSED], replied_at__isnull=False)
+        .exclude(reply_text="")
+        .select_related("category", "district", "street")
+        .order_by("-replied_at")[:limit]
+    )

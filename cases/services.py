@@ -22,7 +22,7 @@ class Suggestion:
     reason: str
 
 
-def _category_chain(category: Category) -> list[int]:
+def category_chain(category: Category | None) -> list[int]:
     """The category and its ancestors, nearest first (a rule for 供暖 covers 供暖不热)."""
     chain, seen = [], set()
     current: Category | None = category
@@ -40,7 +40,7 @@ def suggest_lead_units(case: Case) -> list[Suggestion]:
     the active unit of that kind whose region is the case's ancestor at that level (e.g. the
     district government of the case's district).
     """
-    chain = _category_chain(case.category)
+    chain = category_chain(case.category)
     rules = list(
         Responsibility.objects.filter(category_id__in=chain)
         .select_related("unit", "category")

@@ -8,6 +8,7 @@ under ``var/``, so ``make run`` needs no server.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -109,6 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "xining_issues.context_processors.roles",
             ],
         },
     },
@@ -119,8 +121,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     # WAL lets the web server, the worker and beat read while one of them writes.
-    # Tests use a file, not memory, so that a real worker process can share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # Tests use a file, not memory, so that a real worker process can share the test database;
+    # one file per test process, so that two test runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

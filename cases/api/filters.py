@@ -11,7 +11,9 @@ from drf_spectacular.utils import extend_schema_field
 from org.models import Region, Unit
 
 from ..models import OPEN_STATUSES, Case, Category, Channel, Stage, Status, SupervisionLevel
-from ..selectors import stage_filter
+from ..selectors import queue_filters, stage_filter
+
+QUEUES = list(queue_filters(timezone.now()))
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -32,10 +34,16 @@ class CaseFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", label="search (code, title, description)")
+    queue = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in QUEUES], method="filter_queue", label="workbench tab"
+    )
 
     class Meta:
         model = Case
         fields: list[str] = []
+
+    def filter_queue(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(queue_filters(timezone.now())[value]) if value else queryset
 
     def filter_stage(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return queryset.filter(stage_filter(value)) if value else queryset

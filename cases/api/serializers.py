@@ -21,6 +21,7 @@ from ..models import (
     Outcome,
     Rating,
     RejectReason,
+    ReplyTemplate,
     Urgency,
 )
 
@@ -184,6 +185,35 @@ class PublicCaseSerializer(serializers.ModelSerializer):
     def get_timeline(self, case: Case) -> list[dict[str, Any]]:
         events = [e for e in case.events.all() if e.is_public]
         return PublicEventSerializer(events, many=True).data
+
+
+class ReplyTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReplyTemplate
+        fields = ["id", "title", "text", "category"]
+
+
+class PublicResultSerializer(serializers.ModelSerializer):
+    """A finished case on the home page: what and where (street level) and the answer."""
+
+    category = serializers.CharField(source="category.name")
+    district = serializers.CharField(source="district.name")
+    street = serializers.CharField(source="street.name")
+
+    class Meta:
+        model = Case
+        fields = ["category", "district", "street", "title", "reply_text", "replied_at", "rating"]
+
+
+class QueueCountsSerializer(serializers.Serializer):
+    submitted = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    dispatched = serializers.IntegerField()
+    handling = serializers.IntegerField()
+    replied = serializers.IntegerField()
+    due_soon = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    supervised = serializers.IntegerField()
 
 
 # --- input ------------------------------------------------------------------------------------

@@ -1,15 +1,25 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .views import CaseViewSet, CategoryViewSet, RatesView, TrackEvaluateView, TrackView
+from .views import (
+    CaseViewSet,
+    CategoryViewSet,
+    PublicRecentView,
+    RatesView,
+    ReplyTemplateViewSet,
+    TrackEvaluateView,
+    TrackView,
+)
 
 router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("categories", CategoryViewSet, basename="category")
+router.register("reply-templates", ReplyTemplateViewSet, basename="reply-template")
 
 urlpatterns = [
     path("track/", TrackView.as_view(), name="track"),
     path("track/evaluate/", TrackEvaluateView.as_view(), name="track-evaluate"),
     path("stats/rates/", RatesView.as_view(), name="stats-rates"),
+    path("public/recent/", PublicRecentView.as_view(), name="public-recent"),
     *router.urls,
 ]

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +31,14 @@ from org import jurisdiction
 from org.models import Role
 
 from .. import selectors, services, stats, workflow
-from ..models import Case, CaseEvent, Category, ExtensionRequest, ExtensionStatus
+from ..models import (
+    Case,
+    CaseEvent,
+    Category,
+    ExtensionRequest,
+    ExtensionStatus,
+    ReplyTemplate,
+)
 from . import serializers as s
 from .filters import CaseFilter
 
@@ -156,6 +163,14 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(
             {"id": case.pk, "tracking_code": case.tracking_code}, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        summary="How many visible cases are in each workbench tab",
+        responses=s.QueueCountsSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def counts(self, request: Request) -> Response:
+        return Response(selectors.queue_counts(request.user, timezone.now()))
 
     @extend_schema(summary="The case's full timeline", responses=s.EventSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -316,6 +331,31 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CategorySerializer
     permission_classes = [AllowAny]
     pagination_class = None
+
+
+class ReplyTemplateViewSet(viewsets.ReadOnlyModelViewSet):
+    """常用答复 for the reply dialog; ``?category=<id>`` adds the general ones too."""
+
+    serializer_class = s.ReplyTemplateSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ReplyTemplate]:
+        queryset = ReplyTemplate.objects.filter(is_active=True)
+        category = self.request.query_params.get("category", "")
+        if category.isdigit():
+            chain = services.category_chain(Category.objects.filter(pk=int(category)).first())
+            queryset = queryset.filter(Q(category__isnull=True) | Q(category_id__in=chain))
+        return queryset
+
+
+class PublicRecentView(APIView):
+    """近期办结: recently answered cases for the home page, without personal data."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=s.PublicResultSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(s.PublicResultSerializer(selectors.public_recent(), many=True).data)
 
 
 class TrackThrottle(ScopedRateThrottle):

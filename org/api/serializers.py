@@ -1,3 +1,6 @@
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,3 +51,25 @@ class MeSerializer(serializers.ModelSerializer):
     @extend_schema_field(MembershipSerializer(many=True))
     def get_memberships(self, user: User) -> list[dict]:
         return MembershipSerializer(jurisdiction.memberships(user), many=True).data
+
+
+class RegisterSerializer(serializers.Serializer):
+    """A resident's account: username, password (Django's validators), name and mobile."""
+
+    username = serializers.RegexField(r"^[A-Za-z0-9_.@+-]{3,30}$", max_length=30)
+    password = serializers.CharField(write_only=True, min_length=8, max_length=128)
+    display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    phone = serializers.RegexField(r"^1[3-9]\d{9}$", required=False, allow_blank=True)
+
+    def validate_username(self, value: str) -> str:
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError(_("该用户名已被使用。"))
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        candidate = User(username=attrs["username"], display_name=attrs.get("display_name", ""))
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": list(error.messages)}) from error
+        return attrs

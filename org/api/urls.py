@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .views import MeView, RegionViewSet, TokenView, UnitViewSet
+from .views import MeView, RegionViewSet, RegisterView, TokenView, UnitViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -9,6 +9,7 @@ router.register("units", UnitViewSet, basename="unit")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/register/", RegisterView.as_view(), name="api-register"),
     path("me/", MeView.as_view(), name="api-me"),
     *router.urls,
 ]

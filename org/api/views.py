@@ -1,6 +1,8 @@
+from django.contrib.auth import login
+from django.db import transaction
 from django.db.models import Count
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -8,10 +10,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from org.models import Region, Unit
+from org.models import Region, Unit, User
 
 from .filters import RegionFilter, UnitFilter
-from .serializers import MeSerializer, RegionSerializer, UnitSerializer
+from .serializers import MeSerializer, RegionSerializer, RegisterSerializer, UnitSerializer
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -22,6 +24,32 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (Authorization: Token …)."""
 
     throttle_classes = [LoginThrottle]
+
+
+class RegisterThrottle(AnonRateThrottle):
+    scope = "anon_write"
+
+
+class RegisterView(APIView):
+    """A resident creates an account and is signed in (session) in the same step."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [RegisterThrottle]
+
+    @extend_schema(request=RegisterSerializer, responses={201: MeSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=data["username"],
+                password=data["password"],
+                display_name=data.get("display_name", ""),
+                phone=data.get("phone", ""),
+            )
+        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):

@@ -46,10 +46,9 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """A fresh browser context in zh-hans; fails the test if any request leaves the server."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+def _watched_page(browser, live_server, **context_options) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A page in a fresh zh-CN context; fails the test if any request leaves the live server."""
+    context = browser.new_context(locale="zh-CN", **context_options)
     page = context.new_page()
     allowed = urlsplit(live_server.url).netloc
     foreign: list[str] = []
@@ -65,6 +64,53 @@ def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-d
     assert foreign == [], f"requests to other hosts: {foreign}"
 
 
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A desktop page (1280 × 800)."""
+    yield from _watched_page(browser, live_server, viewport={"width": 1280, "height": 800})
+
+
+@pytest.fixture
+def phone_page(browser, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A 360-px wide phone screen with touch."""
+    yield from _watched_page(
+        browser,
+        live_server,
+        viewport={"width": 360, "height": 740},
+        has_touch=True,
+        is_mobile=True,
+    )
+
+
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Run axe-core (from npm, injected from node_modules) on the current page; return the
+    violations of the given impacts, each with its id, help text and the offending targets."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def sign_in(page, base_url: str, username: str, password: str = "demo12345") -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the login page, as a person would."""
+    page.goto(base_url + "/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
