@@ -39,7 +39,15 @@ def _content_type(upload: UploadedFile, *, allow_pdf: bool) -> str:
         with Image.open(upload) as image:
             image_format = image.format or ""
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ):
+        # Anything Pillow cannot open and verify is refused, including crafted "bombs" that
+        # claim enormous dimensions in a few bytes.
         image_format = ""
     finally:
         upload.seek(0)
@@ -63,6 +71,7 @@ def check_uploads(
             fields={"attachments": [_("最多上传 %(max)d 个文件。") % {"max": MAX_ATTACHMENTS}]},
         )
     checked = []
+    seen: set[str] = set()
     for upload in uploads:
         if upload.size is None or upload.size > MAX_BYTES:
             message = _("文件“%(name)s”超过 %(mb)d MB。") % {
@@ -75,6 +84,9 @@ def check_uploads(
         for chunk in upload.chunks():
             digest.update(chunk)
         upload.seek(0)
+        if digest.hexdigest() in seen:  # the same photo chosen twice is kept once
+            continue
+        seen.add(digest.hexdigest())
         checked.append((upload, content_type, digest.hexdigest()))
     return checked
 

@@ -464,6 +464,7 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准")
     REFUSED = "refused", _("不予批准")
+    LAPSED = "lapsed", _("已失效")  # the unit replied (or the case was re-handled) first
 
 
 class ExtensionRequest(models.Model):

@@ -231,7 +231,8 @@ def _future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datet
 
 def _next_tracking_code(now: dt.datetime) -> str:
     """XN-YYYYMMDD-NNNN, numbered per local day under a row lock (no gaps, no duplicates)."""
-    day = timezone.localdate(now)
+    # Numbered on Xining's calendar day whatever zone a request may have activated.
+    day = timezone.localdate(now, timezone.get_default_timezone())
     DailySequence.objects.bulk_create([DailySequence(day=day)], ignore_conflicts=True)
     DailySequence.objects.filter(day=day).update(last=F("last") + 1)
     number = DailySequence.objects.select_for_update().get(day=day).last
@@ -469,6 +470,10 @@ def case_dispatch(
     case.lead_unit = lead_unit
     case.dispatched_at = now
     case.signed_at = None
+    # New deadlines, so a warning or overdue flag from an earlier unit no longer holds; a
+    # 督办 order stays until it is fulfilled.
+    if case.supervision_level != SupervisionLevel.SUPERVISED:
+        case.supervision_level = SupervisionLevel.ON_TIME
     case.contact_by = sla.contact_deadline(
         case.category, now, urgency=case.urgency, calendar=calendar
     )
@@ -476,7 +481,16 @@ def case_dispatch(
         case.category, now, urgency=case.urgency, is_complex=case.is_complex, calendar=calendar
     )
     from_status = _move(case, EventType.DISPATCH)
-    _save(case, "status", "lead_unit", "dispatched_at", "signed_at", "contact_by", "resolve_by")
+    _save(
+        case,
+        "status",
+        "lead_unit",
+        "dispatched_at",
+        "signed_at",
+        "contact_by",
+        "resolve_by",
+        "supervision_level",
+    )
     case.co_units.set(co)
     _record(
         case,
@@ -522,6 +536,8 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
     case.dispatched_at = None
     case.contact_by = None
     case.resolve_by = None
+    # The next unit must make its own first contact: 响应率 is counted against it.
+    case.contacted_at = None
     from_status = _move(case, EventType.RETURN)
     _save(
         case,
@@ -532,6 +548,7 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
         "dispatched_at",
         "contact_by",
         "resolve_by",
+        "contacted_at",
     )
     case.co_units.clear()
     # The event carries the unit that sent it back: returns are counted against it.
@@ -649,6 +666,8 @@ def case_decide_extension(
     )
     if request is None:
         raise WrongState(_("没有待审批的延期申请。"))
+    if approve and case.resolve_by and request.requested_until <= case.resolve_by:
+        raise WrongState(_("申请的期限已不晚于现在的办结时限，无需延期。"))
     now = timezone.now()
     request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
     request.decided_by = actor
@@ -703,6 +722,10 @@ def case_reply(
     from_status = _move(case, EventType.REPLY)
     _save(case, "status", "outcome", "reply_text", "replied_at")
     SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
+    # A request for more time no longer applies once the unit has replied.
+    ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.LAPSED, decided_at=now
+    )
     event = _record(
         case,
         EventType.REPLY,
@@ -786,8 +809,9 @@ def case_evaluate_by_tracking(
 
 @transaction.atomic
 def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
-    """重办: an unsatisfied case goes back to the lead unit with a new deadline, once; after a
-    second 不满意 only a supervisor may order re-handling."""
+    """重办: an unsatisfied case goes back to the lead unit with a new deadline, once (a case
+    answered at intake goes back to dispatch instead); after a second 不满意 only a supervisor
+    may order re-handling."""
     case, role = _begin(case, actor, EventType.REOPEN)
     if case.status == Status.REVIEW:
         if role != Role.SUPERVISOR:
@@ -796,13 +820,16 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         raise WrongState(_("只有评价为不满意的诉求才能重办。"))
     elif case.reopen_count >= MAX_REOPENS:
         raise WrongState(_("该诉求已重办过一次。"))
-    if case.lead_unit_id is None:
-        raise WrongState(_("即时办结的诉求没有承办单位，请重新受理派单。"))
     reason = _text(reason, "reason")
     now = timezone.now()
     case.reopen_count += 1
-    case.resolve_by = sla.WorkCalendar.load().add(
-        now, REOPEN_RESOLVE_DAYS, sla.TimeUnit.WORKING_DAYS
+    # A case answered at intake has no unit to send it back to: it goes to dispatch (待派单),
+    # which sets the deadlines; otherwise the lead unit gets a fresh deadline.
+    to_dispatch = case.lead_unit_id is None
+    case.resolve_by = (
+        None
+        if to_dispatch
+        else sla.WorkCalendar.load().add(now, REOPEN_RESOLVE_DAYS, sla.TimeUnit.WORKING_DAYS)
     )
     case.supervision_level = SupervisionLevel.ON_TIME
     case.outcome = ""
@@ -810,6 +837,8 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     case.replied_at = None
     case.evaluated_at = None
     from_status = _move(case, EventType.REOPEN)
+    if to_dispatch:
+        case.status = Status.ACCEPTED
     _save(
         case,
         "status",
@@ -827,7 +856,11 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         actor,
         role,
         from_status,
-        {"reason": reason, "resolve_by": case.resolve_by.isoformat(), "round": case.reopen_count},
+        {
+            "reason": reason,
+            "resolve_by": case.resolve_by.isoformat() if case.resolve_by else None,
+            "round": case.reopen_count,
+        },
         now=now,
     )
     return case
