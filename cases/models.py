@@ -117,6 +117,8 @@ class EventType(models.TextChoices):
     SUPERVISE = "supervise", _("督办")
     RECATEGORISE = "recategorise", _("改派分类")
     CLOSE = "close", _("归档")
+    REMIND = "remind", _("督办提醒")
+    ESCALATE = "escalate", _("督办升级")
 
 
 # --- calendar and categories -----------------------------------------------------------------
@@ -323,6 +325,9 @@ class Case(models.Model):
     accept_by = models.DateTimeField(_("受理时限"), null=True, blank=True)
     contact_by = models.DateTimeField(_("响应时限"), null=True, blank=True)
     resolve_by = models.DateTimeField(_("办结时限"), null=True, blank=True)
+    sign_by = models.DateTimeField(_("签收时限"), null=True, blank=True)
+    # The warning point (预警) of ``resolve_by``, stored so the supervision scan finds it by index.
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
     supervision_level = models.CharField(
         _("督办等级"),
         max_length=16,
@@ -361,6 +366,9 @@ class Case(models.Model):
             models.Index(fields=["status", "accept_by"], name="case_status_accept_by"),
             models.Index(fields=["status", "resolve_by"], name="case_status_resolve_by"),
             models.Index(fields=["status", "contact_by"], name="case_status_contact_by"),
+            models.Index(fields=["status", "sign_by"], name="case_status_sign_by"),
+            models.Index(fields=["status", "warn_at"], name="case_status_warn_at"),
+            models.Index(fields=["status", "replied_at"], name="case_status_replied_at"),
             models.Index(fields=["lead_unit", "status"], name="case_lead_unit_status"),
             models.Index(fields=["district", "status"], name="case_district_status"),
             models.Index(fields=["street", "status"], name="case_street_status"),
@@ -579,3 +587,114 @@ class ReplyTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- 督 supervision and notifications --------------------------------------------------------
+
+
+class DeadlineKind(models.TextChoices):
+    ACCEPT = "accept", _("受理时限")
+    SIGN = "sign", _("签收时限")
+    CONTACT = "contact", _("响应时限")
+    RESOLVE = "resolve", _("办结时限")
+    ORDER = "order", _("督办期限")
+    EVALUATE = "evaluate", _("评价期限")
+
+
+class SupervisionStep(models.TextChoices):
+    WARNING = "warning", _("预警")
+    OVERDUE = "overdue", _("超期")
+    LEADER = "leader", _("升级至单位负责人")
+    OFFICE = "office", _("升级至上级督查室")
+    AUTO_CLOSE = "auto_close", _("超时未评价归档")
+
+
+class SupervisionMark(models.Model):
+    """One reminder or escalation that has happened. The unique constraint is what makes every
+    (case, deadline kind, step, deadline) happen at most once, however many scans or workers
+    race; a new deadline (after an extension or 重办) starts a fresh series."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="supervision_marks")
+    kind = models.CharField(max_length=16, choices=DeadlineKind.choices)
+    step = models.CharField(max_length=16, choices=SupervisionStep.choices)
+    deadline = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("督办记录")
+        verbose_name_plural = _("督办记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "step", "deadline"], name="supervision_mark_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}/{self.step} @ {self.deadline:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """An in-app message (站内消息). ``kind`` and ``params`` are rendered in the reader's
+    language when read (``cases.messages``); ``key`` makes each message unique per user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32)
+    params = models.JSONField(default=dict, blank=True)
+    key = models.CharField(max_length=96)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user")
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.key}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class OutboxMessage(models.Model):
+    """An email or SMS waiting to go out (transactional outbox).
+
+    Written in the same transaction as the change it reports, so a message is never lost when
+    the broker is down; a periodic task drains the table once it is back.
+    """
+
+    channel = models.CharField(max_length=8, choices=[("email", "email"), ("sms", "sms")])
+    recipient = models.CharField(max_length=254)
+    kind = models.CharField(max_length=32)
+    params = models.JSONField(default=dict, blank=True)
+    key = models.CharField(max_length=128, unique=True)
+    status = models.CharField(
+        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind} {self.status}"

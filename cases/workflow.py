@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import django.dispatch
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role, Unit, User
 
-from . import sla
+from . import notifications, sla
 from .attachments import check_uploads, store_uploads
 from .errors import NotAllowed, WrongState, invalid
 from .models import (
@@ -55,6 +56,7 @@ from .validators import validate_phone
 # Sent after the transaction that recorded ``event`` commits (notifications listen here).
 case_event_committed = django.dispatch.Signal()  # kwargs: event
 
+SUPERVISION = settings.SUPERVISION
 MAX_RETURNS = 3  # the third 退回 sends the case to the dispatcher one level up (兜底)
 MAX_REOPENS = 1  # one 重办 on 不满意; a second 不满意 goes to a supervisor (督查研判)
 REOPEN_RESOLVE_DAYS = 5  # working days a unit gets to re-handle a case
@@ -100,7 +102,7 @@ TRANSITIONS: dict[str, Transition] = {
         [S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING], None, Role.OPERATOR, Role.DISPATCHER
     ),
     EventType.CLOSE: _t(
-        [S.EVALUATED, S.REPLIED, S.REVIEW],
+        [S.EVALUATED, S.REVIEW],
         S.CLOSED,
         Role.DISPATCHER,
         Role.OPERATOR,
@@ -188,6 +190,9 @@ def _record(
         is_public=is_public,
         created_at=now or timezone.now(),
     )
+    # The messages this event sends are written now, in the same transaction (outbox), so
+    # they can neither be lost nor sent for a change that rolled back.
+    notifications.on_event(event)
     transaction.on_commit(
         lambda: case_event_committed.send(sender=CaseEvent, event=event), robust=True
     )
@@ -480,6 +485,8 @@ def case_dispatch(
     case.resolve_by = sla.resolve_deadline(
         case.category, now, urgency=case.urgency, is_complex=case.is_complex, calendar=calendar
     )
+    case.sign_by = calendar.add(now, SUPERVISION["sign_hours"], sla.TimeUnit.WORKING_HOURS)
+    case.warn_at = sla.warning_point(now, case.resolve_by, SUPERVISION["warning_share"])
     from_status = _move(case, EventType.DISPATCH)
     _save(
         case,
@@ -489,6 +496,8 @@ def case_dispatch(
         "signed_at",
         "contact_by",
         "resolve_by",
+        "sign_by",
+        "warn_at",
         "supervision_level",
     )
     case.co_units.set(co)
@@ -536,6 +545,8 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
     case.dispatched_at = None
     case.contact_by = None
     case.resolve_by = None
+    case.sign_by = None
+    case.warn_at = None
     # The next unit must make its own first contact: 响应率 is counted against it.
     case.contacted_at = None
     from_status = _move(case, EventType.RETURN)
@@ -548,6 +559,8 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
         "dispatched_at",
         "contact_by",
         "resolve_by",
+        "sign_by",
+        "warn_at",
         "contacted_at",
     )
     case.co_units.clear()
@@ -677,10 +690,13 @@ def case_decide_extension(
     previous = case.resolve_by
     if approve:
         case.resolve_by = request.requested_until
+        case.warn_at = sla.warning_point(
+            case.dispatched_at or now, case.resolve_by, SUPERVISION["warning_share"]
+        )
         # A later deadline clears warning/overdue flags; a 督办 order keeps its own level.
         if case.supervision_level != SupervisionLevel.SUPERVISED:
             case.supervision_level = SupervisionLevel.ON_TIME
-        _save(case, "resolve_by", "supervision_level")
+        _save(case, "resolve_by", "warn_at", "supervision_level")
     _record(
         case,
         EventType.DECIDE_EXTENSION,
@@ -831,6 +847,11 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         if to_dispatch
         else sla.WorkCalendar.load().add(now, REOPEN_RESOLVE_DAYS, sla.TimeUnit.WORKING_DAYS)
     )
+    case.warn_at = (
+        sla.warning_point(now, case.resolve_by, SUPERVISION["warning_share"])
+        if case.resolve_by
+        else None
+    )
     case.supervision_level = SupervisionLevel.ON_TIME
     case.outcome = ""
     case.rating = ""
@@ -844,6 +865,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         "status",
         "reopen_count",
         "resolve_by",
+        "warn_at",
         "supervision_level",
         "outcome",
         "rating",
@@ -941,8 +963,6 @@ def case_close(
             raise WrongState(_("只有待评价的诉求会因超时未评价而归档。"))
     else:
         case, role = _begin(case, actor, EventType.CLOSE)
-        if case.status == Status.REPLIED:
-            raise WrongState(_("诉求人尚未评价，不能归档。"))
         if case.status == Status.REVIEW and role != Role.SUPERVISOR:
             raise NotAllowed(_("二次不满意的诉求由督查人员研判后归档。"))
         if unreasonable and case.status != Status.REVIEW:
@@ -968,6 +988,18 @@ def case_close(
     return case
 
 
+def precheck(actor: User, case: Case, action: str) -> None:
+    """The state (409) and role (403) checks of ``action`` without taking the lock, so the API
+    can refuse before it judges the request body (400 comes last). The transition itself
+    checks again under the lock."""
+    if case.status not in TRANSITIONS[action].sources:
+        raise WrongState(
+            _("诉求当前状态为“%(status)s”，不能执行此操作。")
+            % {"status": case.get_status_display()}
+        )
+    _acting_role(actor, case, action)
+
+
 def allowed_actions(user: User, case: Case) -> list[str]:
     """The actions ``user`` may take on ``case`` now, for the case page's buttons.
 
@@ -984,8 +1016,6 @@ def allowed_actions(user: User, case: Case) -> list[str]:
             role = _acting_role(user, case, action)
         except NotAllowed:
             continue
-        if action == EventType.CLOSE and case.status == Status.REPLIED:
-            continue
         if case.status == Status.REVIEW and action in (EventType.REOPEN, EventType.CLOSE):
             if role != Role.SUPERVISOR:
                 continue
@@ -995,9 +1025,10 @@ def allowed_actions(user: User, case: Case) -> list[str]:
             continue
         if action == EventType.RETURN and case.return_count >= MAX_RETURNS:
             continue
-        if action == EventType.DECIDE_EXTENSION and not getattr(
-            case, "has_pending_extension", True
-        ):
+        pending = getattr(case, "has_pending_extension", None)
+        if action == EventType.DECIDE_EXTENSION and pending is False:
+            continue
+        if action == EventType.REQUEST_EXTENSION and pending:
             continue
         actions.append(str(action))
     return actions

@@ -46,6 +46,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     code = CODES.get(response.status_code, "error")
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # 403 with session auth, 401 with a token: either way the fix is to sign in.
+        code = "not_authenticated"
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         if isinstance(exc.detail, list):

@@ -43,6 +43,14 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "SMS_GATEWAY_TOKEN": (str, "", "Bearer token for the SMS gateway."),
     "CACHE_URL": (str, "locmemcache://", "Cache for rate limits (redis://… in production)."),
     "LOG_LEVEL": (str, "INFO", "Root log level."),
+    "SITE_URL": (str, "http://127.0.0.1:8000", "Public address, for links in SMS and email."),
+    "SUPERVISION_SCAN_SECONDS": (int, 60, "How often the supervision scan runs."),
+    "SUPERVISION_WARNING_SHARE": (float, 0.75, "Warn when this share of the time is used."),
+    "SUPERVISION_SIGN_HOURS": (int, 2, "Working hours a unit has to sign for a case."),
+    "SUPERVISION_LEADER_AFTER_HOURS": (int, 24, "Overdue hours before the unit leader is told."),
+    "SUPERVISION_OFFICE_AFTER_HOURS": (int, 72, "Overdue hours before the 督查室 above is told."),
+    "SUPERVISION_EVALUATE_DAYS": (int, 7, "Days to evaluate before a reply is archived."),
+    "SUPERVISION_BATCH_SIZE": (int, 200, "Cases per supervision task."),
 }
 
 env = environ.Env(**{name: (kind, default) for name, (kind, default, _d) in ENV_VARIABLES.items()})
@@ -229,6 +237,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Publishing must not hang a request when the broker is down (the outbox covers that case).
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
@@ -238,6 +248,17 @@ DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL")
 SMS_BACKEND: str = env("SMS_BACKEND")
 SMS_GATEWAY_URL: str = env("SMS_GATEWAY_URL")
 SMS_GATEWAY_TOKEN: str = env("SMS_GATEWAY_TOKEN")
+
+SITE_URL: str = env("SITE_URL").rstrip("/")
+SUPERVISION = {
+    "scan_seconds": env("SUPERVISION_SCAN_SECONDS"),
+    "warning_share": env("SUPERVISION_WARNING_SHARE"),
+    "sign_hours": env("SUPERVISION_SIGN_HOURS"),
+    "leader_after_hours": env("SUPERVISION_LEADER_AFTER_HOURS"),
+    "office_after_hours": env("SUPERVISION_OFFICE_AFTER_HOURS"),
+    "evaluate_days": env("SUPERVISION_EVALUATE_DAYS"),
+    "batch_size": env("SUPERVISION_BATCH_SIZE"),
+}
 
 LOGGING = {
     "version": 1,

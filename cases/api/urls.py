@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from .notifications import NotificationViewSet
 from .views import (
     CaseViewSet,
     CategoryViewSet,
@@ -15,6 +16,7 @@ router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("reply-templates", ReplyTemplateViewSet, basename="reply-template")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("track/", TrackView.as_view(), name="track"),

@@ -35,6 +35,7 @@ from ..models import (
     Case,
     CaseEvent,
     Category,
+    EventType,
     ExtensionRequest,
     ExtensionStatus,
     ReplyTemplate,
@@ -85,6 +86,7 @@ def transition(
     call: Callable[..., Any],
     url_path: str,
     name: str,
+    event: str,
 ) -> Any:
     """A POST action that validates ``serializer_class`` and calls one workflow function.
 
@@ -95,6 +97,7 @@ def transition(
 
     def view(self: CaseViewSet, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
+        workflow.precheck(request.user, case, event)
         data: dict[str, Any] = {}
         if serializer_class is not None:
             serializer = serializer_class(data=request.data)
@@ -141,7 +144,11 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return s.CaseDetailSerializer
 
     def detail_response(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
-        case = _detail_queryset(self.request.user).get(pk=pk)
+        """The case as the actor now sees it; after a step that takes it out of their sight
+        (退回 clears the unit) only its id, code and new status."""
+        case = _detail_queryset(self.request.user).filter(pk=pk).first()
+        if case is None:
+            return Response(Case.objects.values("id", "tracking_code", "status").get(pk=pk), code)
         return Response(
             s.CaseDetailSerializer(case, context=self.get_serializer_context()).data, code
         )
@@ -240,10 +247,20 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return response
 
     accept = transition(
-        s.AcceptSerializer, "受理 accept", workflow.case_accept, "accept", "accept"
+        s.AcceptSerializer,
+        "受理 accept",
+        workflow.case_accept,
+        "accept",
+        EventType.ACCEPT,
+        "accept",
     )
     reject = transition(
-        s.RejectSerializer, "不予受理 reject", workflow.case_reject, "reject", "reject"
+        s.RejectSerializer,
+        "不予受理 reject",
+        workflow.case_reject,
+        "reject",
+        EventType.REJECT,
+        "reject",
     )
     resolve_at_intake = transition(
         s.ReplyTextSerializer,
@@ -251,19 +268,31 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         workflow.case_resolve_at_intake,
         "resolve-at-intake",
         "resolve_at_intake",
+        EventType.RESOLVE_AT_INTAKE,
     )
     dispatch_case = transition(
-        s.DispatchSerializer, "派单 dispatch", workflow.case_dispatch, "dispatch", "dispatch_case"
+        s.DispatchSerializer,
+        "派单 dispatch",
+        workflow.case_dispatch,
+        "dispatch",
+        "dispatch_case",
+        EventType.DISPATCH,
     )
-    sign = transition(None, "签收 sign", workflow.case_sign, "sign", "sign")
+    sign = transition(None, "签收 sign", workflow.case_sign, "sign", EventType.SIGN, "sign")
     return_ = transition(
-        s.ReasonSerializer, "退回 return", workflow.case_return, "return", "return_"
+        s.ReasonSerializer,
+        "退回 return",
+        workflow.case_return,
+        "return",
+        "return_",
+        EventType.RETURN,
     )
     progress = transition(
         s.ProgressSerializer,
         "办理进展 progress",
         workflow.case_add_progress,
         "progress",
+        EventType.PROGRESS,
         "progress",
     )
     contact = transition(
@@ -271,6 +300,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         "联系诉求人 contact",
         workflow.case_record_contact,
         "contact",
+        EventType.CONTACT,
         "contact",
     )
     request_extension = transition(
@@ -279,6 +309,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         workflow.case_request_extension,
         "request-extension",
         "request_extension",
+        EventType.REQUEST_EXTENSION,
     )
     decide_extension = transition(
         s.ExtensionDecisionSerializer,
@@ -286,23 +317,42 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         workflow.case_decide_extension,
         "decide-extension",
         "decide_extension",
+        EventType.DECIDE_EXTENSION,
     )
     reopen = transition(
-        s.ReasonSerializer, "重办 reopen", workflow.case_reopen, "reopen", "reopen"
+        s.ReasonSerializer,
+        "重办 reopen",
+        workflow.case_reopen,
+        "reopen",
+        EventType.REOPEN,
+        "reopen",
     )
     supervise = transition(
-        s.SuperviseSerializer, "督办 supervise", workflow.case_supervise, "supervise", "supervise"
+        s.SuperviseSerializer,
+        "督办 supervise",
+        workflow.case_supervise,
+        "supervise",
+        EventType.SUPERVISE,
+        "supervise",
     )
     recategorise = transition(
         s.RecategoriseSerializer,
         "改分类 recategorise",
         workflow.case_recategorise,
         "recategorise",
+        EventType.RECATEGORISE,
         "recategorise",
     )
-    close = transition(s.CloseSerializer, "归档 close", workflow.case_close, "close", "close")
+    close = transition(
+        s.CloseSerializer, "归档 close", workflow.case_close, "close", EventType.CLOSE, "close"
+    )
     evaluate = transition(
-        s.EvaluateSerializer, "评价 evaluate", workflow.case_evaluate, "evaluate", "evaluate"
+        s.EvaluateSerializer,
+        "评价 evaluate",
+        workflow.case_evaluate,
+        "evaluate",
+        EventType.EVALUATE,
+        "evaluate",
     )
 
     @extend_schema(
@@ -316,6 +366,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def reply(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
+        workflow.precheck(request.user, case, EventType.REPLY)
         serializer = s.CaseReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

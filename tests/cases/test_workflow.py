@@ -1517,8 +1517,11 @@ class TestTimeline:
         assert (event.from_status, event.to_status) == (start, to_status)
         case.refresh_from_db()
         assert case.status == to_status
-        # And it is announced once, after the commit
-        assert len(callbacks) == 1
+        # And it is announced once, after the commit (the other callbacks, if any, only ask a
+        # worker to send the messages the event queued in the outbox)
+        from cases.notifications import kick_outbox
+
+        assert sum(c is not kick_outbox for c in callbacks) == 1
         assert committed == [event]
 
     def test_refused_transition_announces_nothing(

@@ -1,0 +1,77 @@
+"""Message templates per event, in zh-hans and en (the English lives in locale/).
+
+A notification stores its ``kind`` and ``params``; the text is rendered when it is read (in the
+reader's language) or sent (SMS and email in the site's language). No template takes the
+complainant's name or phone: messages to staff name the case by its tracking code only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from .models import DeadlineKind
+
+TEMPLATES: dict[str, tuple[Any, Any]] = {
+    # to the complainant
+    "case_accepted": (_("诉求已受理"), _("您反映的诉求（编号 %(code)s）已受理，我们将尽快办理。")),
+    "case_dispatched": (
+        _("诉求已派单"),
+        _("您反映的诉求（编号 %(code)s）已交由%(unit)s办理。"),
+    ),
+    "case_replied": (
+        _("诉求已办结"),
+        _("您反映的诉求（编号 %(code)s）已办结答复，请对办理结果进行评价：%(url)s"),
+    ),
+    "case_closed": (_("诉求已归档"), _("您反映的诉求（编号 %(code)s）已归档，感谢您的反映。")),
+    # to staff
+    "case_assigned": (
+        _("新的派单"),
+        _("新派单 %(code)s（%(category)s），请于 %(deadline)s 前签收。"),
+    ),
+    "reminder_warning": (
+        _("即将超期"),
+        _("诉求 %(code)s 的%(deadline_kind)s为 %(deadline)s，即将到期，请抓紧办理。"),
+    ),
+    "reminder_overdue": (
+        _("已超期"),
+        _("诉求 %(code)s 已超过%(deadline_kind)s（%(deadline)s），请立即办理。"),
+    ),
+    "escalation_leader": (
+        _("超期升级：单位负责人督办"),
+        _("诉求 %(code)s 超过%(deadline_kind)s（%(deadline)s）仍未办结，请单位负责人督促办理。"),
+    ),
+    "escalation_office": (
+        _("超期升级：督查室督办"),
+        _("诉求 %(code)s 超过%(deadline_kind)s（%(deadline)s）仍未办结，已提请%(office)s督办。"),
+    ),
+    "order_overdue": (
+        _("督办件超期"),
+        _("督办件 %(code)s 已超过督办期限（%(deadline)s）。"),
+    ),
+    "daily_digest": (
+        _("每日提醒"),
+        _("%(unit)s今日有 %(overdue)s 件超期、%(due_today)s 件今日到期的诉求。"),
+    ),
+}
+
+
+def _local(value: str) -> str:
+    moment = dt.datetime.fromisoformat(value)
+    return timezone.localtime(moment, timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
+
+
+def render(kind: str, params: dict[str, Any], language: str | None = None) -> tuple[str, str]:
+    """(title, body) of a message in ``language`` (the active one if None)."""
+    title, body = TEMPLATES[kind]
+    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
+        values = dict(params)
+        if values.get("deadline"):
+            values["deadline"] = _local(values["deadline"])
+        if "deadline_kind" in values:
+            values["deadline_kind"] = str(DeadlineKind(values["deadline_kind"]).label)
+        return str(title), str(body) % values

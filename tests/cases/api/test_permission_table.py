@@ -1,0 +1,491 @@
+"""Who may take which step of a case, from which state, through HTTP: the permission table.
+
+Every transition × every role (inside and outside the case's jurisdiction) × every state with
+a valid body; a sample with an invalid body (where the step happens and from 已归档); and the
+``allowed_actions`` the case page offers. The expected answer comes from ``expected()``, an
+oracle written from DESIGN.md and the workflow docstrings, not from ``workflow.TRANSITIONS``,
+so the two can disagree. (They did, five times; the fixes are in the history of
+``cases/workflow.py`` and ``cases/api/views.py``.)
+
+The case is always the seed's kind: submitted by resident1 in 湟中区多巴镇多巴一村 and, once
+dispatched, handled by 湟中区人民政府 (lead) with 华润燃气 (co-handler).
+
+The order the rules are met in: the anonymous are stopped first (401/403); a user who cannot
+see the case gets 404; then 409 when nobody may take the step in this state, 403 when somebody
+may but not this user (state before role, so the loser of a race hears "already changed"),
+then the step's own rules (409, or 403 where only a supervisor may judge), then input (400).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from cases import workflow
+from cases.models import Case, CaseEvent, Evaluation, ExtensionRequest, Status, SupervisionOrder
+from org.models import Role, User
+from tests.cases.conftest import run_steps
+from tests.conftest import Demo
+from tests.factories import MembershipFactory, UserFactory
+
+S = Status
+ALL_STATES = [
+    S.SUBMITTED,
+    S.ACCEPTED,
+    S.DISPATCHED,
+    S.HANDLING,
+    S.REPLIED,
+    S.EVALUATED,
+    S.REVIEW,
+    S.CLOSED,
+    S.REJECTED,
+]
+OPEN_STATES = {S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.REPLIED, S.EVALUATED, S.REVIEW}
+# States in which the case has a lead unit (湟中区人民政府) and a co-unit (华润燃气).
+ASSIGNED_STATES = {S.DISPATCHED, S.HANDLING, S.REPLIED, S.EVALUATED, S.REVIEW, S.CLOSED}
+
+# Variants of a state: an extension request waiting (while handling), or a first-round 不满意
+# (evaluated). Without a variant the evaluated case was rated 满意 and the review case has been
+# re-handled once and rated 不满意 again.
+PENDING = "pending"
+UNSATISFIED = "unsatisfied"
+
+
+# --- the actors ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone who tries a step: what they are to this case, not how the code decides it."""
+
+    name: str  # test label
+    username: str | None  # None: not signed in
+    kind: str  # anonymous, resident, operator, dispatcher, handler, supervisor, committee, admin
+    inside: bool  # inside the case's jurisdiction (for a resident: is the complainant)
+    unit: str = ""  # for a handler: "lead", "co" or "other"
+
+
+ACTORS = [
+    Actor("anonymous", None, "anonymous", False),
+    Actor("resident1 (complainant)", "resident1", "resident", True),
+    Actor("resident2", "resident2", "resident", False),
+    Actor("operator1 (city)", "operator1", "operator", True),
+    Actor("operator_chengdong", "operator_chengdong", "operator", False),
+    Actor("dispatcher_huangzhong", "dispatcher_huangzhong", "dispatcher", True),
+    Actor("dispatcher_city", "dispatcher_city", "dispatcher", True),
+    Actor("dispatcher_chengdong", "dispatcher_chengdong", "dispatcher", False),
+    Actor("handler_huangzhong (lead)", "handler_huangzhong", "handler", True, "lead"),
+    Actor("handler_gas (co)", "handler_gas", "handler", True, "co"),
+    Actor("handler_chengdong", "handler_chengdong", "handler", False, "other"),
+    Actor("supervisor1 (city)", "supervisor1", "supervisor", True),
+    Actor("supervisor_huangzhong", "supervisor_huangzhong", "supervisor", True),
+    Actor("supervisor_chengdong", "supervisor_chengdong", "supervisor", False),
+    Actor("committee1", "committee1", "committee", True),
+    Actor("admin (superuser)", "admin", "admin", True),
+]
+
+
+def capacities(actor: Actor) -> set[str]:
+    """The capacities in which ``actor`` stands towards the case (given they can see it)."""
+    if actor.kind == "resident":
+        return {"complainant"} if actor.inside else set()
+    if actor.kind == "handler":
+        return {f"handler:{actor.unit}"} if actor.unit in ("lead", "co") else set()
+    if actor.kind in ("operator", "dispatcher", "supervisor") and actor.inside:
+        return {actor.kind}
+    return set()  # committee reads only; an admin has no workflow rights
+
+
+def sees(actor: Actor, state: str) -> bool:
+    """Who can open this case at all (the selectors' rule, restated)."""
+    if actor.kind == "admin":
+        return True
+    if actor.kind == "handler":
+        return actor.unit in ("lead", "co") and state in ASSIGNED_STATES
+    return actor.kind != "anonymous" and actor.inside
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    event: str  # the CaseEvent type a success writes
+    owners: frozenset[str]  # capacities that may take the step
+    sources: frozenset[str]  # states it may be taken from
+    target: str | None  # the status after it; None: unchanged
+
+
+def rule(event: str, owners: str, sources: Iterable[str], target: str | None) -> Rule:
+    return Rule(event, frozenset(owners.split()), frozenset(sources), target)
+
+
+INTAKE = "operator dispatcher"
+LEAD = "handler:lead"
+# Keyed by the URL segment: POST /api/v1/cases/{id}/<action>/
+RULES: dict[str, Rule] = {
+    # 接: intake staff with jurisdiction, from 待受理
+    "accept": rule("accept", INTAKE, {S.SUBMITTED}, S.ACCEPTED),
+    "reject": rule("reject", INTAKE, {S.SUBMITTED}, S.REJECTED),
+    "resolve-at-intake": rule("resolve_at_intake", INTAKE, {S.SUBMITTED}, S.REPLIED),
+    # 派: the dispatcher of the dispatch level
+    "dispatch": rule("dispatch", "dispatcher", {S.ACCEPTED}, S.DISPATCHED),
+    # 办: the lead unit signs, returns, asks for time and replies; co-units help
+    "sign": rule("sign", LEAD, {S.DISPATCHED}, S.HANDLING),
+    "return": rule("return", LEAD, {S.DISPATCHED}, S.ACCEPTED),
+    "progress": rule(
+        "progress",
+        "handler:lead handler:co dispatcher supervisor",
+        {S.DISPATCHED, S.HANDLING, S.REPLIED},
+        None,
+    ),
+    "contact": rule("contact", "handler:lead handler:co", {S.DISPATCHED, S.HANDLING}, None),
+    "request-extension": rule("request_extension", LEAD, {S.HANDLING}, None),
+    "decide-extension": rule("decide_extension", "dispatcher", {S.HANDLING}, None),
+    "reply": rule("reply", LEAD, {S.HANDLING}, S.REPLIED),
+    # 评: the complainant signed in, or an operator's callback (回访)
+    "evaluate": rule("evaluate", "complainant operator", {S.REPLIED}, S.EVALUATED),
+    # 重办: intake staff on a first 不满意, a supervisor after the second (督查研判)
+    "reopen": rule(
+        "reopen", "dispatcher operator supervisor", {S.EVALUATED, S.REVIEW}, S.HANDLING
+    ),
+    # 督: beside every open state
+    "supervise": rule("supervise", "supervisor", OPEN_STATES, None),
+    "recategorise": rule(
+        "recategorise", INTAKE, {S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING}, None
+    ),
+    # 报: 归档 after evaluation, never while the complainant may still rate it; from 督查研判
+    # only by a supervisor
+    "close": rule("close", "dispatcher operator supervisor", {S.EVALUATED, S.REVIEW}, S.CLOSED),
+}
+
+ANONYMOUS = -1  # the expected answer for the not-signed-in: 401 or 403, see check()
+
+
+def expected(
+    action: str, state: str, actor: Actor, variant: str = "", *, valid: bool = True
+) -> int:
+    """The HTTP status ``actor`` should get for ``action`` on a case in ``state``."""
+    if actor.kind == "anonymous":
+        return ANONYMOUS
+    if not sees(actor, state):
+        return 404
+    mine = capacities(actor)
+    r = RULES[action]
+    if state not in r.sources:
+        return 409  # nobody may take this step now
+    if not mine & r.owners:
+        return 403  # somebody may, but not this user
+    # The step's own rules.
+    if state == S.REVIEW and action in ("reopen", "close") and "supervisor" not in mine:
+        return 403  # 督查研判 is a supervisor's call
+    if action == "reopen" and state == S.EVALUATED and variant != UNSATISFIED:
+        return 409  # only 不满意 is re-handled
+    if action == "decide-extension" and variant != PENDING:
+        return 409  # nothing to decide
+    if action == "request-extension" and variant == PENDING:
+        return 409  # one request at a time
+    return 200 if valid else 400
+
+
+# --- building cases and calling the API -------------------------------------------------------
+
+
+def body(action: str, demo: Demo) -> dict[str, Any]:
+    """A valid request body for each step."""
+    later = timezone.now() + dt.timedelta(days=30)
+    soon = timezone.now() + dt.timedelta(days=3)
+    bodies: dict[str, dict[str, Any]] = {
+        "accept": {},
+        "reject": {"reason": "insufficient"},
+        "resolve-at-intake": {"reply": "已电话答复诉求人。"},
+        "dispatch": {"lead_unit": demo.unit("huangzhong-gov").pk, "co_units": []},
+        "sign": {},
+        "return": {"reason": "不属于本单位职责。"},
+        "progress": {"text": "已安排人员到场。"},
+        "contact": {},
+        "request-extension": {"until": later.isoformat(), "reason": "需更换整段管道。"},
+        "decide-extension": {"approve": True},
+        "reply": {"outcome": "resolved", "text": "管道已修复，供暖恢复。"},
+        "evaluate": {"rating": "satisfied"},
+        "reopen": {"reason": "诉求人仍不满意。"},
+        "supervise": {"due_at": soon.isoformat(), "note": "限期办结。"},
+        "recategorise": {"category": demo.category("water").pk, "reason": "实为供水问题。"},
+        "close": {},
+    }
+    return bodies[action]
+
+
+# A body the API's input check refuses (签收 takes no input, so it has none).
+BAD_BODY: dict[str, dict[str, Any]] = {
+    "accept": {"urgency": "whenever"},
+    "reject": {},
+    "resolve-at-intake": {},
+    "dispatch": {},
+    "return": {},
+    "progress": {},
+    "contact": {"method": "pigeon"},
+    "request-extension": {"reason": "需更换整段管道。"},
+    "decide-extension": {},
+    "reply": {"outcome": "resolved"},
+    "evaluate": {"rating": "meh"},
+    "reopen": {},
+    "supervise": {"note": "限期办结。"},
+    "recategorise": {"reason": "实为供水问题。"},
+    "close": {"unreasonable": "maybe"},
+}
+
+
+def snapshot(case_id: int) -> dict[str, Any]:
+    """Everything a refused step must leave as it was, and the events so far."""
+    return {
+        "case": Case.objects.filter(pk=case_id).values().get(),
+        "co_units": sorted(
+            Case.co_units.through.objects.filter(case_id=case_id).values_list("unit_id", flat=True)
+        ),
+        "events": list(
+            CaseEvent.objects.filter(case_id=case_id).order_by("pk").values_list("pk", "type")
+        ),
+        "extensions": list(
+            ExtensionRequest.objects.filter(case_id=case_id)
+            .order_by("pk")
+            .values_list("status", "requested_until")
+        ),
+        "orders": SupervisionOrder.objects.filter(case_id=case_id).count(),
+        "evaluations": Evaluation.objects.filter(case_id=case_id).count(),
+    }
+
+
+@pytest.fixture
+def clients(demo: Demo) -> dict[str, APIClient]:
+    """A client per actor; the outside operator and supervisor are made for 城东区."""
+    MembershipFactory(
+        user=UserFactory(username="operator_chengdong"),
+        unit=demo.unit("chengdong-gov"),
+        role=Role.OPERATOR,
+    )
+    MembershipFactory(
+        user=UserFactory(username="supervisor_chengdong"),
+        unit=demo.unit("chengdong-supervision"),
+        role=Role.SUPERVISOR,
+    )
+    result = {}
+    for actor in ACTORS:
+        client = APIClient()
+        client.raise_request_exception = False  # a 500 is an answer to compare, not a crash
+        if actor.username is not None:
+            client.force_authenticate(User.objects.get(username=actor.username))
+        result[actor.name] = client
+    return result
+
+
+CaseMaker = Callable[[], Case]
+
+
+@pytest.fixture
+def case_in(make_case: Callable[..., Case], demo: Demo) -> Callable[[str, str], CaseMaker]:
+    """case_in(state, variant)() builds a fresh case in ``state`` through the workflow."""
+
+    def factory(state: str, variant: str) -> CaseMaker:
+        def build() -> Case:
+            if variant == UNSATISFIED:  # a first 不满意
+                case = run_steps(make_case(S.REPLIED), ["evaluate_unsatisfied"], demo)
+            else:
+                case = make_case(state)
+            if variant == PENDING:  # the lead unit has asked for more time
+                assert case.resolve_by is not None
+                workflow.case_request_extension(
+                    case=case,
+                    actor=demo.user("handler_huangzhong"),
+                    until=case.resolve_by + dt.timedelta(days=10),
+                    reason="需要更换整段管道。",
+                )
+            assert case.status == state
+            return case
+
+        return build
+
+    return factory
+
+
+ERROR_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
+ANONYMOUS_ANSWERS = {(401, "not_authenticated"), (403, "not_authenticated")}
+
+
+def check(
+    client: APIClient,
+    case_id: int,
+    action: str,
+    data: dict[str, Any],
+    want: int,
+    before: dict[str, Any],
+) -> tuple[int, str | None, dict[str, Any]]:
+    """POST one step to a case that looked like ``before``. Returns the HTTP status, what is
+    wrong with the answer (None if nothing) and how the case looks now."""
+    response = client.post(f"/api/v1/cases/{case_id}/{action}/", data, format="json")
+    got = response.status_code
+    is_json = response.get("Content-Type", "").startswith("application/json")
+    content = response.json() if is_json else {}
+    after = snapshot(case_id)
+    problems = []
+    if want == ANONYMOUS:
+        if (got, content.get("code")) not in ANONYMOUS_ANSWERS:
+            problems.append(f"want 401/403 not_authenticated, got {got} {content}")
+    elif got != want:
+        problems.append(f"want {want}, got {got} {content.get('code')}: {content.get('message')}")
+    if 400 <= got < 500:
+        # A refusal: the one error shape, and nothing written.
+        if set(content) != {"code", "message", "fields"}:
+            problems.append(f"error body {content or response.content[:200]!r}")
+        elif want != ANONYMOUS and content["code"] != ERROR_CODES.get(got):
+            problems.append(f"error code {content['code']!r} for {got}")
+        if after != before:
+            changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+            problems.append(f"refused but changed {changed}")
+    elif got < 400:
+        # A success: the target status, in the answer and stored, and exactly one new event.
+        target = RULES[action].target or before["case"]["status"]
+        stored = after["case"]["status"]
+        if content.get("status") != target or stored != target:
+            problems.append(
+                f"status {content.get('status')!r} (stored {stored!r}), want {str(target)!r}"
+            )
+        last = before["events"][-1][0]
+        new = [kind for pk, kind in after["events"] if pk > last]
+        if new != [RULES[action].event]:
+            problems.append(f"new events {new}, want [{RULES[action].event!r}]")
+    return got, "; ".join(problems) or None, after
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+CELLS = [
+    pytest.param(action, state, "", id=f"{action}-{state}")
+    for action in RULES
+    for state in ALL_STATES
+]
+CELLS += [
+    pytest.param(action, S.HANDLING, PENDING, id=f"{action}-handling-pending")
+    for action in ("decide-extension", "request-extension")
+]
+CELLS += [
+    pytest.param(action, S.EVALUATED, UNSATISFIED, id=f"{action}-evaluated-unsatisfied")
+    for action in ("reopen", "close")
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("action", "state", "variant"), CELLS)
+def test_permission_table(
+    action: str,
+    state: str,
+    variant: str,
+    demo: Demo,
+    clients: dict[str, APIClient],
+    case_in: Callable[[str, str], CaseMaker],
+) -> None:
+    # Given a case in ``state``. A refusal is checked to leave it unchanged, so the next row may
+    # reuse it; after a success (or anything unexpected) the next row gets a fresh one.
+    build = case_in(state, variant)
+    case = build()
+    before = snapshot(case.pk)
+    data = body(action, demo)
+    mismatches: list[str] = []
+    for actor in ACTORS:
+        want = expected(action, state, actor, variant)
+        # When the actor posts the step with a valid body
+        got, problem, before = check(clients[actor.name], case.pk, action, data, want, before)
+        # Then the answer is the oracle's
+        mismatches += [f"  {actor.name}: {problem}"] if problem else []
+        if not 400 <= got < 500 or problem:  # the case moved on: the next actor needs a fresh one
+            case = build()
+            before = snapshot(case.pk)
+    assert not mismatches, f"{action} from {state} {variant}:\n" + "\n".join(mismatches)
+
+
+# Bad input is judged last: for each step, in the state it is taken from and in a state it is
+# not, every actor posts a body the input check refuses.
+WHERE_IT_HAPPENS: dict[str, tuple[str, str]] = {
+    "accept": (S.SUBMITTED, ""),
+    "reject": (S.SUBMITTED, ""),
+    "resolve-at-intake": (S.SUBMITTED, ""),
+    "dispatch": (S.ACCEPTED, ""),
+    "return": (S.DISPATCHED, ""),
+    "progress": (S.HANDLING, ""),
+    "contact": (S.HANDLING, ""),
+    "request-extension": (S.HANDLING, ""),
+    "decide-extension": (S.HANDLING, PENDING),
+    "reply": (S.HANDLING, ""),
+    "evaluate": (S.REPLIED, ""),
+    "reopen": (S.EVALUATED, UNSATISFIED),
+    "supervise": (S.HANDLING, ""),
+    "recategorise": (S.SUBMITTED, ""),
+    "close": (S.EVALUATED, ""),
+}
+BAD_CELLS = [
+    pytest.param(action, state, variant, id=f"{action}-{state}{'-' + variant if variant else ''}")
+    for action in BAD_BODY
+    for state, variant in (WHERE_IT_HAPPENS[action], (S.CLOSED, ""))
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("action", "state", "variant"), BAD_CELLS)
+def test_bad_input_is_judged_after_state_and_role(
+    action: str,
+    state: str,
+    variant: str,
+    clients: dict[str, APIClient],
+    case_in: Callable[[str, str], CaseMaker],
+) -> None:
+    case = case_in(state, variant)()
+    before = snapshot(case.pk)
+    data = BAD_BODY[action]
+    mismatches: list[str] = []
+    for actor in ACTORS:
+        want = expected(action, state, actor, variant, valid=False)
+        got, problem, before = check(clients[actor.name], case.pk, action, data, want, before)
+        mismatches += [f"  {actor.name}: {problem}"] if problem else []
+        if not 400 <= got < 500 or problem:
+            case = case_in(state, variant)()
+            before = snapshot(case.pk)
+    assert not mismatches, f"{action} from {state} {variant}:\n" + "\n".join(mismatches)
+
+
+# The case page offers exactly the buttons the table says would work (allowed_actions).
+ACTION_OF_EVENT = {r.event: action for action, r in RULES.items()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("state", "variant"),
+    [pytest.param(state, "", id=state) for state in ALL_STATES]
+    + [
+        pytest.param(S.HANDLING, PENDING, id="handling-pending"),
+        pytest.param(S.EVALUATED, UNSATISFIED, id="evaluated-unsatisfied"),
+    ],
+)
+def test_allowed_actions_follow_the_table(
+    state: str,
+    variant: str,
+    clients: dict[str, APIClient],
+    case_in: Callable[[str, str], CaseMaker],
+) -> None:
+    case = case_in(state, variant)()
+    mismatches: list[str] = []
+    for actor in ACTORS:
+        if not sees(actor, state):
+            continue
+        response = clients[actor.name].get(f"/api/v1/cases/{case.pk}/")
+        assert response.status_code == 200, (actor.name, response.content)
+        offered = {ACTION_OF_EVENT[a] for a in response.json()["allowed_actions"]}
+        want = {a for a in RULES if expected(a, state, actor, variant) == 200}
+        if offered != want:
+            mismatches.append(f"  {actor.name}: offered {sorted(offered)}, want {sorted(want)}")
+    assert not mismatches, f"allowed_actions from {state} {variant}:\n" + "\n".join(mismatches)
