@@ -29,7 +29,7 @@ IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "
 PDF_TYPE = "application/pdf"
 
 
-def _content_type(upload: UploadedFile, *, allow_pdf: bool) -> str:
+def _content_type(upload: UploadedFile, *, allow_pdf: bool, field: str) -> str:
     upload.seek(0)
     head = upload.read(5)
     upload.seek(0)
@@ -56,19 +56,20 @@ def _content_type(upload: UploadedFile, *, allow_pdf: bool) -> str:
         raise InvalidInput(
             _("文件“%(name)s”不是有效的图片（只接受 %(allowed)s）。")
             % {"name": upload.name, "allowed": allowed},
-            fields={"attachments": [_("文件内容与类型不符。")]},
+            fields={field: [_("文件内容与类型不符。")]},
         )
     return IMAGE_TYPES[image_format]
 
 
 def check_uploads(
-    uploads: Sequence[UploadedFile], *, allow_pdf: bool = False
+    uploads: Sequence[UploadedFile], *, allow_pdf: bool = False, field: str = "attachments"
 ) -> list[tuple[UploadedFile, str, str]]:
-    """Validate every upload before anything is written; returns (file, content type, sha256)."""
+    """Validate every upload before anything is written; returns (file, content type, sha256).
+    Errors are reported under ``field``, the name the request used for the files."""
     if len(uploads) > MAX_ATTACHMENTS:
         raise InvalidInput(
             _("最多上传 %(max)d 个文件。") % {"max": MAX_ATTACHMENTS},
-            fields={"attachments": [_("最多上传 %(max)d 个文件。") % {"max": MAX_ATTACHMENTS}]},
+            fields={field: [_("最多上传 %(max)d 个文件。") % {"max": MAX_ATTACHMENTS}]},
         )
     checked = []
     seen: set[str] = set()
@@ -78,8 +79,8 @@ def check_uploads(
                 "name": upload.name,
                 "mb": MAX_BYTES // (1024 * 1024),
             }
-            raise InvalidInput(message, fields={"attachments": [message]})
-        content_type = _content_type(upload, allow_pdf=allow_pdf)
+            raise InvalidInput(message, fields={field: [message]})
+        content_type = _content_type(upload, allow_pdf=allow_pdf, field=field)
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)

@@ -68,6 +68,8 @@ class Rule:
     level: str | None = None  # the supervision level the case rises to
     recipients: str = "handlers"  # handlers | leaders | office | dispatchers
     message: str = "reminder_overdue"
+    # A warning is pointless once the deadline itself has passed (the overdue step says more).
+    only_before_deadline: bool = False
 
     @property
     def name(self) -> str:
@@ -75,11 +77,14 @@ class Rule:
 
     def due(self, now: dt.datetime) -> Q:
         threshold = now - self.delay()
-        return (
+        condition = (
             Q(status__in=self.statuses, **{f"{self.trigger_field}__lte": threshold})
             & Q(**{f"{self.deadline_field}__isnull": False})
             & self.extra
         )
+        if self.only_before_deadline:
+            condition &= Q(**{f"{self.deadline_field}__gt": now})
+        return condition
 
 
 RULES: dict[str, Rule] = {
@@ -100,6 +105,7 @@ RULES: dict[str, Rule] = {
         Rule(
             DeadlineKind.RESOLVE, SupervisionStep.WARNING, WORKING, "resolve_by", "warn_at",
             level=SupervisionLevel.WARNING, message="reminder_warning",
+            only_before_deadline=True,
         ),
         Rule(
             DeadlineKind.RESOLVE, SupervisionStep.OVERDUE, WORKING, "resolve_by", "resolve_by",

@@ -1,30 +1,306 @@
 """The staff workbench pages: queues, the case page, phone quick entry, the inbox.
 
 Like every page they only render a shell; the data and every action go through the REST API.
+Each page gives its script the translated strings it needs (``texts``) and, where a template
+builds a control from them, the choice lists of the models, so no label is written twice.
 """
 
 from __future__ import annotations
 
-from org import jurisdiction
-from org.models import Role
+from dataclasses import dataclass
+from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from org import jurisdiction
+from org.models import RegionLevel, Role
+
+from .models import (
+    Channel,
+    EventType,
+    Outcome,
+    Rating,
+    RejectReason,
+    Status,
+    SupervisionLevel,
+    Urgency,
+)
 from .pages import StaffPage
+
+# --- the queue tabs ------------------------------------------------------------------------------
+
+# (queue name in selectors.queue_filters, tab label), in the order of the workflow.
+QUEUE_TABS: list[tuple[str, Promise]] = [
+    ("submitted", _("待受理")),
+    ("accepted", _("待派单")),
+    ("dispatched", _("待签收")),
+    ("handling", _("办理中")),
+    ("replied", _("待评价")),
+    ("due_soon", _("即将超期")),
+    ("overdue", _("已超期")),
+    ("supervised", _("督办")),
+]
+# A handler works on dispatched cases: receiving and dispatching are not theirs.
+HANDLER_TABS = {"dispatched", "handling", "replied", "due_soon", "overdue", "supervised"}
+ALL_TABS = {name for name, _label in QUEUE_TABS}
+TABS_BY_ROLE: dict[str, set[str]] = {
+    Role.OPERATOR: ALL_TABS,
+    Role.DISPATCHER: ALL_TABS,
+    Role.SUPERVISOR: ALL_TABS,
+    Role.COMMITTEE: ALL_TABS,
+    Role.ADMIN: ALL_TABS,
+    Role.HANDLER: HANDLER_TABS,
+}
+# Roles that may take a case in or turn it away (受理 / 不予受理), so may do it in bulk.
+INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER)
+
+
+def _choices(prefix: str, choices: list[tuple[Any, Any]]) -> dict[str, Any]:
+    return {f"{prefix}.{value}": label for value, label in choices}
+
+
+# Labels of the model choices, for scripts that show API values (status, channel …).
+CHOICE_TEXTS: dict[str, Any] = {
+    **_choices("status", Status.choices),
+    **_choices("channel", Channel.choices),
+    **_choices("urgency", Urgency.choices),
+    **_choices("supervision", SupervisionLevel.choices),
+    **_choices("outcome", Outcome.choices),
+    **_choices("rating", Rating.choices),
+    **_choices("reject_reason", RejectReason.choices),
+    **_choices("event", EventType.choices),
+    **_choices("duty_level", RegionLevel.choices),
+    "contact.phone": _("电话"),
+    "contact.visit": _("上门"),
+    "contact.sms": _("短信"),
+}
+
+# Punctuation that differs between the languages, for lists and labels the scripts build.
+PUNCTUATION_TEXTS: dict[str, Any] = {
+    "sep": _("、"),
+    "colon": _("："),
+    "unit_label": _("%(name)s（%(region)s）"),
+}
+
+# Deadline countdown (green / yellow / red), shared by the queue and the case page.
+DEADLINE_TEXTS: dict[str, Any] = {
+    "due_left_days": _("剩余 %(d)s 天 %(h)s 小时"),
+    "due_left_hours": _("剩余 %(h)s 小时 %(m)s 分"),
+    "due_left_minutes": _("剩余 %(m)s 分钟"),
+    "due_over_days": _("已超期 %(d)s 天 %(h)s 小时"),
+    "due_over_hours": _("已超期 %(h)s 小时 %(m)s 分"),
+    "due_ok": _("时限充足"),
+    "due_soon": _("即将到期"),
+    "due_late": _("已超期"),
+}
 
 
 class WorkbenchPage(StaffPage):
+    """工作台: the work queues as tabs with counts, filters, paging and bulk 不予受理."""
+
     template_name = "workbench/queue.html"
+    texts = {
+        **CHOICE_TEXTS,
+        **DEADLINE_TEXTS,
+        **PUNCTUATION_TEXTS,
+        "all_categories": _("全部分类"),
+        "all_districts": _("全部区县"),
+        "no_cases": _("这一栏暂时没有诉求。"),
+        "select_case": _("选择 %(code)s"),
+        "selected": _("已选 %(n)s 件"),
+        "bulk_need_selection": _("请先勾选要处理的诉求。"),
+        "bulk_need_code": _("请填写与之重复的诉求的受理编号。"),
+        "bulk_rejected": _("%(code)s：已作为重复诉求不予受理。"),
+        "bulk_accepted": _("%(code)s：已受理。"),
+        "bulk_failed": _("%(code)s：未能处理（%(message)s）"),
+        "bulk_summary": _("完成 %(ok)s 件，失败 %(failed)s 件。"),
+        "bulk_working": _("正在处理…"),
+        "page_info": _("第 %(n)s 页"),
+        "unit_not_found": _("请从列表中选择承办单位。"),
+        "no_deadline": _("无时限"),
+        "untitled": _("（无标题）"),
+    }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        held = jurisdiction.roles_of(self.request.user)
+        shown: set[str] = set()
+        for role in held:
+            shown |= TABS_BY_ROLE.get(role, set())
+        context["queue_tabs"] = [(name, label) for name, label in QUEUE_TABS if name in shown]
+        context["can_bulk_intake"] = bool(held & set(INTAKE_ROLES))
+        context["channels"] = Channel.choices
+        return context
+
+
+# --- the case page ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionDialog:
+    """One action button on the case page and its dialog.
+
+    ``name`` is the value ``allowed_actions`` returns, ``path`` the API action under
+    /api/v1/cases/<id>/, ``form`` the template of the dialog's fields.
+    """
+
+    name: str
+    path: str
+    title: Promise
+    submit: Promise
+    style: str = "outline-primary"
+    size: str = ""
+
+    @property
+    def form(self) -> str:
+        return f"workbench/includes/action_{self.name}.html"
+
+
+# In the order the buttons appear: the next step of the workflow first.
+ACTIONS: list[ActionDialog] = [
+    ActionDialog("accept", "accept", _("受理"), _("确认受理"), "primary"),
+    ActionDialog(
+        "resolve_at_intake", "resolve-at-intake", _("即时办结"), _("确认办结"), "outline-primary"
+    ),
+    ActionDialog("reject", "reject", _("不予受理"), _("确认不予受理"), "outline-danger"),
+    ActionDialog("dispatch", "dispatch", _("派单"), _("确认派单"), "primary", "lg"),
+    ActionDialog("sign", "sign", _("签收"), _("确认签收"), "primary"),
+    ActionDialog("return", "return", _("退回"), _("确认退回"), "outline-danger"),
+    ActionDialog("contact", "contact", _("联系诉求人"), _("保存"), "outline-primary"),
+    ActionDialog("progress", "progress", _("办理进展"), _("保存"), "outline-primary"),
+    ActionDialog("reply", "reply", _("办结答复"), _("提交答复"), "primary", "lg"),
+    ActionDialog(
+        "request_extension", "request-extension", _("申请延期"), _("提交申请"), "outline-primary"
+    ),
+    ActionDialog(
+        "decide_extension", "decide-extension", _("延期审批"), _("提交审批"), "outline-primary"
+    ),
+    ActionDialog("evaluate", "evaluate", _("回访评价"), _("提交评价"), "primary"),
+    ActionDialog("reopen", "reopen", _("重办"), _("确认重办"), "outline-danger"),
+    ActionDialog("supervise", "supervise", _("督办"), _("下达督办"), "outline-danger"),
+    ActionDialog("recategorise", "recategorise", _("改分类"), _("确认改分类"), "outline-primary"),
+    ActionDialog("close", "close", _("归档"), _("确认归档"), "primary"),
+]
 
 
 class CasePage(StaffPage):
+    """One case: every field, photos, the timeline, the deadline, and the allowed actions."""
+
     template_name = "workbench/case.html"
+    texts = {
+        **CHOICE_TEXTS,
+        **DEADLINE_TEXTS,
+        **PUNCTUATION_TEXTS,
+        "not_found": _("找不到这件诉求，或您无权查看。"),
+        "action_done": _("“%(action)s”已完成。"),
+        "no_actions": _("您对这件诉求当前没有可执行的操作。"),
+        "no_photos": _("没有照片或附件。"),
+        "no_events": _("暂无办理记录。"),
+        "yes": _("是"),
+        "no": _("否"),
+        "none": _("无"),
+        "hidden_identity": _("诉求人要求对承办单位保密"),
+        "open_file": _("打开 %(name)s"),
+        "deadline.accept": _("受理时限"),
+        "deadline.contact": _("响应时限"),
+        "deadline.resolve": _("办结时限"),
+        "supervision_prefix": _("督办等级："),
+        "unit_not_found": _("请从列表中选择单位。"),
+        "co_remove": _("移除 %(name)s"),
+        "co_none": _("未选协办单位"),
+        "suggestion_co": _("协办：%(units)s"),
+        "suggestion_use": _("采用此建议"),
+        "no_suggestions": _("权责清单中没有匹配的单位，请手动选择。"),
+        "no_duplicates": _("未发现可能重复的诉求。"),
+        "choose_template": _("选择常用答复…"),
+        "no_templates": _("没有适用的常用答复"),
+        "pending_extension": _("申请延期至 %(until)s，理由：%(reason)s"),
+        "no_pending_extension": _("没有找到待审批的延期申请。"),
+        "keep_category": _("不改变（%(name)s）"),
+        "choose_category": _("请选择分类"),
+        # the timeline: labels of the event details
+        "p.channel": _("渠道"),
+        "p.category": _("分类"),
+        "p.duty_level": _("办理层级"),
+        "p.is_complex": _("复杂件"),
+        "p.duplicate_of": _("重复于"),
+        "p.note": _("备注"),
+        "p.reason": _("原因"),
+        "p.reply": _("答复"),
+        "p.lead_unit": _("承办单位"),
+        "p.co_units": _("协办单位"),
+        "p.resolve_by": _("办结时限"),
+        "p.unit": _("单位"),
+        "p.escalated_to": _("上交至"),
+        "p.text": _("内容"),
+        "p.public": _("公开"),
+        "p.method": _("方式"),
+        "p.on_time": _("是否按时"),
+        "p.until": _("延期至"),
+        "p.approved": _("审批结果"),
+        "p.outcome": _("办理结果"),
+        "p.rating": _("评价"),
+        "p.comment": _("评价意见"),
+        "p.due_at": _("督办期限"),
+        "p.from": _("原分类"),
+        "p.to": _("新分类"),
+        "p.unreasonable": _("不合理诉求"),
+        "p.not_evaluated": _("超时未评价"),
+        "on_time": _("按时"),
+        "late": _("超时"),
+        "approved": _("批准"),
+        "refused": _("不批准"),
+        "by_system": _("系统"),
+    }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["actions"] = ACTIONS
+        context["case_id"] = self.kwargs["pk"]
+        context["urgencies"] = Urgency.choices
+        context["reject_reasons"] = RejectReason.choices
+        context["outcomes"] = Outcome.choices
+        context["ratings"] = Rating.choices
+        context["duty_levels"] = [(v, label) for v, label in RegionLevel.choices if v > 1]
+        context["contact_methods"] = [
+            ("phone", CHOICE_TEXTS["contact.phone"]),
+            ("visit", CHOICE_TEXTS["contact.visit"]),
+            ("sms", CHOICE_TEXTS["contact.sms"]),
+        ]
+        return context
+
+
+# --- phone quick entry -------------------------------------------------------------------------
 
 
 class QuickEntryPage(StaffPage):
+    """电话登记: an operator logs a call with the keyboard only, in under a minute."""
+
     template_name = "workbench/quick_entry.html"
+    texts = {
+        **PUNCTUATION_TEXTS,
+        "category_unknown": _("没有这个分类，请从列表中选择。"),
+        "category_ambiguous": _("匹配到多个分类，请继续输入或从列表中选择。"),
+        "region_unknown": _("没有这个社区或村，请从列表中选择。"),
+        "region_ambiguous": _("匹配到多个社区或村，请继续输入或从列表中选择。"),
+        "chosen": _("已选：%(name)s"),
+        "created": _("已登记，受理编号 %(code)s"),
+        "open_case": _("查看 %(code)s"),
+        "saving": _("正在登记…"),
+    }
 
     def test_func(self) -> bool:
         return jurisdiction.has_role(self.request.user, Role.OPERATOR)
 
 
+# --- the inbox ----------------------------------------------------------------------------------
+
+
 class InboxPage(StaffPage):
+    """消息: the signed-in user's notifications, filled from the notifications API."""
+
     template_name = "workbench/inbox.html"
+    texts = {
+        "unread": _("%(n)s 条未读"),
+    }

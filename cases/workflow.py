@@ -730,7 +730,7 @@ def case_reply(
     if outcome not in Outcome.values:
         raise invalid("outcome", _("请选择办理结果。"))
     text = _text(text, "text")
-    checked = check_uploads(list(evidence), allow_pdf=True)
+    checked = check_uploads(list(evidence), allow_pdf=True, field="evidence")
     now = timezone.now()
     case.outcome = outcome
     case.reply_text = text

@@ -18,6 +18,7 @@ from ..models import (
     CaseEvent,
     Category,
     Channel,
+    ExtensionRequest,
     Outcome,
     Rating,
     RejectReason,
@@ -59,11 +60,20 @@ class AttachmentSerializer(serializers.ModelSerializer):
         )
 
 
+class PendingExtensionSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.name")
+
+    class Meta:
+        model = ExtensionRequest
+        fields = ["id", "unit", "requested_until", "reason", "created_at"]
+
+
 class CaseListSerializer(serializers.ModelSerializer):
     """A queue row. Name and phone are masked unless the reader may see them whole."""
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     stage = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
     category = NamedSerializer(read_only=True)
     district = NamedSerializer(read_only=True)
     street = NamedSerializer(read_only=True)
@@ -78,7 +88,8 @@ class CaseListSerializer(serializers.ModelSerializer):
             "id", "tracking_code", "title", "status", "status_display", "stage", "channel",
             "urgency", "is_complex", "supervision_level", "category", "district", "street",
             "region", "lead_unit", "complainant_name", "complainant_phone", "hide_identity",
-            "accept_by", "contact_by", "resolve_by", "created_at", "updated_at",
+            "accept_by", "contact_by", "resolve_by", "dispatched_at", "created_at",
+            "updated_at", "summary",
         ]  # fmt: skip
 
     def _identity(self, case: Case) -> bool:
@@ -89,6 +100,11 @@ class CaseListSerializer(serializers.ModelSerializer):
 
     def get_stage(self, case: Case) -> str:
         return selectors.stage_of(case)
+
+    def get_summary(self, case: Case) -> str:
+        """The title, or the start of the description for cases logged without one."""
+        text = case.title or case.description
+        return text if len(text) <= 60 else text[:59] + "…"
 
     def get_complainant_name(self, case: Case) -> str:
         name = case.complainant_name
@@ -105,6 +121,7 @@ class CaseDetailSerializer(CaseListSerializer):
     duplicate_of = serializers.SlugRelatedField(slug_field="tracking_code", read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
+    pending_extension = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = [
@@ -114,7 +131,13 @@ class CaseDetailSerializer(CaseListSerializer):
             "reply_text", "rating", "excluded_from_satisfaction", "reject_reason",
             "accepted_at", "dispatched_at", "signed_at", "contacted_at", "replied_at",
             "evaluated_at", "closed_at", "attachments", "allowed_actions",
+            "pending_extension",
         ]  # fmt: skip
+
+    @extend_schema_field(PendingExtensionSerializer(allow_null=True))
+    def get_pending_extension(self, case: Case) -> dict[str, Any] | None:
+        pending = [r for r in case.extension_requests.all() if r.status == "pending"]
+        return PendingExtensionSerializer(pending[0]).data if pending else None
 
     def get_region_full_name(self, case: Case) -> str:
         return f"{case.district.name}{case.street.name}{case.region.name}"

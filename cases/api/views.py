@@ -75,7 +75,7 @@ def _detail_queryset(user: Any) -> QuerySet[Case]:
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), status=ExtensionStatus.PENDING)
     return (
         selectors.case_detail(user)
-        .prefetch_related("attachments")
+        .prefetch_related("attachments", "extension_requests__unit")
         .annotate(has_pending_extension=Exists(pending))
     )
 

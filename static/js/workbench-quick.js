@@ -1,0 +1,161 @@
+// 电话登记: an operator logs a phone call with the keyboard only.
+// Category and community are picked by typing a few characters (input + datalist); Enter moves
+// to the next field, Ctrl+Enter submits; after a call the form is cleared for the next one.
+
+import { api, clearErrors, showErrors, t } from "./api.js";
+import { el, fieldError, fmt, showMoreErrors } from "./workbench-common.js";
+
+const form = document.getElementById("quick-form");
+const done = document.getElementById("quick-done");
+const recent = document.getElementById("quick-recent");
+const submit = document.getElementById("quick-submit");
+
+const pickers = {
+  category: { input: form.elements.category, options: [], chosen: null },
+  region: { input: form.elements.region, options: [], chosen: null },
+};
+
+const squash = (text) => text.replace(/[\s›]+/g, "");
+
+// The option the typed text means: the exact label, the exact last name (供暖不热, 康西社区),
+// or the only option containing it. Returns {option} or {problem: "unknown" | "ambiguous"}.
+function resolve(picker) {
+  const typed = squash(picker.input.value);
+  if (!typed) return { option: null };
+  const exact = picker.options.filter((o) => squash(o.label) === typed || o.name === typed);
+  if (exact.length === 1) return { option: exact[0] };
+  const containing = exact.length ? exact : picker.options.filter((o) => squash(o.label).includes(typed));
+  if (containing.length === 1) return { option: containing[0] };
+  return { problem: containing.length ? "ambiguous" : "unknown" };
+}
+
+function settle(name) {
+  const picker = pickers[name];
+  const result = resolve(picker);
+  const chosen = document.getElementById(`quick-${name}-chosen`);
+  picker.chosen = result.option || null;
+  if (result.option) {
+    picker.input.value = result.option.label;
+    chosen.textContent = fmt("chosen", { name: result.option.label });
+  } else {
+    chosen.textContent = "";
+  }
+  return result;
+}
+
+async function loadOptions() {
+  const [categories, regions] = await Promise.all([
+    api("/api/v1/categories/"),
+    api("/api/v1/regions/"),
+  ]);
+  const categoryNames = new Map(categories.map((c) => [c.id, c.name]));
+  pickers.category.options = categories.map((c) => ({
+    id: c.id,
+    name: c.name,
+    label: c.parent ? `${categoryNames.get(c.parent)} › ${c.name}` : c.name,
+  }));
+  // Full community names, "城东区 大众街街道 康西社区", from the one unpaginated region list.
+  const byId = new Map(regions.map((r) => [r.id, r]));
+  const fullName = (region) => {
+    const names = [];
+    for (let node = region; node && node.parent; node = byId.get(node.parent)) names.unshift(node.name);
+    return names.join(" ");
+  };
+  pickers.region.options = regions
+    .filter((r) => r.level === 4)
+    .map((r) => ({ id: r.id, name: r.name, label: fullName(r) }));
+  for (const [name, picker] of Object.entries(pickers)) {
+    const list = document.getElementById(`quick-${name}-options`);
+    list.replaceChildren(...picker.options.map((o) => el("option", { value: o.label })));
+  }
+}
+
+// Say at once when the typed text picks nothing, without taking the focus away.
+function hint(name) {
+  const result = settle(name);
+  const slot = form.querySelector(`[data-error-for="${name}"]`);
+  const input = pickers[name].input;
+  const problem = result.problem ? t(`${name}_${result.problem}`) : "";
+  slot.textContent = problem;
+  slot.hidden = !problem;
+  input.classList.toggle("is-invalid", Boolean(problem));
+  if (problem) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+for (const name of Object.keys(pickers)) {
+  pickers[name].input.addEventListener("change", () => hint(name));
+  pickers[name].input.addEventListener("blur", () => hint(name));
+}
+
+function fields() {
+  return [...form.elements].filter((f) => !f.disabled && f.type !== "submit" && f.tagName !== "FIELDSET");
+}
+
+form.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.isComposing) return;
+  if (event.ctrlKey || event.metaKey) {
+    event.preventDefault();
+    form.requestSubmit();
+  } else if (event.target.tagName === "INPUT" && event.target.type !== "checkbox") {
+    // Enter in a one-line field goes to the next field rather than sending half a call.
+    event.preventDefault();
+    const list = fields();
+    list[list.indexOf(event.target) + 1]?.focus();
+  }
+});
+
+function localProblems() {
+  const problems = {};
+  for (const name of Object.keys(pickers)) {
+    const result = settle(name);
+    if (result.problem) problems[name] = [t(`${name}_${result.problem}`)];
+  }
+  return problems;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(form);
+  const problems = localProblems();
+  if (Object.keys(problems).length) {
+    const error = { message: t("error"), fields: problems };
+    error.message = Object.values(problems).flat().join(" ");
+    showErrors(form, error);
+    return;
+  }
+  const body = {
+    channel: "phone",
+    category: pickers.category.chosen?.id ?? null,
+    region: pickers.region.chosen?.id ?? null,
+    address: form.elements.address.value.trim(),
+    description: form.elements.description.value.trim(),
+    complainant_name: form.elements.complainant_name.value.trim(),
+    complainant_phone: form.elements.complainant_phone.value.trim(),
+    hide_identity: form.elements.hide_identity.checked,
+  };
+  submit.disabled = true;
+  let created;
+  try {
+    created = await api("/api/v1/cases/", { method: "POST", body });
+  } catch (error) {
+    showErrors(form, error);
+    showMoreErrors(form, error);
+    submit.disabled = false;
+    return;
+  }
+  submit.disabled = false;
+  const link = el("a", { href: `/workbench/cases/${created.id}/`, class: "xn-code", text: created.tracking_code });
+  done.replaceChildren(
+    el("strong", { id: "quick-code", text: fmt("created", { code: created.tracking_code }) }), " ",
+    el("a", { href: link.href, text: fmt("open_case", { code: created.tracking_code }) }),
+  );
+  done.hidden = false;
+  document.getElementById("quick-recent-empty").hidden = true;
+  recent.prepend(el("li", {}, link, ` ${pickers.category.chosen.label} · ${pickers.region.chosen.label}`));
+  form.reset();
+  for (const name of Object.keys(pickers)) settle(name);
+  pickers.category.input.focus();
+});
+
+loadOptions().catch((error) => showErrors(form, error));
