@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup migrate seed lint format check-migrations clean help
+.PHONY: run test setup migrate seed lint format check-migrations clean help screenshots
 
 help:
 	@echo "make run    - set up and start web + worker + beat on http://127.0.0.1:$(PORT)"
 	@echo "make test   - set up and run the whole test suite"
+	@echo "make screenshots - every page at 360/1280 px in zh-hans and en, into var/screenshots/"
 	@echo "make lint   - ruff check + format check"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -36,6 +37,10 @@ run: seed
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+screenshots: setup
+	$(PY) -m pytest -m screenshots -q
+	@echo "Screenshots in var/screenshots/"
 
 lint: setup
 	$(VENV)/bin/ruff check .

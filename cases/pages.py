@@ -7,6 +7,7 @@ JSON (#xn-text) so that scripts hold no user-facing text of their own.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
@@ -15,6 +16,9 @@ from django.views.generic import TemplateView
 
 from org import jurisdiction
 from org.models import Role
+
+from .attachments import MAX_ATTACHMENTS, MAX_BYTES
+from .models import Rating
 
 COMMON_TEXTS = {
     "network": _("网络连接失败，请稍后重试。"),
@@ -41,21 +45,143 @@ class StaffPage(LoginRequiredMixin, UserPassesTestMixin, Page):
         return bool(jurisdiction.roles_of(self.request.user) - {Role.RESIDENT})
 
 
+TRACKING_CODE = re.compile(r"^XN-\d{8}-\d{4,}$")
+
+# The tracking page shows a rating by its value; its label comes from the model's choices.
+RATING_TEXTS = {f"rating_{value}": label for value, label in Rating.choices}
+
+
 class SubmitPage(Page):
+    """我要反映: the complaint form (category tree, region cascade, photos, PIPL notice)."""
+
     template_name = "cases/submit.html"
+    texts = {
+        "check_form": _("请检查标红的内容。"),
+        "required": _("此项不能为空。"),
+        "choose_category": _("请选择诉求分类。"),
+        "choose_region": _("请选择到社区或村。"),
+        "agree_required": _("请阅读并同意个人信息保护说明。"),
+        "no_category_match": _("没有找到匹配的分类，请换个词试试，或清空搜索框浏览全部分类。"),
+        "selected_category": _("已选择："),
+        "choose": _("请选择"),
+        "choose_district_first": _("请先选择区（县）"),
+        "choose_street_first": _("请先选择街道（乡镇）"),
+        "chars": _("已输入 {n} / {max} 字"),
+        "photos_count": _("已选 {n} / {max} 张"),
+        "too_many_photos": _("最多上传 {max} 张照片，多出的 {n} 张没有添加。"),
+        "photo_too_big": _("“{name}”超过 {mb} MB，请换一张较小的照片。"),
+        "photo_not_image": _("“{name}”不是有效的图片（只接受 JPEG、PNG、WebP、GIF）。"),
+        "photo_processing": _("正在处理照片…"),
+        "photo_remove": _("删除照片 {name}"),
+        "photo_removed": _("已删除照片 {name}。"),
+        "photo_added": _("已添加 {n} 张照片。"),
+        "submitting": _("正在提交…"),
+        "submit": _("提交诉求"),
+        "throttled": _("提交太频繁了，请稍等一分钟再试。"),
+    }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        # A signed-in resident's name and phone are filled in for them (they can change them).
+        context["initial_name"] = (
+            getattr(user, "display_name", "") if user.is_authenticated else ""
+        )
+        context["initial_phone"] = getattr(user, "phone", "") if user.is_authenticated else ""
+        context["max_photos"] = MAX_ATTACHMENTS
+        context["max_mb"] = MAX_BYTES // (1024 * 1024)
+        return context
 
 
 class SubmitDonePage(Page):
+    """提交成功: the tracking code, big and easy to copy."""
+
     template_name = "cases/submit_done.html"
+    texts = {
+        "copied": _("已复制受理编号。"),
+        "copy_failed": _("已选中受理编号，请长按或按 Ctrl+C 复制。"),
+    }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        code = self.request.GET.get("code", "").strip().upper()
+        context["tracking_code"] = code if TRACKING_CODE.match(code) else ""
+        return context
 
 
 class TrackPage(Page):
+    """查询进度: status, timeline, deadline and the evaluation form, by code + phone digits."""
+
     template_name = "cases/track.html"
+    texts = {
+        **RATING_TEXTS,
+        "check_form": _("请检查标红的内容。"),
+        "code_required": _("请填写受理编号，例如 XN-20240101-0001。"),
+        "last4_invalid": _("请填写提交诉求时所留电话的后四位数字。"),
+        "not_found": _("没有查到这件诉求。请核对受理编号和电话后四位后重试。"),
+        "throttled": _("查询太频繁了，请稍等一分钟再试。"),
+        "rating_required": _("请选择您的评价。"),
+        "searching": _("正在查询…"),
+        "search": _("查询"),
+        "evaluating": _("正在提交…"),
+        "evaluate": _("提交评价"),
+        "thanks": _("感谢您的评价！诉求当前状态：{status}。"),
+        "result_heading": _("受理编号 {code}"),
+        "status": _("当前状态"),
+        "category": _("诉求分类"),
+        "title": _("标题"),
+        "place": _("所在地"),
+        "submitted_at": _("提交时间"),
+        "resolve_by": _("办理时限"),
+        "resolve_by_pending": _("受理后确定"),
+        "reply": _("办理结果"),
+        "your_rating": _("您的评价"),
+        "no_timeline": _("暂无办理记录。"),
+        "event_submit": _("您提交了诉求"),
+        "event_accept": _("诉求已受理"),
+        "event_reject": _("诉求不予受理"),
+        "event_resolve_at_intake": _("已当场答复"),
+        "event_dispatch": _("已转交承办单位"),
+        "event_sign": _("承办单位已接单，正在办理"),
+        "event_return": _("承办单位退回，重新派单中"),
+        "event_progress": _("办理进展"),
+        "event_contact": _("工作人员已联系您"),
+        "event_request_extension": _("承办单位申请延长办理时限"),
+        "event_decide_extension": _("办理时限审批"),
+        "event_reply": _("承办单位已答复"),
+        "event_evaluate": _("您已评价"),
+        "event_reopen": _("重新办理"),
+        "event_supervise": _("已督办"),
+        "event_recategorise": _("诉求分类已调整"),
+        "event_close": _("已办结归档"),
+    }
 
 
 class RegisterPage(Page):
+    """注册: a resident's account, so that their cases are listed under 我的诉求."""
+
     template_name = "registration/register.html"
+    texts = {
+        "check_form": _("请检查标红的内容。"),
+        "required": _("此项不能为空。"),
+        "username_invalid": _("用户名为 3–30 位字母、数字或 _ . @ + -。"),
+        "password_short": _("密码至少 8 位。"),
+        "password_mismatch": _("两次输入的密码不一致。"),
+        "phone_invalid": _("请填写 11 位手机号，或留空。"),
+        "submitting": _("正在注册…"),
+        "submit": _("注册"),
+        "throttled": _("操作太频繁了，请稍等一分钟再试。"),
+    }
 
 
 class MyCasesPage(LoginRequiredMixin, Page):
+    """我的诉求: the signed-in resident's own cases, newest first."""
+
     template_name = "cases/my_cases.html"
+    texts = {
+        "load_more": _("加载更多"),
+        "loading_more": _("加载中…"),
+        "submitted_on": _("提交于 {date}"),
+        "track": _("查看进度"),
+        "count": _("共显示 {n} 件"),
+    }

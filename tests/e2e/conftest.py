@@ -14,6 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from cases.demo import seed_reference
+from org.demo import seed_organisation
+from tests.conftest import Demo
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -46,19 +50,42 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-def _watched_page(browser, live_server, **context_options) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """A page in a fresh zh-CN context; fails the test if any request leaves the live server."""
-    context = browser.new_context(locale="zh-CN", **context_options)
-    page = context.new_page()
+@pytest.fixture
+def watch_requests(live_server):  # type: ignore[no-untyped-def]
+    """watch_requests(page) → a list that fills with every request to a host but the server."""
+
+    def watch(page):  # type: ignore[no-untyped-def]
+        return _watch(page, live_server)
+
+    return watch
+
+
+def _watch(page, live_server) -> list[str]:  # type: ignore[no-untyped-def]
     allowed = urlsplit(live_server.url).netloc
     foreign: list[str] = []
 
-    def watch(request) -> None:  # type: ignore[no-untyped-def]
+    def on_request(request) -> None:  # type: ignore[no-untyped-def]
         parts = urlsplit(request.url)
         if parts.scheme in {"http", "https", "ws", "wss"} and parts.netloc != allowed:
             foreign.append(request.url)
 
-    page.on("request", watch)
+    page.on("request", on_request)
+    return foreign
+
+
+@pytest.fixture
+def seeded(django_db_setup: None) -> Demo:
+    """Transactional tests start from an emptied database: seed the demo organisation again."""
+    seed_organisation()
+    seed_reference()
+    return Demo()
+
+
+def _watched_page(browser, live_server, **context_options) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A page in a fresh zh-CN context; fails the test if any request leaves the live server."""
+    context = browser.new_context(locale="zh-CN", **context_options)
+    page = context.new_page()
+    foreign = _watch(page, live_server)
     yield page
     context.close()
     assert foreign == [], f"requests to other hosts: {foreign}"
