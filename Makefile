@@ -29,7 +29,7 @@ migrate: setup
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --cases 3000 --if-empty --live-case
 
 run: seed
 	@echo "Starting on http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server, worker and beat)"

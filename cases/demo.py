@@ -12,9 +12,10 @@ from django.db import transaction
 
 from org.models import RegionLevel, Unit, UnitKind
 
-from .models import Category, Responsibility, TimeUnit
+from .models import Case, Category, Responsibility, TimeUnit
 
 H, WH, WD = TimeUnit.CLOCK_HOURS, TimeUnit.WORKING_HOURS, TimeUnit.WORKING_DAYS
+MIN = TimeUnit.CLOCK_MINUTES
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ CATEGORIES: list[DemoCategory] = [
     DemoCategory("social", "民政服务"),
     DemoCategory("market", "市场监管"),
     DemoCategory("consult", "政策咨询", contact=(1, WD), resolve=(1, WD)),
+    # A drill with minute deadlines, so `make run` shows supervision at work within minutes.
+    DemoCategory("drill", "应急演练（演示）", urgent=True, contact=(2, MIN), resolve=(4, MIN)),
 ]
 
 # (category code, region level, unit kind or "", named unit code or "", co-unit codes, note)
@@ -113,3 +116,37 @@ def seed_reference() -> tuple[int, int]:
             rule.co_units.set([units[c] for c in co_codes])
             added_rules += 1
     return added_categories, added_rules
+
+
+def seed_live_case() -> Case:
+    """A drill case dispatched to 湟中区 now, through the workflow, with minute deadlines: the
+    supervision scan turns it 预警 (yellow) after about three minutes and 超期 (red) after four,
+    and handler_huangzhong's inbox gets each reminder. ``make run`` adds one on every start."""
+    from org.models import Region, User
+
+    from . import workflow
+
+    users = {u.username: u for u in User.objects.filter(username__in=DEMO_ACTORS)}
+    region = Region.objects.get(name="多巴一村", parent__name="多巴镇")
+    case = workflow.case_submit(
+        actor=users["resident1"],
+        category=Category.objects.get(code="drill"),
+        region=region,
+        title="演练：管道破损停暖",
+        description="应急演练（演示数据）：新村巷附近供暖管道破损，多户停暖。",
+        complainant_name="赵先生",
+        complainant_phone="13909712345",
+        address="新村巷38号",
+    )
+    workflow.case_accept(case=case, actor=users["operator1"])
+    workflow.case_dispatch(
+        case=case,
+        actor=users["dispatcher_huangzhong"],
+        lead_unit=Unit.objects.get(code="huangzhong-gov"),
+    )
+    workflow.case_sign(case=case, actor=users["handler_huangzhong"])
+    case.refresh_from_db()
+    return case
+
+
+DEMO_ACTORS = ["resident1", "operator1", "dispatcher_huangzhong", "handler_huangzhong"]

@@ -23,6 +23,7 @@ class TimeUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("工作日")
     WORKING_HOURS = "working_hours", _("工作小时")
     CLOCK_HOURS = "clock_hours", _("自然小时")
+    CLOCK_MINUTES = "clock_minutes", _("自然分钟")
 
 
 class Channel(models.TextChoices):
@@ -698,3 +699,111 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.kind} {self.status}"
+
+
+# --- 报: the statistics rollup (cases.rollup keeps it up to date) ------------------------------
+
+
+class CaseDayStat(models.Model):
+    """Counters of one day × community × category × unit, folded from the ``CaseEvent`` rows.
+
+    The dashboards read these rows and never group the cases table. A row applies to a period
+    [from, to] when ``since >= from`` and ``day <= to``. Ordinary rows have ``since == day``.
+    A few rows have ``since`` earlier than ``day`` and usually hold negative counters. They
+    correct what a plain sum would count twice, for example a case dispatched twice in one
+    period, or a response counted only when its dispatch also falls in the period. This keeps
+    the sums equal to ``cases.stats.compute_rates`` for any period of whole days (see
+    ``cases.rollup``).
+
+    ``unit_key`` is the unit id, or 0 for no unit. It is in the unique key because a nullable
+    column in a unique constraint lets NULLs repeat on SQLite and before PostgreSQL 15
+    (``nulls_distinct`` works only on 15+). The additive upsert's ON CONFLICT target must be
+    the same on both databases. ``unit`` is the same value as a real foreign key, for joins.
+    """
+
+    day = models.DateField(_("日期"))
+    since = models.DateField(_("起算日期"))
+    region = models.ForeignKey(
+        Region, verbose_name=_("社区/村"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Denormalised ancestors of ``region`` (as on Case): group and filter without a join.
+    street = models.ForeignKey(
+        Region, verbose_name=_("街道/乡镇"), on_delete=models.PROTECT, related_name="+"
+    )
+    district = models.ForeignKey(
+        Region, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("承办单位"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    unit_key = models.BigIntegerField(_("单位键"), default=0)
+    created = models.IntegerField(_("新增"), default=0)
+    rejected = models.IntegerField(_("不予受理"), default=0)
+    dispatched = models.IntegerField(_("派单"), default=0)
+    responded = models.IntegerField(_("按时响应"), default=0)
+    replied = models.IntegerField(_("答复"), default=0)
+    resolved = models.IntegerField(_("解决"), default=0)
+    evaluated = models.IntegerField(_("评价"), default=0)
+    satisfied = models.IntegerField(_("满意"), default=0)
+    closed = models.IntegerField(_("归档"), default=0)
+
+    class Meta:
+        verbose_name = _("诉求日统计")
+        verbose_name_plural = _("诉求日统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "since", "region", "category", "unit_key"],
+                name="case_day_stat_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["day", "district"], name="case_day_stat_day_district"),
+            models.Index(fields=["day", "street"], name="case_day_stat_day_street"),
+            models.Index(fields=["day", "unit_key"], name="case_day_stat_day_unit"),
+            models.Index(fields=["district", "day"], name="case_day_stat_district_day"),
+            models.Index(fields=["street", "day"], name="case_day_stat_street_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_id}/{self.category_id}/{self.unit_key}"
+
+
+class RollupState(models.Model):
+    """The one row (pk=1) that says how far ``CaseDayStat`` has folded the events.
+
+    Every event with ``id <= last_event_id`` is folded, except the ids in ``gaps``. Gaps are
+    id ranges ``[low, high, first_seen]`` that were not visible at a fold, because a
+    transaction still held them open or rolled back. They are checked again until they expire.
+    Refreshes lock this row, so no event is folded twice.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_event_id = models.BigIntegerField(default=0)
+    gaps = models.JSONField(default=list, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("统计汇总进度")
+        verbose_name_plural = _("统计汇总进度")
+
+    def __str__(self) -> str:
+        return f"rollup @ {self.last_event_id}"
+
+
+class RollupCase(models.Model):
+    """The category a case's counters were folded under. When the case is recategorised, the
+    next fold takes its counters out of that category and puts them under the new one."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("统计汇总诉求")
+        verbose_name_plural = _("统计汇总诉求")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.category_id}"

@@ -15,6 +15,8 @@ Office hours
     13:30-17:30, seven working hours on each working day.
 
 Units (``TimeUnit``)
+    ``clock_minutes`` (自然分钟)
+        ``start + amount`` minutes: emergencies answered within the half hour, and drills.
     ``clock_hours`` (自然小时)
         ``start + amount`` hours; the calendar plays no part.
     ``working_hours`` (工作小时)
@@ -144,6 +146,8 @@ class WorkCalendar:
             return local
         if unit == TimeUnit.CLOCK_HOURS:
             return timezone.localtime(start + timedelta(hours=amount), _local_zone())
+        if unit == TimeUnit.CLOCK_MINUTES:
+            return timezone.localtime(start + timedelta(minutes=amount), _local_zone())
         if unit == TimeUnit.WORKING_HOURS:
             return self._add_working_hours(local, timedelta(hours=amount))
         return self._add_working_days(local, amount)

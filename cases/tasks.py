@@ -14,6 +14,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from . import notifications, supervision
+from .rollup import refresh_rollup_task  # noqa: F401 - registered with Celery from here
 
 logger = logging.getLogger(__name__)
 

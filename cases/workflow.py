@@ -485,7 +485,13 @@ def case_dispatch(
     case.resolve_by = sla.resolve_deadline(
         case.category, now, urgency=case.urgency, is_complex=case.is_complex, calendar=calendar
     )
-    case.sign_by = calendar.add(now, SUPERVISION["sign_hours"], sla.TimeUnit.WORKING_HOURS)
+    # 签收: urgent matters (heating, gas … or any emergency) are signed for round the clock.
+    sign_unit = (
+        sla.TimeUnit.CLOCK_HOURS
+        if case.category.is_urgent or case.urgency != Urgency.NORMAL
+        else sla.TimeUnit.WORKING_HOURS
+    )
+    case.sign_by = calendar.add(now, SUPERVISION["sign_hours"], sign_unit)
     case.warn_at = sla.warning_point(now, case.resolve_by, SUPERVISION["warning_share"])
     from_status = _move(case, EventType.DISPATCH)
     _save(
@@ -860,6 +866,8 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     from_status = _move(case, EventType.REOPEN)
     if to_dispatch:
         case.status = Status.ACCEPTED
+        # The unit it is dispatched to must make its own first contact (响应率), as on a return.
+        case.contacted_at = None
     _save(
         case,
         "status",
@@ -871,6 +879,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         "rating",
         "replied_at",
         "evaluated_at",
+        "contacted_at",
     )
     _record(
         case,

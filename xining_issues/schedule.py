@@ -18,7 +18,12 @@ def beat_schedule() -> dict[str, tuple[str, dict[str, Any]]]:
             {"every": settings.SUPERVISION["scan_seconds"]},
         ),
         "drain outbox": ("cases.drain_outbox", {"every": 30}),
+        "stats rollup": ("cases.refresh_rollup", {"every": 30}),
         "daily digest": ("cases.daily_digest", {"crontab": {"minute": "30", "hour": "8"}}),
+        "monthly bulletin": (
+            "topics.generate_monthly_bulletin",
+            {"crontab": {"minute": "0", "hour": "6", "day_of_month": "1"}},
+        ),
     }
 
 

@@ -219,6 +219,9 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "cases.models.RejectReason",
         "RegionLevelEnum": "org.models.RegionLevel",
         "UnitKindEnum": "org.models.UnitKind",
+        "TopicStatusEnum": "topics.models.TopicStatus",
+        "TopicTaskStatusEnum": "topics.models.TaskStatus",
+        "BulletinStatusEnum": "topics.models.BulletinStatus",
     },
 }
 

@@ -10,6 +10,9 @@ from . import views
 api_v1 = [
     path("", include("org.api.urls")),
     path("", include("cases.api.urls")),
+    # stats_urls first: it serves topics/candidates/, which the topics router would take.
+    path("", include("topics.api.stats_urls")),
+    path("", include("topics.api.urls")),
 ]
 
 urlpatterns = [

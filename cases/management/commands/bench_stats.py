@@ -1,0 +1,91 @@
+"""Print how fast the statistics are: generate, rebuild, incremental refresh, endpoints.
+
+Figures only; nothing is asserted. Uses the configured database. Run it on a scratch database:
+it adds demo cases.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Max
+from django.test import RequestFactory
+from django.utils import timezone
+from rest_framework.test import force_authenticate
+
+from cases.demo_cases import generate_cases
+from cases.models import Case, CaseDayStat, CaseEvent
+from cases.rollup import rebuild_rollup, refresh_rollup
+from org.models import User
+
+
+class Command(BaseCommand):
+    help = "Benchmark the statistics rollup and API (prints figures)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--cases", type=int, default=0, help="Cases to generate first.")
+        parser.add_argument("--new", type=int, default=1000, help="Cases for the refresh.")
+        parser.add_argument("--calls", type=int, default=20)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        out = self.stdout.write
+        if options["cases"]:
+            report = generate_cases(options["cases"], seed=int(time.time()))
+            out(f"generate {report.cases} cases, {report.events} events: {report.seconds:.1f} s")
+        out(f"data: {Case.objects.count()} cases, {CaseEvent.objects.count()} events")
+
+        rebuilt = rebuild_rollup()
+        out(
+            f"rebuild: {rebuilt.seconds:.1f} s ({rebuilt.events_read} events, "
+            f"{CaseDayStat.objects.count()} rollup rows)"
+        )
+
+        before = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
+        added = generate_cases(options["new"], seed=int(time.time()) + 1)
+        new_events = CaseEvent.objects.filter(pk__gt=before).count()
+        refreshed = refresh_rollup()
+        out(
+            f"incremental refresh after {added.cases} new cases: {refreshed.seconds:.2f} s, "
+            f"events read {refreshed.events_read} (new {new_events}), "
+            f"context events {refreshed.context_events_read}, "
+            f"watermark {before} → {refreshed.last_event_id}"
+        )
+
+        from topics.api import stats_views
+
+        user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+            "bench_stats", "bench@example.invalid", None
+        )
+        today = timezone.localdate()
+        year_ago = today.replace(year=today.year - 1).isoformat()
+        factory = RequestFactory()
+        views = {
+            "overview (30 days)": (stats_views.OverviewView, {}),
+            "overview (1 year)": (stats_views.OverviewView, {"from": year_ago}),
+            "trend week (1 year)": (
+                stats_views.TrendView,
+                {"from": year_ago, "granularity": "week"},
+            ),
+            "trend day (30 days)": (stats_views.TrendView, {"granularity": "day"}),
+            "rankings unit (1 year)": (stats_views.RankingsView, {"from": year_ago}),
+            "rankings street (1 year)": (
+                stats_views.RankingsView,
+                {"from": year_ago, "by": "street"},
+            ),
+            "topics/candidates (4 weeks)": (stats_views.TopicCandidatesView, {"weeks": 4}),
+        }
+        for name, (view_class, params) in views.items():
+            view = view_class.as_view()
+            timings = []
+            for _ in range(options["calls"]):
+                request = factory.get("/", params)
+                force_authenticate(request, user=user)
+                started = time.perf_counter()
+                response = view(request)
+                response.render()
+                timings.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.content  # noqa: S101
+            out(f"{name}: median {1000 * statistics.median(timings):.1f} ms")

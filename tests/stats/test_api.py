@@ -1,0 +1,225 @@
+"""The statistics API: figures, filters, scoping, constant query counts, the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases.demo_cases import generate_cases
+from cases.models import OPEN_STATUSES, Case, CaseEvent, EventType
+from cases.rollup import refresh_rollup
+from tests.conftest import Demo
+from topics import stats
+
+pytestmark = [pytest.mark.urls("tests.stats.urls"), pytest.mark.django_db]
+
+
+@pytest.fixture
+def data(demo: Demo) -> Demo:
+    generate_cases(300, now=timezone.now(), seed=5)
+    refresh_rollup()
+    return demo
+
+
+def get(client, user, url: str, **params):  # type: ignore[no-untyped-def]
+    client.force_authenticate(user)
+    return client.get(url, params)
+
+
+def test_overview_totals_match_the_rollup_and_the_stages(api_client, data, superuser) -> None:
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=364)
+    response = get(
+        api_client, superuser, "/api/v1/stats/overview/", **{"from": start, "to": today}
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    totals = stats.totals(stats.rows(superuser, start, today))
+    assert body["totals"]["created"] == totals["created"] > 0
+    assert {s["stage"] for s in body["stages"]} == {
+        "receive", "dispatch", "handle", "supervise", "evaluate", "report",
+    }  # fmt: skip
+    assert body["open"] == Case.objects.filter(status__in=OPEN_STATUSES).count()
+    assert sum(d["created"] for d in body["districts"]) == totals["created"]
+    assert len(body["hot_categories"]) <= 10
+    assert 0 <= body["totals"]["score"] <= 100
+
+
+def test_weights_change_the_composite_score(api_client, data, superuser) -> None:
+    url = "/api/v1/stats/overview/"
+    only_response = get(api_client, superuser, url, w_response=1, w_resolution=0, w_satisfaction=0)
+    body = only_response.json()
+    assert body["weights"] == {"response": 1.0, "resolution": 0.0, "satisfaction": 0.0}
+    assert body["totals"]["score"] == round(100 * body["totals"]["response_rate"], 2)
+
+
+def test_a_district_dispatcher_sees_only_their_district(api_client, data) -> None:
+    # Given the 城东区 dispatcher
+    user = data.user("dispatcher_chengdong")
+    chengdong = data.region("城东区")
+    # When they read the rankings by district and the overview
+    ranked = get(api_client, user, "/api/v1/stats/rankings/", by="district").json()
+    overview = get(api_client, user, "/api/v1/stats/overview/").json()
+    # Then only 城东区 is in them
+    assert {r["name"] for r in ranked["results"]} <= {"城东区"}
+    assert {d["id"] for d in overview["districts"]} <= {chengdong.pk}
+    assert (
+        overview["open"]
+        == Case.objects.filter(district=chengdong, status__in=OPEN_STATUSES).count()
+    )
+    # and asking for another district gives nothing
+    other = data.region("湟中区")
+    away = get(api_client, user, "/api/v1/stats/overview/", region=other.pk).json()
+    assert away["totals"]["created"] == 0 and away["open"] == 0
+
+
+def test_region_filter_keeps_the_subtree(api_client, data, superuser) -> None:
+    chengdong = data.region("城东区")
+    body = get(api_client, superuser, "/api/v1/stats/rankings/", by="street", region=chengdong.pk)
+    streets = {r["id"] for r in body.json()["results"]}
+    assert streets
+    assert all(
+        data.region("城东区").pk == int(s.path.strip("/").split("/")[1])
+        for s in (type(chengdong).objects.filter(pk__in=streets))
+    )
+
+
+@pytest.mark.parametrize("url", ["overview", "trend", "rankings"])
+def test_residents_get_403(api_client, demo: Demo, url: str) -> None:
+    response = get(api_client, demo.user("resident1"), f"/api/v1/stats/{url}/")
+    assert response.status_code == 403
+    assert get(api_client, demo.user("resident1"), "/api/v1/topics/candidates/").status_code == 403
+
+
+def test_trend_buckets_add_up_to_the_period(api_client, data, superuser) -> None:
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=120)
+    for granularity in ("day", "week", "month"):
+        body = get(
+            api_client, superuser, "/api/v1/stats/trend/",
+            granularity=granularity, **{"from": start, "to": today},
+        ).json()  # fmt: skip
+        created = sum(b["created"] for b in body["buckets"])
+        closed = sum(b["closed"] for b in body["buckets"])
+        totals = stats.totals(stats.rows(superuser, start, today))
+        assert (created, closed) == (totals["created"], totals["closed"])
+        assert body["buckets"][0]["start"] == start.isoformat()
+        assert body["buckets"][-1]["end"] == today.isoformat()
+
+
+def test_rankings_rank_by_score(api_client, data, superuser) -> None:
+    body = get(api_client, superuser, "/api/v1/stats/rankings/", by="unit").json()
+    scores = [r["score"] for r in body["results"] if r["score"] is not None]
+    assert scores == sorted(scores, reverse=True)
+    assert body["results"][0]["rank"] == 1
+
+
+def test_bad_parameters_are_400(api_client, demo: Demo, superuser) -> None:
+    url = "/api/v1/stats/trend/"
+    assert get(api_client, superuser, url, granularity="year").status_code == 400
+    assert (
+        get(api_client, superuser, url, **{"from": "2024-02-01", "to": "2024-01-01"}).status_code
+        == 400
+    )
+
+
+def test_query_count_does_not_grow_with_the_data(api_client, demo: Demo) -> None:
+    user = demo.user("committee1")
+    urls = [
+        "/api/v1/stats/overview/",
+        "/api/v1/stats/trend/?granularity=week",
+        "/api/v1/stats/rankings/?by=unit",
+        "/api/v1/topics/candidates/?weeks=4",
+    ]
+    api_client.force_authenticate(user)
+
+    def counts() -> list[int]:
+        out = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert api_client.get(url).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    generate_cases(60, now=timezone.now(), seed=1)
+    refresh_rollup()
+    counts()  # the first request loads the user's memberships
+    small = counts()
+    generate_cases(400, now=timezone.now(), seed=2)
+    refresh_rollup()
+    assert counts() == small
+    assert min(small) >= 1  # the figures were really read (an empty scope skips the query)
+
+
+def test_month_summary(data) -> None:
+    month = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    summary = stats.month_summary(month)
+    assert summary["from"] == month.replace(day=1) and summary["to"] == month
+    assert (
+        summary["totals"]["created"]
+        == Case.objects.filter(
+            created_at__date__gte=summary["from"], created_at__date__lte=summary["to"]
+        ).count()
+    )
+    assert len(summary["top_categories"]) <= 5
+    scores = [u["score"] for u in summary["worst_units"]]
+    assert scores == sorted(scores)
+
+
+def test_a_planted_heating_cluster_is_the_first_candidate(api_client, data, superuser) -> None:
+    # Given 30 heating complaints in 城东区大众街街道 in the last two weeks (4 before)
+    street = data.region("城东区", "大众街街道")
+    community = street.children.first()
+    heating = data.category("heating-cold")
+    now = timezone.now()
+    rng = random.Random(4)
+    phones = ["13900000001", "13900000002"] + [f"1380000{i:04d}" for i in range(40)]
+    cases = []
+    for i in range(34):
+        ago = dt.timedelta(days=rng.uniform(0, 13)) if i < 30 else dt.timedelta(days=20 + i)
+        cases.append(
+            Case(
+                tracking_code=f"XN-PLANT-{i:04d}",
+                channel="phone",
+                category=heating,
+                region=community,
+                district=street.parent,
+                street=street,
+                dispatch_region=street.parent,
+                title="暖气不热",
+                description="家里暖气不热。",
+                complainant_name="王某",
+                complainant_phone=phones[i % 4 if i < 8 else i],
+                created_at=now - ago,
+            )
+        )
+    Case.objects.bulk_create(cases)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(case=c, type=EventType.SUBMIT, payload={}, created_at=c.created_at)
+        for c in cases
+    )
+    refresh_rollup()
+
+    # When the committee asks for the candidates of the last two weeks
+    body = get(api_client, superuser, "/api/v1/topics/candidates/", weeks=2).json()
+
+    # Then the heating cluster in 大众街街道 comes first, with its evidence
+    top = body["results"][0]
+    assert (top["category"]["id"], top["street"]["id"]) == (heating.pk, street.pk)
+    assert top["count"] >= 30
+    assert top["repeat_complainants"] >= 2
+    assert len(top["sample_cases"]) == 5
+    assert sum(w["count"] for w in top["weekly"]) == top["count"]
+
+
+def test_the_schema_validates_with_the_stats_routes() -> None:
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null",
+        "--urlconf", "tests.stats.urls",
+    )  # fmt: skip

@@ -1,0 +1,105 @@
+"""Admin: read-mostly. Status and nested rows change only through ``topics.workflow``."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import (
+    Bulletin,
+    Indicator,
+    IndicatorValue,
+    PolicyDocument,
+    ProgressReport,
+    Topic,
+    TopicEvent,
+    TopicTask,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class TaskInline(ReadOnlyInline):
+    model = TopicTask
+    fields = ["title", "owner_unit", "start_date", "deadline", "status", "progress"]
+
+
+class IndicatorInline(ReadOnlyInline):
+    model = Indicator
+    fields = ["name", "unit_of_measure", "target", "actual", "actual_on"]
+
+
+class ReportInline(ReadOnlyInline):
+    model = ProgressReport
+    fields = ["week", "done", "problems", "next_steps"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["title", "month", "theme", "status", "lead_unit", "leader_name"]
+    list_filter = ["status", "theme"]
+    search_fields = ["title", "problem"]
+    autocomplete_fields = ["lead_unit", "cooperating_units", "regions", "categories"]
+    raw_id_fields = ["cases"]
+    readonly_fields = [
+        "status",
+        "adopted_on",
+        "started_at",
+        "closed_at",
+        "closing_summary",
+        "carry_overs",
+        "created_by",
+    ]
+    inlines = [TaskInline, IndicatorInline, ReportInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # proposed through the API so that the event is written
+
+
+@admin.register(TopicEvent)
+class TopicEventAdmin(admin.ModelAdmin):
+    list_display = ["topic", "type", "actor", "from_status", "to_status", "created_at"]
+    list_filter = ["type"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "date", "value"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PolicyDocument)
+class PolicyDocumentAdmin(admin.ModelAdmin):
+    list_display = ["title", "number", "issued_on", "kind", "topic"]
+    exclude = ["file"]
+    readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(admin.ModelAdmin):
+    list_display = ["month", "title", "status", "published_at"]
+    readonly_fields = ["status", "generated_at", "published_at", "published_by", "data"]

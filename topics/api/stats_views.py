@@ -1,0 +1,461 @@
+"""报: the statistics API (overview, trend, rankings) and 未诉先办 topic candidates.
+
+All of them read the ``CaseDayStat`` rollup through ``topics.stats``, scoped to what the user
+may see. Residents get 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.models import Case, CaseDayStat
+from cases.stats import RATE_DEFINITIONS
+from org.models import Region
+from topics import stats
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+class PeriodParams(serializers.Serializer):
+    from_ = serializers.DateField(required=False, help_text=_("起始日期（含），默认 30 天前。"))
+    to = serializers.DateField(required=False, help_text=_("截止日期（含），默认今天。"))
+    region = serializers.PrimaryKeyRelatedField(
+        queryset=Region.objects.all(), required=False, help_text=_("区划 id（含下级）。")
+    )
+    w_response = serializers.FloatField(required=False, min_value=0)
+    w_resolution = serializers.FloatField(required=False, min_value=0)
+    w_satisfaction = serializers.FloatField(required=False, min_value=0)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        today = timezone.localdate()
+        attrs.setdefault("to", today)
+        attrs.setdefault("from", attrs["to"] - dt.timedelta(days=29))
+        if attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"from": _("起始日期不能晚于截止日期。")})
+        if (attrs["to"] - attrs["from"]).days > 3 * 366:
+            raise serializers.ValidationError({"from": _("统计区间最长三年。")})
+        return attrs
+
+
+class TrendParams(PeriodParams):
+    granularity = serializers.ChoiceField(choices=["day", "week", "month"], default="day")
+
+
+class RankingParams(PeriodParams):
+    by = serializers.ChoiceField(choices=["unit", "district", "street"], default="unit")
+
+
+class CandidateParams(serializers.Serializer):
+    weeks = serializers.IntegerField(min_value=1, max_value=26, default=4)
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+
+
+# --- response shapes (for the schema) --------------------------------------------------------
+
+
+def _rates_fields() -> dict[str, serializers.Field]:
+    fields: dict[str, serializers.Field] = {
+        name: serializers.IntegerField() for name in stats.COUNTERS
+    }
+    for name in ("response_rate", "resolution_rate", "satisfaction_rate"):
+        fields[name] = serializers.FloatField(allow_null=True)
+    fields["score"] = serializers.FloatField(allow_null=True)
+    return fields
+
+
+RatesSerializer = inline_serializer("StatsRates", fields=_rates_fields())
+NamedRatesSerializer = inline_serializer(
+    "StatsNamedRates",
+    fields={"id": serializers.IntegerField(), "name": serializers.CharField(), **_rates_fields()},
+)
+RankingRowSerializer = inline_serializer(
+    "StatsRankingRow",
+    fields={
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "rank": serializers.IntegerField(allow_null=True),
+        **_rates_fields(),
+    },
+)
+WeightsSerializer = inline_serializer(
+    "StatsWeights",
+    fields={
+        "response": serializers.FloatField(),
+        "resolution": serializers.FloatField(),
+        "satisfaction": serializers.FloatField(),
+    },
+)
+PeriodSerializer = inline_serializer(
+    "StatsPeriod", fields={"from": serializers.DateField(), "to": serializers.DateField()}
+)
+OverviewSerializer = inline_serializer(
+    "StatsOverview",
+    fields={
+        "period": PeriodSerializer,
+        "stages": inline_serializer(
+            "StatsStage",
+            fields={
+                "stage": serializers.CharField(),
+                "label": serializers.CharField(),
+                "count": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+        "open": serializers.IntegerField(),
+        "overdue": serializers.IntegerField(),
+        "totals": RatesSerializer,
+        "weights": WeightsSerializer,
+        "hot_categories": inline_serializer(
+            "StatsHotCategory",
+            fields={
+                "id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "created": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+        "districts": NamedRatesSerializer.__class__(many=True),
+    },
+)
+TrendSerializer = inline_serializer(
+    "StatsTrend",
+    fields={
+        "period": PeriodSerializer,
+        "granularity": serializers.CharField(),
+        "buckets": inline_serializer(
+            "StatsTrendBucket",
+            fields={
+                "start": serializers.DateField(),
+                "end": serializers.DateField(),
+                **_rates_fields(),
+            },
+            many=True,
+        ),
+    },
+)
+RankingsSerializer = inline_serializer(
+    "StatsRankings",
+    fields={
+        "period": PeriodSerializer,
+        "by": serializers.CharField(),
+        "weights": WeightsSerializer,
+        "results": RankingRowSerializer.__class__(many=True),
+    },
+)
+CandidatesSerializer = inline_serializer(
+    "TopicCandidates",
+    fields={
+        "weeks": serializers.IntegerField(),
+        "period": PeriodSerializer,
+        "results": inline_serializer(
+            "TopicCandidate",
+            fields={
+                "category": inline_serializer(
+                    "CandidateCategory",
+                    fields={"id": serializers.IntegerField(), "name": serializers.CharField()},
+                ),
+                "street": inline_serializer(
+                    "CandidateStreet",
+                    fields={"id": serializers.IntegerField(), "name": serializers.CharField()},
+                ),
+                "count": serializers.IntegerField(),
+                "previous": serializers.IntegerField(),
+                "growth": serializers.FloatField(allow_null=True),
+                "repeat_complainants": serializers.IntegerField(),
+                "evaluated": serializers.IntegerField(),
+                "satisfaction_rate": serializers.FloatField(allow_null=True),
+                "score": serializers.FloatField(),
+                "sample_cases": inline_serializer(
+                    "CandidateCase",
+                    fields={
+                        "id": serializers.IntegerField(),
+                        "tracking_code": serializers.CharField(),
+                        "title": serializers.CharField(),
+                    },
+                    many=True,
+                ),
+                "weekly": inline_serializer(
+                    "CandidateWeek",
+                    fields={"start": serializers.DateField(), "count": serializers.IntegerField()},
+                    many=True,
+                ),
+            },
+            many=True,
+        ),
+    },
+)
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("from", dt.date, description="起始日期（含），默认 30 天前"),
+    OpenApiParameter("to", dt.date, description="截止日期（含），默认今天"),
+    OpenApiParameter("region", int, description="区划 id，含下级区划"),
+    OpenApiParameter("w_response", float, description="综合得分中响应率的权重（默认 0.3）"),
+    OpenApiParameter("w_resolution", float, description="综合得分中解决率的权重（默认 0.3）"),
+    OpenApiParameter("w_satisfaction", float, description="综合得分中满意率的权重（默认 0.4）"),
+]
+
+
+class StatsView(APIView):
+    """Base: parse the query, refuse non-staff (403)."""
+
+    params_class: type[serializers.Serializer] = PeriodParams
+
+    def params(self, request: Request) -> dict[str, Any]:
+        try:
+            stats.scope_q(request.user)
+        except stats.NotStaff as exc:
+            raise PermissionDenied(_("统计数据仅对工作人员开放。")) from exc
+        serializer = self.params_class(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["weights"] = stats.weights(
+            {
+                "response": data.get("w_response"),
+                "resolution": data.get("w_resolution"),
+                "satisfaction": data.get("w_satisfaction"),
+            }
+        )
+        return data
+
+
+class OverviewView(StatsView):
+    @extend_schema(
+        summary="统计概览（接派办督评报、新增/办结、超期、三率、热点分类、分区县）",
+        description=RATE_DEFINITIONS,
+        parameters=PERIOD_PARAMETERS,
+        responses=OverviewSerializer,
+        tags=["stats"],
+    )
+    def get(self, request: Request) -> Response:
+        p = self.params(request)
+        return Response(
+            stats.overview(request.user, p["from"], p["to"], p.get("region"), p["weights"])
+        )
+
+
+class TrendView(StatsView):
+    params_class = TrendParams
+
+    @extend_schema(
+        summary="趋势：每日/周/月的新增、归档与三率",
+        description=RATE_DEFINITIONS,
+        parameters=[
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("granularity", str, enum=["day", "week", "month"]),
+        ],
+        responses=TrendSerializer,
+        tags=["stats"],
+    )
+    def get(self, request: Request) -> Response:
+        p = self.params(request)
+        data = stats.trend(
+            request.user, p["from"], p["to"], p["granularity"], p.get("region"), p["weights"]
+        )
+        return Response(
+            {
+                "period": {"from": p["from"], "to": p["to"]},
+                "granularity": p["granularity"],
+                "buckets": data,
+            }
+        )
+
+
+class RankingsView(StatsView):
+    params_class = RankingParams
+
+    @extend_schema(
+        summary="排名：按承办单位、区县或街道的三率与综合得分",
+        description=RATE_DEFINITIONS,
+        parameters=[
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("by", str, enum=["unit", "district", "street"]),
+        ],
+        responses=RankingsSerializer,
+        tags=["stats"],
+    )
+    def get(self, request: Request) -> Response:
+        p = self.params(request)
+        data = stats.rankings(
+            request.user, p["from"], p["to"], p["by"], p.get("region"), p["weights"]
+        )
+        return Response(
+            {
+                "period": {"from": p["from"], "to": p["to"]},
+                "by": p["by"],
+                "weights": p["weights"],
+                "results": data,
+            }
+        )
+
+
+# --- 未诉先办: topic candidates ----------------------------------------------------------------
+
+SAMPLES = 5
+
+
+def candidates(
+    user: Any, weeks: int, region: Region | None = None, limit: int = 10
+) -> dict[str, Any]:
+    """Clusters of category × street that grew in the last ``weeks`` weeks (未诉先办).
+
+    From the rollup: the count in the period and in the period before, the weekly trend and
+    the rating figures. Then, for the top clusters only, two bounded queries on the cases
+    (by category and time, indexed): sample cases and repeat complainants (a phone number
+    that appears twice or more in the cluster). Score = count + 2 × growth in cases
+    + 3 × unsatisfied evaluations + 2 × repeat complainants.
+    """
+    end = timezone.localdate()
+    start = end - dt.timedelta(days=7 * weeks - 1)
+    previous_start = start - dt.timedelta(days=7 * weeks)
+    scope = stats.scope_q(user) & stats.region_q(region)
+    base = CaseDayStat.objects.filter(scope, day__gte=previous_start, day__lte=end)
+    rows = base.values("category_id", "street_id", "day").annotate(
+        created=Sum("created"), evaluated=Sum("evaluated"), satisfied=Sum("satisfied")
+    )
+    clusters: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in rows:
+        c = clusters.setdefault(
+            (r["category_id"], r["street_id"]),
+            {"count": 0, "previous": 0, "evaluated": 0, "satisfied": 0, "weekly": [0] * weeks},
+        )
+        if r["day"] >= start:
+            c["count"] += r["created"] or 0
+            c["evaluated"] += r["evaluated"] or 0
+            c["satisfied"] += r["satisfied"] or 0
+            c["weekly"][(r["day"] - start).days // 7] += r["created"] or 0
+        else:
+            c["previous"] += r["created"] or 0
+
+    def rough(c: dict[str, Any]) -> float:
+        unsatisfied = c["evaluated"] - c["satisfied"]
+        return c["count"] + 2 * max(c["count"] - c["previous"], 0) + 3 * unsatisfied
+
+    ranked = sorted(
+        ((key, c) for key, c in clusters.items() if c["count"] > 0),
+        key=lambda kc: -rough(kc[1]),
+    )[: limit * 2]
+    if not ranked:
+        return {"weeks": weeks, "period": {"from": start, "to": end}, "results": []}
+    window = {
+        "created_at__gte": dt.datetime.combine(
+            start, dt.time(), tzinfo=timezone.get_current_timezone()
+        )
+    }
+    cluster_q = Q(pk__in=[])
+    for category_id, street_id in (key for key, _c in ranked):
+        cluster_q |= Q(category_id=category_id, street_id=street_id)
+    visible = Case.objects.filter(stats.case_scope_q(user) & stats.region_q(region), **window)
+    repeats: dict[tuple[int, int], int] = {}
+    for r in (
+        visible.filter(cluster_q)
+        .values("category_id", "street_id", "complainant_phone")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=2)
+    ):
+        key = (r["category_id"], r["street_id"])
+        repeats[key] = repeats.get(key, 0) + 1
+    results = []
+    for key, c in ranked:
+        growth = round((c["count"] - c["previous"]) / c["previous"], 4) if c["previous"] else None
+        unsatisfied = c["evaluated"] - c["satisfied"]
+        score = rough(c) + 2 * repeats.get(key, 0)
+        results.append(
+            {
+                "key": key,
+                "count": c["count"],
+                "previous": c["previous"],
+                "growth": growth,
+                "repeat_complainants": repeats.get(key, 0),
+                "evaluated": c["evaluated"],
+                "satisfaction_rate": stats._share(c["satisfied"], c["evaluated"]),
+                "unsatisfied": unsatisfied,
+                "score": float(score),
+                "weekly": [
+                    {"start": start + dt.timedelta(days=7 * i), "count": n}
+                    for i, n in enumerate(c["weekly"])
+                ],
+            }
+        )
+    results.sort(key=lambda r: (-r["score"], -r["count"], r["key"]))
+    results = results[:limit]
+    keys = [r["key"] for r in results]
+    top_q = Q(pk__in=[])
+    for category_id, street_id in keys:
+        top_q |= Q(category_id=category_id, street_id=street_id)
+    samples: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    names: dict[tuple[int, int], tuple[str, str]] = {}
+    for case in (
+        visible.filter(top_q)
+        .order_by("-created_at", "-pk")
+        .values(
+            "pk",
+            "tracking_code",
+            "title",
+            "category_id",
+            "street_id",
+            "category__name",
+            "street__name",
+        )[: SAMPLES * len(keys) * 4]
+    ):
+        key = (case["category_id"], case["street_id"])
+        names[key] = (case["category__name"], case["street__name"])
+        bucket = samples.setdefault(key, [])
+        if len(bucket) < SAMPLES:
+            bucket.append(
+                {"id": case["pk"], "tracking_code": case["tracking_code"], "title": case["title"]}
+            )
+    missing = [k for k in keys if k not in names]
+    if missing:
+        # Clusters whose newest cases were not in the sample window (rare): names by id.
+        from cases.models import Category
+
+        cats = dict(
+            Category.objects.filter(pk__in=[k[0] for k in missing]).values_list("pk", "name")
+        )
+        streets = dict(
+            Region.objects.filter(pk__in=[k[1] for k in missing]).values_list("pk", "name")
+        )
+        for k in missing:
+            names[k] = (cats.get(k[0], ""), streets.get(k[1], ""))
+    for r in results:
+        key = r.pop("key")
+        r.pop("unsatisfied")
+        r["category"] = {"id": key[0], "name": names[key][0]}
+        r["street"] = {"id": key[1], "name": names[key][1]}
+        r["sample_cases"] = samples.get(key, [])
+    return {"weeks": weeks, "period": {"from": start, "to": end}, "results": results}
+
+
+class TopicCandidatesView(StatsView):
+    params_class = CandidateParams
+
+    @extend_schema(
+        summary="未诉先办：候选议题（分类 × 街道的聚集、增长、重复诉求人、低满意率）",
+        parameters=[
+            OpenApiParameter("weeks", int, description="最近几周（默认 4）"),
+            OpenApiParameter("region", int, description="区划 id，含下级区划"),
+            OpenApiParameter("limit", int, description="返回条数（默认 10）"),
+        ],
+        responses=CandidatesSerializer,
+        tags=["topics"],
+    )
+    def get(self, request: Request) -> Response:
+        p = self.params(request)
+        return Response(candidates(request.user, p["weeks"], p.get("region"), p["limit"]))

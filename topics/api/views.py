@@ -1,0 +1,418 @@
+"""The topic API (每月一题): list/detail scoped by selectors, one POST action per transition, and
+nested writes for the lead unit. Views parse input, call one workflow function and serialize."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from .. import bulletins, selectors, workflow
+from ..models import Bulletin, Indicator, Topic, TopicEventType, TopicStatus, TopicTask, TopicTheme
+from . import serializers as s
+
+E = TopicEventType
+
+ERRORS = {
+    400: OpenApiResponse(description="bad input"),
+    403: OpenApiResponse(description="not your role or not the lead unit"),
+    404: OpenApiResponse(description="not visible to you"),
+    409: OpenApiResponse(description="wrong state, or another user acted first"),
+}
+
+
+class TopicFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=TopicStatus.choices)
+    theme = django_filters.MultipleChoiceFilter(choices=TopicTheme.choices)
+    lead_unit = django_filters.NumberFilter(field_name="lead_unit_id")
+    month_from = django_filters.DateFilter(method="filter_month_from", label=_("起始月份"))
+    month_to = django_filters.DateFilter(method="filter_month_to", label=_("截止月份"))
+
+    class Meta:
+        model = Topic
+        fields = ["status", "theme", "lead_unit"]
+
+    def filter_month_from(self, queryset: QuerySet[Topic], name: str, value: dt.date) -> Any:
+        # A topic counts in every month from its first to its last (carried over).
+        start = value.replace(day=1)
+        return queryset.filter(Q(month__gte=start) | Q(end_month__gte=start))
+
+    def filter_month_to(self, queryset: QuerySet[Topic], name: str, value: dt.date) -> Any:
+        return queryset.filter(month__lte=value.replace(day=1))
+
+
+def transition(
+    serializer_class: type[Serializer] | None,
+    summary: str,
+    call: Callable[..., Any],
+    url_path: str,
+    name: str,
+    event: str,
+) -> Any:
+    """A POST action that validates ``serializer_class`` and calls one workflow function;
+    409 (state) and 403 (role) are judged before the body (400)."""
+
+    def view(self: TopicViewSet, request: Request, pk: str | None = None) -> Response:
+        topic = self.get_object()
+        workflow.precheck(request.user, topic, event)
+        data: dict[str, Any] = {}
+        if serializer_class is not None:
+            serializer = serializer_class(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        call(topic=topic, actor=request.user, **data)
+        return self.detail_response(topic.pk)
+
+    view.__name__ = name
+    view = action(detail=True, methods=["post"], url_path=url_path, url_name=url_path)(view)
+    return extend_schema(
+        summary=summary,
+        request=serializer_class,
+        responses={200: s.TopicDetailSerializer, **ERRORS},
+    )(view)
+
+
+class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """每月一题: list, read and propose topics; one POST action per transition; nested writes
+    (tasks, weekly reports, indicators, documents) for the lead unit."""
+
+    filterset_class = TopicFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self) -> QuerySet[Topic]:
+        if self.action == "list":
+            return selectors.topic_list(self.request.user).order_by("-month", "id")
+        return selectors.visible_topics(self.request.user)
+
+    def get_serializer_class(self) -> type[Serializer]:
+        if self.action == "create":
+            return s.TopicCreateSerializer
+        if self.action == "list":
+            return s.TopicListSerializer
+        return s.TopicDetailSerializer
+
+    def detail_response(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        topic = selectors.topic_detail(self.request.user).get(pk=pk)
+        return Response(
+            s.TopicDetailSerializer(topic, context=self.get_serializer_context()).data, code
+        )
+
+    @extend_schema(summary="A topic with its tasks, reports, indicators and documents")
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        topic = get_object_or_404(selectors.topic_detail(request.user), pk=kwargs["pk"])
+        return Response(s.TopicDetailSerializer(topic, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="提出候选 propose a candidate topic (committee, supervisor, admin)",
+        request=s.TopicCreateSerializer,
+        responses={201: s.TopicDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        workflow.check_may_create(request.user)  # 403 before 400
+        serializer = s.TopicCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        topic = workflow.topic_create(actor=request.user, **serializer.validated_data)
+        return self.detail_response(topic.pk, status.HTTP_201_CREATED)
+
+    adopt = transition(
+        s.TopicAdoptSerializer, "常委会确定 adopt", workflow.topic_adopt, "adopt", "adopt", E.ADOPT
+    )
+    start = transition(
+        s.TopicStartSerializer, "启动推进 start", workflow.topic_start, "start", "start", E.START
+    )
+    carry_over = transition(
+        s.TopicCarryOverSerializer,
+        "结转 carry over to a later month",
+        workflow.topic_carry_over,
+        "carry-over",
+        "carry_over",
+        E.CARRY_OVER,
+    )
+
+    @extend_schema(
+        summary="销号 close the topic (multipart with evidence files, or JSON)",
+        request={
+            "multipart/form-data": s.TopicCloseSerializer,
+            "application/json": s.TopicCloseSerializer,
+        },
+        responses={200: s.TopicDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        topic = self.get_object()
+        workflow.precheck(request.user, topic, E.CLOSE)
+        serializer = s.TopicCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        evidence = request.FILES.getlist("evidence") or serializer.validated_data["evidence"]
+        workflow.topic_close(
+            topic=topic,
+            actor=request.user,
+            summary=serializer.validated_data["summary"],
+            evidence=evidence,
+        )
+        return self.detail_response(topic.pk)
+
+    # --- nested writes of the lead unit ----------------------------------------------------
+
+    def _nested(self, request: Request, event: str, serializer_class: type[Serializer]) -> Any:
+        topic = self.get_object()
+        workflow.precheck(request.user, topic, event)
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return topic, dict(serializer.validated_data)
+
+    @extend_schema(
+        summary="Add a task (lead unit)",
+        request=s.TopicTaskCreateSerializer,
+        responses={201: s.TopicTaskSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="tasks", url_name="tasks")
+    def tasks(self, request: Request, pk: str | None = None) -> Response:
+        topic, data = self._nested(request, E.TASK_ADD, s.TopicTaskCreateSerializer)
+        task = workflow.task_add(topic=topic, actor=request.user, **data)
+        return Response(s.TopicTaskSerializer(task).data, status.HTTP_201_CREATED)
+
+    def _task(self, topic: Topic, task_id: str | None) -> TopicTask:
+        task = TopicTask.objects.filter(topic=topic, pk=task_id).first()
+        if task is None:
+            raise Http404
+        return task
+
+    @extend_schema(
+        summary="Update a task's status, progress or deadline (lead unit)",
+        request=s.TopicTaskUpdateSerializer,
+        responses={200: s.TopicTaskSerializer, **ERRORS},
+        parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["patch"],
+        url_path=r"tasks/(?P<task_id>\d+)",
+        url_name="task",
+    )
+    def task(
+        self, request: Request, pk: str | None = None, task_id: str | None = None
+    ) -> Response:
+        topic = self.get_object()
+        task = self._task(topic, task_id)
+        workflow.precheck(request.user, topic, E.TASK_UPDATE)
+        serializer = s.TopicTaskUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        task = workflow.task_update(task=task, actor=request.user, **serializer.validated_data)
+        return Response(s.TopicTaskSerializer(task).data)
+
+    @extend_schema(
+        summary="督办 a late task (supervisor)",
+        request=s.TaskSuperviseSerializer,
+        responses={201: s.TaskSupervisionSerializer, **ERRORS},
+        parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"tasks/(?P<task_id>\d+)/supervise",
+        url_name="task-supervise",
+    )
+    def supervise_task(
+        self, request: Request, pk: str | None = None, task_id: str | None = None
+    ) -> Response:
+        topic = self.get_object()
+        task = self._task(topic, task_id)
+        workflow.precheck(request.user, topic, E.TASK_SUPERVISE)
+        serializer = s.TaskSuperviseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        supervision = workflow.task_supervise(
+            task=task, actor=request.user, **serializer.validated_data
+        )
+        return Response(s.TaskSupervisionSerializer(supervision).data, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="周调度 add this week's report (lead unit; one per week)",
+        request=s.ProgressReportCreateSerializer,
+        responses={201: s.ProgressReportSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="reports", url_name="reports")
+    def reports(self, request: Request, pk: str | None = None) -> Response:
+        topic, data = self._nested(request, E.REPORT, s.ProgressReportCreateSerializer)
+        report = workflow.report_add(topic=topic, actor=request.user, **data)
+        return Response(s.ProgressReportSerializer(report).data, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Add an indicator (lead unit)",
+        request=s.IndicatorCreateSerializer,
+        responses={201: s.IndicatorSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="indicators", url_name="indicators")
+    def indicators(self, request: Request, pk: str | None = None) -> Response:
+        topic, data = self._nested(request, E.INDICATOR_ADD, s.IndicatorCreateSerializer)
+        indicator = workflow.indicator_add(topic=topic, actor=request.user, **data)
+        indicator = Indicator.objects.prefetch_related("values").get(pk=indicator.pk)
+        return Response(s.IndicatorSerializer(indicator).data, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Append a value to an indicator's history (lead unit)",
+        request=s.IndicatorValueCreateSerializer,
+        responses={201: s.IndicatorSerializer, **ERRORS},
+        parameters=[OpenApiParameter("indicator_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"indicators/(?P<indicator_id>\d+)/values",
+        url_name="indicator-values",
+    )
+    def indicator_values(
+        self, request: Request, pk: str | None = None, indicator_id: str | None = None
+    ) -> Response:
+        topic = self.get_object()
+        indicator = Indicator.objects.filter(topic=topic, pk=indicator_id).first()
+        if indicator is None:
+            raise Http404
+        workflow.precheck(request.user, topic, E.INDICATOR_VALUE)
+        serializer = s.IndicatorValueCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        workflow.indicator_record(
+            indicator=indicator, actor=request.user, **serializer.validated_data
+        )
+        indicator = Indicator.objects.prefetch_related("values").get(pk=indicator.pk)
+        return Response(s.IndicatorSerializer(indicator).data, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Upload a policy document (PDF, multipart; lead unit)",
+        request={"multipart/form-data": s.PolicyDocumentCreateSerializer},
+        responses={201: s.PolicyDocumentSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="documents", url_name="documents")
+    def documents(self, request: Request, pk: str | None = None) -> Response:
+        topic, data = self._nested(request, E.DOCUMENT, s.PolicyDocumentCreateSerializer)
+        document = workflow.document_add(topic=topic, actor=request.user, **data)
+        return Response(s.PolicyDocumentSerializer(document).data, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Download a document (only for those who may see the topic)",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("document_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"documents/(?P<document_id>\d+)",
+        url_name="document",
+    )
+    def document(
+        self, request: Request, pk: str | None = None, document_id: str | None = None
+    ) -> FileResponse:
+        topic = self.get_object()
+        document = topic.documents.filter(pk=document_id).first()
+        if document is None:
+            raise Http404
+        response = FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    # --- 工作计划安排表 (the year's plan, for a Gantt view) --------------------------------
+
+    @extend_schema(
+        summary="工作计划安排表: the year's topics by month with their tasks (挂图作战)",
+        parameters=[OpenApiParameter("year", int, required=False)],
+        responses=s.PlanSerializer,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def plan(self, request: Request) -> Response:
+        today = timezone.localdate()
+        raw = request.query_params.get("year", str(today.year))
+        if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+            raise ValidationError({"year": [_("请填写正确的年份。")]})
+        year = int(raw)
+        topics = selectors.plan(request.user, year)
+        months = []
+        for number in range(1, 13):
+            month = dt.date(year, number, 1)
+            in_month = [t for t in topics if t.month <= month <= t.last_month]
+            if in_month:
+                months.append({"month": month, "topics": in_month})
+        data = s.PlanSerializer(
+            {"year": year, "months": months}, context={"today": today, "request": request}
+        ).data
+        return Response(data)
+
+
+class BulletinFilter(django_filters.FilterSet):
+    class Meta:
+        model = Bulletin
+        fields = ["status"]
+
+
+class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """月通报: read bulletins; the committee edits a draft and publishes it."""
+
+    serializer_class = s.BulletinSerializer
+    filterset_class = BulletinFilter
+    http_method_names = ["get", "patch", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Bulletin]:
+        return selectors.visible_bulletins(self.request.user).select_related("published_by")
+
+    @extend_schema(
+        summary="Edit a draft bulletin's title or text (committee, admin)",
+        request=s.BulletinEditSerializer,
+        responses={200: s.BulletinSerializer, **ERRORS},
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        bulletin = self.get_object()
+        serializer = s.BulletinEditSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        bulletin = bulletins.bulletin_update(
+            bulletin=bulletin, actor=request.user, **serializer.validated_data
+        )
+        return Response(s.BulletinSerializer(bulletin).data)
+
+    @extend_schema(
+        summary="发布 publish the bulletin (committee, admin)",
+        request=None,
+        responses={200: s.BulletinSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        bulletin = bulletins.bulletin_publish(bulletin=self.get_object(), actor=request.user)
+        return Response(s.BulletinSerializer(bulletin).data)
+
+
+class BulletinExportView(APIView):
+    """GET /bulletins/{id}/export.xlsx: the bulletin's text and tables as a workbook."""
+
+    @extend_schema(
+        summary="The bulletin's tables as an Excel workbook",
+        responses={(200, bulletins.XLSX_TYPE): OpenApiTypes.BINARY, 404: ERRORS[404]},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        bulletin = get_object_or_404(selectors.visible_bulletins(request.user), pk=pk)
+        response = HttpResponse(bulletins.export_xlsx(bulletin), content_type=bulletins.XLSX_TYPE)
+        response["Content-Disposition"] = (
+            f'attachment; filename="bulletin-{bulletin.month:%Y-%m}.xlsx"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

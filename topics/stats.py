@@ -1,0 +1,346 @@
+"""报: the dashboard figures, read from the ``CaseDayStat`` rollup (see ``cases.rollup``).
+
+Each function does a fixed number of queries, whatever the amount of data. They sum rollup
+rows and never group the cases table. Only the current open counts per stage and the overdue
+count come from the cases table: filtered COUNTs, limited to open statuses, which use the
+(status, …) indexes.
+
+A period is [start, end] in whole local days. A rollup row counts in it when
+``since >= start`` and ``day <= end``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from cases.models import OPEN_STATUSES, Case, CaseDayStat, Stage
+from cases.rollup import COUNTERS
+from cases.selectors import queue_filters, stage_filter
+from org import jurisdiction
+from org.models import Region, RegionLevel, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from org.models import User
+
+AREA_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.COMMITTEE, Role.ADMIN)
+DEFAULT_WEIGHTS = {"response": 0.3, "resolution": 0.3, "satisfaction": 0.4}
+SUMS = {name: Sum(name) for name in COUNTERS}
+# The column that holds a region of each level on the rollup (and on Case).
+LEVEL_FIELD = {
+    RegionLevel.DISTRICT: "district_id",
+    RegionLevel.STREET: "street_id",
+    RegionLevel.COMMUNITY: "region_id",
+}
+
+
+class NotStaff(Exception):
+    """The user holds no staff role: statistics are not for residents."""
+
+
+# --- scope -----------------------------------------------------------------------------------
+
+
+def _path_q(path: str) -> Q:
+    """Rows in the subtree whose root has this materialised path, without a join."""
+    ids = [int(p) for p in path.strip("/").split("/") if p]
+    field = LEVEL_FIELD.get(len(ids))  # type: ignore[call-overload]
+    return Q() if field is None else Q(**{field: ids[-1]})
+
+
+def scope_q(user: User | AnonymousUser) -> Q:
+    """The rollup rows (or cases: the columns have the same names) ``user`` may count.
+
+    The area roles see their jurisdiction's region subtree and handlers see their own units.
+    A superuser sees everything. Anyone else raises ``NotStaff``.
+    """
+    if not user.is_authenticated:
+        raise NotStaff
+    if user.is_superuser:
+        return Q()
+    roots = jurisdiction.region_paths(user, *AREA_ROLES)
+    units = jurisdiction.unit_ids(user, Role.HANDLER)
+    if not roots and not units:
+        raise NotStaff
+    condition = Q(pk__in=[])
+    for root in roots:
+        subtree = _path_q(root)
+        if not subtree:  # the whole city (an empty Q would vanish from the OR)
+            return Q()
+        condition |= subtree
+    if units:
+        condition |= Q(unit_key__in=sorted(units))
+    return condition
+
+
+def case_scope_q(user: User | AnonymousUser) -> Q:
+    """``scope_q`` for the cases table (a handler's units are the lead unit there)."""
+    if not user.is_authenticated:
+        raise NotStaff
+    if user.is_superuser:
+        return Q()
+    roots = jurisdiction.region_paths(user, *AREA_ROLES)
+    units = jurisdiction.unit_ids(user, Role.HANDLER)
+    if not roots and not units:
+        raise NotStaff
+    condition = Q(pk__in=[])
+    for root in roots:
+        subtree = _path_q(root)
+        if not subtree:  # the whole city (an empty Q would vanish from the OR)
+            return Q()
+        condition |= subtree
+    if units:
+        condition |= Q(lead_unit_id__in=sorted(units))
+    return condition
+
+
+def region_q(region: Region | None) -> Q:
+    return Q() if region is None else _path_q(region.path)
+
+
+def period_q(start: dt.date, end: dt.date) -> Q:
+    return Q(day__gte=start, day__lte=end, since__gte=start)
+
+
+def rows(
+    user: User | AnonymousUser, start: dt.date, end: dt.date, region: Region | None = None
+) -> QuerySet[CaseDayStat]:
+    """The rollup rows of the period that the user may count, within ``region``."""
+    return CaseDayStat.objects.filter(period_q(start, end) & scope_q(user) & region_q(region))
+
+
+# --- rates -----------------------------------------------------------------------------------
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def weights(overrides: dict[str, float | None] | None = None) -> dict[str, float]:
+    """The composite score's weights: settings.STATS_SCORE_WEIGHTS, then the overrides."""
+    result = dict(DEFAULT_WEIGHTS)
+    result.update(getattr(settings, "STATS_SCORE_WEIGHTS", {}))
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            result[name] = float(value)
+    return result
+
+
+def with_rates(counts: dict[str, Any], w: dict[str, float]) -> dict[str, Any]:
+    """Counters plus 响应率 / 解决率 / 满意率 and the composite score (0–100). The score is a
+    weighted mean of the rates that exist, so a unit with no evaluations yet is scored on the
+    other two rates."""
+    out = {name: int(counts.get(name) or 0) for name in COUNTERS}
+    rates = {
+        "response": _share(out["responded"], out["dispatched"]),
+        "resolution": _share(out["resolved"], out["replied"]),
+        "satisfaction": _share(out["satisfied"], out["evaluated"]),
+    }
+    out["response_rate"] = rates["response"]
+    out["resolution_rate"] = rates["resolution"]
+    out["satisfaction_rate"] = rates["satisfaction"]
+    total = sum(w[k] for k, r in rates.items() if r is not None)
+    out["score"] = (
+        round(100 * sum(w[k] * r for k, r in rates.items() if r is not None) / total, 2)
+        if total
+        else None
+    )
+    return out
+
+
+def grouped(qs: QuerySet[CaseDayStat], *fields: str) -> list[dict[str, Any]]:
+    """Sums of the counters per value of ``fields`` (one GROUP BY over rollup rows)."""
+    return list(qs.values(*fields).annotate(**SUMS).order_by(*fields))
+
+
+def totals(qs: QuerySet[CaseDayStat]) -> dict[str, int]:
+    agg = qs.aggregate(**SUMS)
+    return {name: int(agg[name] or 0) for name in COUNTERS}
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def overview(
+    user: User | AnonymousUser,
+    start: dt.date,
+    end: dt.date,
+    region: Region | None = None,
+    w: dict[str, float] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    now = now or timezone.now()
+    w = w or weights()
+    qs = rows(user, start, end, region)
+    cases = Case.objects.filter(case_scope_q(user) & region_q(region), status__in=OPEN_STATUSES)
+    stage_counts = {
+        stage.value: Count("pk", filter=stage_filter(stage))
+        for stage in Stage
+        if stage != Stage.REPORT
+    }
+    # 报 among open cases: evaluated and waiting to be archived.
+    stage_counts[Stage.REPORT.value] = Count("pk", filter=Q(status="evaluated"))
+    live = cases.aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=queue_filters(now)["overdue"]), **stage_counts
+    )
+    summary = with_rates(totals(qs), w)
+    hot = list(
+        qs.values("category_id", "category__name")
+        .annotate(created=Sum("created"))
+        .filter(created__gt=0)
+        .order_by("-created", "category_id")[:10]
+    )
+    districts = [
+        {"id": r["district_id"], "name": r["district__name"], **with_rates(r, w)}
+        for r in grouped(qs, "district_id", "district__name")
+    ]
+    return {
+        "period": {"from": start, "to": end},
+        "stages": [
+            {"stage": stage.value, "label": str(stage.label), "count": live[stage.value] or 0}
+            for stage in Stage
+        ],
+        "open": live["open"] or 0,
+        "overdue": live["overdue"] or 0,
+        "totals": summary,
+        "weights": w,
+        "hot_categories": [
+            {"id": r["category_id"], "name": r["category__name"], "created": r["created"]}
+            for r in hot
+        ],
+        "districts": districts,
+    }
+
+
+def buckets(start: dt.date, end: dt.date, granularity: str) -> list[tuple[dt.date, dt.date]]:
+    """The [first, last] days of each day / ISO week / month bucket that meets the period,
+    clipped to it."""
+    out: list[tuple[dt.date, dt.date]] = []
+    day = start
+    while day <= end:
+        if granularity == "week":
+            last = day + dt.timedelta(days=6 - day.weekday())
+        elif granularity == "month":
+            following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            last = following - dt.timedelta(days=1)
+        else:
+            last = day
+        last = min(last, end)
+        out.append((day, last))
+        day = last + dt.timedelta(days=1)
+    return out
+
+
+def trend(
+    user: User | AnonymousUser,
+    start: dt.date,
+    end: dt.date,
+    granularity: str = "day",
+    region: Region | None = None,
+    w: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """New vs closed and the three rates per bucket. A row counts in a bucket when both its
+    ``since`` and its ``day`` lie in it (the same rule as for a whole period)."""
+    w = w or weights()
+    spans = buckets(start, end, granularity)
+    firsts = [first for first, _last in spans]
+    sums: list[dict[str, int]] = [defaultdict(int) for _ in spans]  # type: ignore[misc]
+    for r in grouped(rows(user, start, end, region), "day", "since"):
+        i = bisect.bisect_right(firsts, r["day"]) - 1
+        if r["since"] < firsts[i]:
+            continue
+        for name in COUNTERS:
+            sums[i][name] += r[name] or 0
+    return [
+        {"start": first, "end": last, **with_rates(s, w)}
+        for (first, last), s in zip(spans, sums, strict=True)
+    ]
+
+
+RANK_FIELDS = {
+    "unit": ("unit_key", "unit__name"),
+    "district": ("district_id", "district__name"),
+    "street": ("street_id", "street__name"),
+}
+
+
+def rankings(
+    user: User | AnonymousUser,
+    start: dt.date,
+    end: dt.date,
+    by: str = "unit",
+    region: Region | None = None,
+    w: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Units, districts or streets ranked by composite score (ties by volume, then name)."""
+    w = w or weights()
+    key, name = RANK_FIELDS[by]
+    qs = rows(user, start, end, region)
+    if by == "unit":
+        qs = qs.exclude(unit_key=0)
+    result = [
+        {"id": r[key], "name": r[name] or "", **with_rates(r, w)} for r in grouped(qs, key, name)
+    ]
+    result = [r for r in result if any(r[c] for c in COUNTERS)]
+    result.sort(
+        key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["dispatched"], r["name"])
+    )
+    rank = 0
+    previous: object = object()
+    for position, r in enumerate(result, start=1):
+        if r["score"] != previous:
+            rank = position
+            previous = r["score"]
+        r["rank"] = rank if r["score"] is not None else None
+    return result
+
+
+def month_summary(month: dt.date) -> dict[str, Any]:
+    """The month's figures for the monthly bulletin (月通报), city-wide: totals, the three
+    rates, the top categories and the five worst-ranked units (with ≥ 5 dispatched cases)."""
+    start = month.replace(day=1)
+    end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    w = weights()
+    qs = CaseDayStat.objects.filter(period_q(start, end))
+    top = list(
+        qs.values("category_id", "category__name")
+        .annotate(created=Sum("created"))
+        .filter(created__gt=0)
+        .order_by("-created", "category_id")[:5]
+    )
+    units = [
+        {"id": r["unit_key"], "name": r["unit__name"] or "", **with_rates(r, w)}
+        for r in grouped(qs.exclude(unit_key=0), "unit_key", "unit__name")
+    ]
+    ranked = [u for u in units if u["score"] is not None and u["dispatched"] >= 5]
+    ranked.sort(key=lambda u: (u["score"], -u["dispatched"], u["name"]))
+    return {
+        "month": start,
+        "from": start,
+        "to": end,
+        "totals": with_rates(totals(qs), w),
+        "top_categories": [
+            {"id": r["category_id"], "name": r["category__name"], "created": r["created"]}
+            for r in top
+        ],
+        "worst_units": ranked[:5],
+    }
+
+
+def sum_by(items: Iterable[dict[str, Any]], key: str) -> dict[Any, dict[str, int]]:
+    """Counters summed per ``key`` (tests and the candidates use it)."""
+    out: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    for item in items:
+        acc = out[item[key]]
+        for name in COUNTERS:
+            acc[name] += item.get(name) or 0
+    return dict(out)
