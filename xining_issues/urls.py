@@ -13,6 +13,7 @@ api_v1 = [
     # stats_urls first: it serves topics/candidates/, which the topics router would take.
     path("", include("topics.api.stats_urls")),
     path("", include("topics.api.urls")),
+    path("", include("topics.api.export_urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", views.home, name="home"),
     path("", include("cases.urls")),
+    path("", include("topics.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

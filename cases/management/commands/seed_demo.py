@@ -50,7 +50,7 @@ class Command(BaseCommand):
         categories, rules = seed_reference()
         self.stdout.write(f"cases: {categories} categories, {rules} responsibilities added")
         topics = seed_topics()
-        self.stdout.write(f"topics: {topics}")
+        self.stdout.write(f"topics: {topics.topics} topics, {topics.users} users added")
         if cases and if_empty and Case.objects.exists():
             self.stdout.write("cases: some exist already, none added (--if-empty)")
             cases = 0

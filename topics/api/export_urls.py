@@ -1,0 +1,3 @@
+"""Excel exports of the statistics tables."""
+
+urlpatterns: list = []
