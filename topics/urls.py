@@ -1,3 +1,13 @@
-"""Page routes of the 每月一题 half: the committee's dashboards."""
+"""Page routes of the 每月一题 half: the committee's dashboards (看板)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import pages
+
+urlpatterns = [
+    path("dashboard/", pages.OverviewPage.as_view(), name="dashboard"),
+    path("dashboard/topics/", pages.TopicBoardPage.as_view(), name="dashboard-topics"),
+    path("dashboard/plan/", pages.PlanPage.as_view(), name="dashboard-plan"),
+    path("dashboard/candidates/", pages.CandidatesPage.as_view(), name="dashboard-candidates"),
+    path("dashboard/bulletins/<int:pk>/", pages.BulletinPage.as_view(), name="dashboard-bulletin"),
+]

@@ -15,4 +15,5 @@ def roles(request: HttpRequest) -> dict[str, Any]:
     return {
         "is_staff_user": bool(held - {Role.RESIDENT}),
         "is_operator": Role.OPERATOR in held,
+        "is_dashboard_user": bool(held & {Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN}),
     }

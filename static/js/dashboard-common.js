@@ -1,0 +1,82 @@
+// Shared helpers of the committee's dashboards: number formats, ECharts set-up, tables.
+// ECharts comes from npm (static vendor/echarts/dist/echarts.min.js, loaded before this module).
+
+import { escapeHtml, t } from "./api.js";
+
+const lang = () => (document.documentElement.lang === "en" ? "en-GB" : "zh-CN");
+
+export function num(value) {
+  if (value === null || value === undefined || value === "") return t("none", "—");
+  return new Intl.NumberFormat(lang(), { maximumFractionDigits: 2 }).format(Number(value));
+}
+
+export function pct(rate) {
+  if (rate === null || rate === undefined) return t("none", "—");
+  return fill(t("percent", "{n}%"), { n: (rate * 100).toFixed(1) });
+}
+
+export function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+}
+
+export function isoDate(date) {
+  const y = date.getFullYear();
+  const m = String(date.getMonth() + 1).padStart(2, "0");
+  const d = String(date.getDate()).padStart(2, "0");
+  return `${y}-${m}-${d}`;
+}
+
+const charts = new Set();
+window.addEventListener("resize", () => charts.forEach((chart) => chart.resize()));
+
+// One ECharts instance per container; the container is role="img" and its aria-label is the
+// summary, so ECharts' own aria decoration stays off (the data is also in a table).
+export function chart(container, option, label) {
+  const echarts = window.echarts;
+  let instance = echarts.getInstanceByDom(container);
+  if (!instance) {
+    instance = echarts.init(container, null, { renderer: "canvas" });
+    charts.add(instance);
+  }
+  instance.setOption({ aria: { enabled: false }, animation: false, ...option }, true);
+  if (label) container.setAttribute("aria-label", label);
+  return instance;
+}
+
+// Fill a table body with rows of cells (already formatted text); an empty list shows a note.
+export function fillTable(table, rows, { header = 1 } = {}) {
+  const body = table.tBodies[0];
+  const columns = table.tHead ? table.tHead.rows[0].cells.length : 1;
+  if (!rows.length) {
+    body.innerHTML = `<tr><td colspan="${columns}" class="xn-muted">${escapeHtml(t("no_data"))}</td></tr>`;
+    return;
+  }
+  body.innerHTML = rows
+    .map((cells) => "<tr>" + cells.map((cell, i) => (i < header
+      ? `<th scope="row">${escapeHtml(cell)}</th>`
+      : `<td>${escapeHtml(cell)}</td>`)).join("") + "</tr>")
+    .join("");
+}
+
+// A progress bar with its text (tasks done / total).
+export function progressBar(done, total) {
+  const percent = total ? Math.round((done / total) * 100) : 0;
+  const text = fill(t("topic_progress", "{done} / {total}"), { done, total });
+  return `<div class="xn-progress-label">${escapeHtml(text)}</div>
+    <progress class="xn-progress" max="${total || 1}" value="${done}" aria-label="${escapeHtml(text)}">${percent}%</progress>`;
+}
+
+// Indicator rows: name, "actual / target unit" with thousands separators.
+export function indicatorTable(indicators) {
+  if (!indicators.length) return `<p class="xn-muted small mb-0">${escapeHtml(t("no_indicators"))}</p>`;
+  const rows = indicators.map((i) => `<tr><th scope="row">${escapeHtml(i.name)}</th>
+    <td class="xn-figure">${escapeHtml(num(i.actual))} / ${escapeHtml(num(i.target))} ${escapeHtml(i.unit_of_measure || "")}</td>
+    <td>${i.percent === null ? "" : `<progress class="xn-progress xn-progress-sm" max="100" value="${Math.min(100, i.percent)}" aria-label="${escapeHtml(i.name)} ${i.percent}%">${i.percent}%</progress>`}</td></tr>`);
+  return `<table class="table table-sm mb-0 xn-indicators"><thead><tr>
+    <th scope="col">${escapeHtml(t("indicator"))}</th><th scope="col">${escapeHtml(t("actual_target"))}</th>
+    <th scope="col"><span class="visually-hidden">%</span></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+export function results(data) {
+  return Array.isArray(data) ? data : data.results || [];
+}

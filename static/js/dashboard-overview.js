@@ -1,0 +1,230 @@
+// 数据看板 overview: the period / region / weights filters drive the stats API; every chart
+// has its data in a table too, and every table has an Excel export of the same figures.
+
+import { api, clearErrors, escapeHtml, showErrors, t } from "./api.js";
+import {
+  chart, fill, fillTable, indicatorTable, isoDate, num, pct, progressBar, results,
+} from "./dashboard-common.js";
+
+const form = document.getElementById("dash-filters");
+const status = document.getElementById("dash-status");
+const granularity = document.getElementById("f-granularity");
+const WEIGHTS = ["w_response", "w_resolution", "w_satisfaction"];
+
+function quick(kind) {
+  const today = new Date();
+  let from = new Date(today);
+  if (kind === "month") from = new Date(today.getFullYear(), today.getMonth(), 1);
+  else if (kind === "year") from = new Date(today.getFullYear(), 0, 1);
+  else from.setDate(today.getDate() - 29);
+  form.elements.from.value = isoDate(from);
+  form.elements.to.value = isoDate(today);
+}
+
+function params() {
+  const p = {
+    from: form.elements.from.value,
+    to: form.elements.to.value,
+    region: form.elements.region.value,
+  };
+  for (const name of WEIGHTS) p[name] = form.elements[name].value;
+  return p;
+}
+
+function updateExports(p) {
+  for (const link of document.querySelectorAll("[data-export]")) {
+    const url = new URL("/api/v1/stats/export.xlsx", window.location.origin);
+    url.searchParams.set("table", link.dataset.export);
+    for (const [key, value] of Object.entries({ ...p, granularity: granularity.value })) {
+      if (value) url.searchParams.set(key, value);
+    }
+    link.href = url.pathname + url.search;
+  }
+}
+
+function showKpis(overview) {
+  const figures = {
+    ...overview.totals,
+    open: overview.open,
+    overdue: overview.overdue,
+  };
+  for (const node of document.querySelectorAll("[data-kpi]")) {
+    const key = node.dataset.kpi;
+    const value = figures[key];
+    node.textContent = key.endsWith("_rate") ? pct(value) : num(value);
+  }
+}
+
+function showStages(stages) {
+  const labels = stages.map((s) => t(`stage_${s.stage}`, s.label));
+  const counts = stages.map((s) => s.count);
+  chart(
+    document.getElementById("chart-stages"),
+    {
+      grid: { left: 40, right: 16, top: 16, bottom: 28 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: labels },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ type: "bar", data: counts, itemStyle: { color: "#1a4d8f" }, label: { show: true, position: "top" } }],
+    },
+    fill(t("stage_chart"), { summary: labels.map((l, i) => `${l} ${counts[i]}`).join("，") }),
+  );
+  fillTable(document.getElementById("table-stages"), labels.map((l, i) => [l, num(counts[i])]));
+}
+
+function showTrend(trend, p) {
+  const buckets = trend.buckets;
+  const labels = buckets.map((b) => (b.start === b.end ? b.start : `${b.start}~${b.end}`));
+  const created = buckets.map((b) => b.created);
+  const closed = buckets.map((b) => b.closed);
+  const sum = (list) => list.reduce((a, b) => a + b, 0);
+  chart(
+    document.getElementById("chart-trend"),
+    {
+      grid: { left: 40, right: 16, top: 36, bottom: 28 },
+      tooltip: { trigger: "axis" },
+      legend: { top: 0, data: [t("created"), t("closed")] },
+      xAxis: { type: "category", data: labels },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [
+        { name: t("created"), type: "line", data: created, itemStyle: { color: "#1a4d8f" } },
+        { name: t("closed"), type: "line", data: closed, itemStyle: { color: "#146c43" }, lineStyle: { type: "dashed" } },
+      ],
+    },
+    fill(t("trend_chart"), {
+      from: p.from, to: p.to, n: buckets.length, created: sum(created), closed: sum(closed),
+    }),
+  );
+  fillTable(
+    document.getElementById("table-trend"),
+    buckets.map((b, i) => [labels[i], num(b.created), num(b.closed), pct(b.response_rate),
+      pct(b.resolution_rate), pct(b.satisfaction_rate)]),
+  );
+}
+
+function showRanking(id, rows) {
+  fillTable(
+    document.getElementById(id),
+    rows.map((r) => [r.rank ?? t("none"), r.name, num(r.dispatched), pct(r.response_rate),
+      pct(r.resolution_rate), pct(r.satisfaction_rate), num(r.score)]),
+  );
+}
+
+function showCategories(categories) {
+  const top = categories.slice(0, 10);
+  chart(
+    document.getElementById("chart-categories"),
+    {
+      grid: { left: 110, right: 24, top: 8, bottom: 24 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: top.map((c) => c.name).reverse() },
+      series: [{ type: "bar", data: top.map((c) => c.created).reverse(), itemStyle: { color: "#b35c00" } }],
+    },
+    fill(t("categories_chart"), {
+      summary: top.length ? top.map((c) => `${c.name} ${c.created}`).join("，") : t("no_data"),
+    }),
+  );
+  fillTable(document.getElementById("table-categories"), top.map((c) => [c.name, num(c.created)]));
+}
+
+async function loadTrend(p) {
+  showTrend(await api("/api/v1/stats/trend/", { params: { ...p, granularity: granularity.value } }), p);
+}
+
+async function load() {
+  clearErrors(form);
+  const p = params();
+  if (p.from && p.to && p.from > p.to) {
+    showErrors(form, { message: t("check_dates"), fields: { from: [t("check_dates")] } });
+    return;
+  }
+  status.textContent = t("loading");
+  try {
+    const [overview, units, districts, streets] = await Promise.all([
+      api("/api/v1/stats/overview/", { params: p }),
+      api("/api/v1/stats/rankings/", { params: { ...p, by: "unit" } }),
+      api("/api/v1/stats/rankings/", { params: { ...p, by: "district" } }),
+      api("/api/v1/stats/rankings/", { params: { ...p, by: "street" } }),
+      loadTrend(p),
+    ]);
+    showKpis(overview);
+    showStages(overview.stages);
+    showCategories(overview.hot_categories);
+    showRanking("table-units", units.results);
+    showRanking("table-districts", districts.results);
+    showRanking("table-streets", streets.results);
+    updateExports(p);
+    const params_ = new URLSearchParams(Object.entries(p).filter(([, v]) => v));
+    history.replaceState(null, "", `?${params_}`);
+    status.textContent = fill(t("updated"), { from: overview.period.from, to: overview.period.to });
+    document.body.dataset.dashboardReady = String(Date.now());
+  } catch (error) {
+    showErrors(form, error);
+    status.textContent = error.message;
+  }
+}
+
+async function loadTopics() {
+  const box = document.getElementById("topic-summary");
+  try {
+    const list = results(await api("/api/v1/topics/", { params: { status: ["in_progress", "adopted", "carried_over"], page_size: 6 } }));
+    if (!list.length) {
+      box.innerHTML = `<p class="xn-muted">${escapeHtml(t("no_topics"))}</p>`;
+      return;
+    }
+    const details = await Promise.all(list.map((topic) => api(`/api/v1/topics/${topic.id}/`)));
+    box.innerHTML = details.map((topic, i) => `
+      <div class="col-12 col-md-6">
+        <article class="xn-card h-100" aria-labelledby="topic-card-${topic.id}">
+          <h3 class="h6" id="topic-card-${topic.id}">${escapeHtml(topic.title)}
+            <span class="badge text-bg-light border ms-1">${escapeHtml(t(`status_${topic.status}`, topic.status))}</span></h3>
+          ${progressBar(list[i].tasks_done, list[i].tasks_total)}
+          ${indicatorTable(topic.indicators)}
+        </article>
+      </div>`).join("");
+  } catch (error) {
+    box.innerHTML = `<p class="xn-failed">${escapeHtml(error.message)}</p>`;
+  }
+}
+
+async function loadRegions() {
+  const select = form.elements.region;
+  const regions = results(await api("/api/v1/regions/", { params: { level: 2, page_size: 100 } }));
+  for (const region of regions) select.add(new Option(region.name, region.id));
+}
+
+function restore() {
+  const query = new URLSearchParams(window.location.search);
+  quick("30d");
+  for (const name of ["from", "to", ...WEIGHTS]) {
+    if (query.get(name)) form.elements[name].value = query.get(name);
+  }
+  return query.get("region") || "";
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  load();
+});
+form.elements.region.addEventListener("change", load);
+for (const button of form.querySelectorAll("[data-quick]")) {
+  button.addEventListener("click", () => {
+    quick(button.dataset.quick);
+    load();
+  });
+}
+granularity.addEventListener("change", async () => {
+  const p = params();
+  await loadTrend(p);
+  updateExports(p);
+});
+
+const region = restore();
+loadRegions()
+  .catch(() => {})
+  .finally(() => {
+    form.elements.region.value = region;
+    load();
+  });
+loadTopics();

@@ -1,0 +1,239 @@
+"""The committee's dashboards in a real browser: charts with data, filters that change the
+figures, Excel downloads, the topic board, the work plan, candidates, the printable bulletin,
+who may open them, and axe-core on every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+
+from cases.demo_cases import generate_cases
+from cases.rollup import refresh_rollup
+from org.models import Unit, User
+from tests.conftest import Demo
+from tests.e2e.conftest import axe_violations, screenshot, sign_in
+from topics import workflow
+from topics.bulletins import bulletin_generate
+from topics.demo import PROPERTY_TITLE, seed_topics
+from topics.models import Topic, TopicTask
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OVERDUE_TASK = "补录遗留问题台账（逾期演示）"
+
+
+@pytest.fixture
+def dashboard(seeded: Demo) -> dict[str, Any]:
+    """The demo organisation, the demo topics, a year of cases folded into the rollup, one
+    overdue task on the property-certificate topic and the November 2023 bulletin."""
+    seed_topics()
+    generate_cases(300)
+    refresh_rollup()
+    topic = Topic.objects.get(title=PROPERTY_TITLE)
+    task = workflow.task_add(
+        topic=topic,
+        actor=User.objects.get(username="handler_planning"),
+        title=OVERDUE_TASK,
+        owner_unit=Unit.objects.get(code="xn-planning"),
+        start_date=dt.date(2023, 10, 9),
+        deadline=dt.date(2023, 11, 10),
+        position=9,
+    )
+    bulletin = bulletin_generate(dt.date(2023, 11, 1))
+    return {"demo": seeded, "task": task, "bulletin": bulletin}
+
+
+def open_overview(page: Page, base: str) -> None:
+    sign_in(page, base, "committee1")
+    page.goto(base + "/dashboard/")
+    page.wait_for_selector("body[data-dashboard-ready]")
+
+
+def series_total(page: Page, chart_id: str) -> float:
+    return page.evaluate(
+        """(id) => {
+          const chart = echarts.getInstanceByDom(document.getElementById(id));
+          if (!chart) return -1;
+          return chart.getOption().series
+            .flatMap((s) => s.data)
+            .reduce((sum, v) => sum + Number(typeof v === "object" ? v.value : v), 0);
+        }""",
+        chart_id,
+    )
+
+
+def kpi(page: Page, name: str) -> str:
+    return page.locator(f'[data-kpi="{name}"]').inner_text()
+
+
+def wait_for_refresh(page: Page, before: str | None) -> None:
+    page.wait_for_function(
+        "(before) => document.body.dataset.dashboardReady !== before", arg=before
+    )
+
+
+def test_overview_charts_filters_and_accessibility(
+    page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    open_overview(page, live_server.url)
+    # the charts are ECharts instances holding data
+    assert series_total(page, "chart-stages") > 0
+    assert series_total(page, "chart-categories") > 0
+    assert series_total(page, "chart-trend") >= 0
+    for chart_id in ("chart-stages", "chart-trend", "chart-categories"):
+        chart = page.locator(f"#{chart_id}")
+        expect(chart).to_have_attribute("role", "img")
+        assert len(chart.get_attribute("aria-label") or "") > 10
+    # every chart's data is also a table
+    assert page.locator("#table-stages tbody tr").count() == 6
+    assert page.locator("#table-units tbody tr").count() >= 1
+    assert page.locator("#table-districts tbody tr").count() >= 2
+    expect(page.locator("#table-districts caption")).to_contain_text("GeoJSON")
+    # big figures
+    for name in ("created", "response_rate", "resolution_rate", "satisfaction_rate", "score"):
+        assert kpi(page, name) not in ("", "–")
+    assert axe_violations(page) == []
+    screenshot(page, "dashboard-overview-1280")
+
+    # when the period widens to the whole year, the figures change
+    before = kpi(page, "created")
+    ready = page.evaluate("document.body.dataset.dashboardReady")
+    page.locator("#f-from").fill((dt.date.today() - dt.timedelta(days=364)).isoformat())
+    page.get_by_role("button", name="查询").click()
+    wait_for_refresh(page, ready)
+    year_total = kpi(page, "created")
+    assert year_total != before
+    # when a district is chosen, the figures change again and only that district is ranked
+    ready = page.evaluate("document.body.dataset.dashboardReady")
+    page.locator("#f-region").select_option(label="城东区")
+    wait_for_refresh(page, ready)
+    assert kpi(page, "created") != year_total
+    expect(page.locator("#table-districts tbody tr")).to_have_count(1)
+    expect(page.locator("#table-districts tbody")).to_contain_text("城东区")
+    # when the weights change, the composite score follows
+    score = kpi(page, "score")
+    ready = page.evaluate("document.body.dataset.dashboardReady")
+    page.locator("#f-w-response").fill("5")
+    page.locator("#f-w-satisfaction").fill("0")
+    page.get_by_role("button", name="查询").click()
+    wait_for_refresh(page, ready)
+    assert kpi(page, "score") != score
+
+
+def test_overview_exports_a_valid_workbook(
+    page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    open_overview(page, live_server.url)
+    with page.expect_download() as info:
+        page.locator('[data-export="rankings-unit"]').click()
+    download = info.value
+    assert download.suggested_filename.startswith("rankings-unit-")
+    assert download.suggested_filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:2] == ("排名", "承办单位")
+    assert len(rows) >= 2 and rows[1][1]
+
+
+def test_overview_on_a_phone(
+    phone_page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    open_overview(phone_page, live_server.url)
+    assert series_total(phone_page, "chart-stages") > 0
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+    assert axe_violations(phone_page) == []
+    screenshot(phone_page, "dashboard-overview-360")
+
+
+def test_topic_board_shows_progress_and_indicators(
+    page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    sign_in(page, live_server.url, "committee1")
+    page.goto(live_server.url + "/dashboard/topics/")
+    topic = Topic.objects.get(title=PROPERTY_TITLE)
+    card = page.locator(f'[data-topic="{topic.pk}"]')
+    expect(card).to_contain_text("不动产登记历史遗留问题")
+    expect(card).to_contain_text("46 / 46")
+    expect(card).to_contain_text("40,489 / 40,489")
+    expect(card).to_contain_text("650 / 3,242")
+    expect(card).to_contain_text("自然资源和规划局")
+    expect(card).to_contain_text("演示领导乙")
+    expect(card).to_contain_text("集中受理东府嘉和小区办证申请")  # the latest 周调度
+    expect(card.locator("progress").first).to_have_attribute("max", "7")
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('[data-history]')]"
+        ".every((n) => echarts.getInstanceByDom(n))"
+    )
+    expect(page.locator("#bulletin-list a").first).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "dashboard-topics-1280")
+
+
+def test_plan_marks_overdue_tasks_red(
+    page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    task: TopicTask = dashboard["task"]
+    sign_in(page, live_server.url, "committee1")
+    page.goto(live_server.url + "/dashboard/plan/?year=2023")
+    row = page.locator(f'#plan-table tr[data-task="{task.pk}"]')
+    expect(row).to_contain_text(OVERDUE_TASK)
+    expect(row).to_contain_text("已逾期")
+    expect(row).to_have_class("xn-row-overdue")
+    bar = page.locator(f'.xn-gantt-bar[data-task="{task.pk}"]')
+    expect(bar).to_have_class("xn-gantt-bar xn-gs-10 xn-ge-11 xn-overdue")
+    assert bar.evaluate("(n) => getComputedStyle(n).backgroundColor") == "rgb(165, 40, 52)"
+    assert page.locator("#plan-table tbody tr").count() >= 7
+    assert axe_violations(page) == []
+    screenshot(page, "dashboard-plan-1280")
+
+
+def test_candidates_list_clusters_with_evidence(
+    page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    sign_in(page, live_server.url, "committee1")
+    page.goto(live_server.url + "/dashboard/candidates/")
+    page.locator("#cand-weeks").select_option("12")
+    expect(page.locator("#cand-table tbody tr a.xn-code").first).to_be_visible()
+    assert series_total(page, "chart-candidates") > 0
+    assert axe_violations(page) == []
+    screenshot(page, "dashboard-candidates-1280")
+
+
+def test_bulletin_prints_without_navigation(
+    page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    bulletin = dashboard["bulletin"]
+    sign_in(page, live_server.url, "committee1")
+    page.goto(f"{live_server.url}/dashboard/bulletins/{bulletin.pk}/")
+    expect(page.locator("#bulletin-title")).to_have_text(bulletin.title)
+    link = page.get_by_role("link", name="导出 Excel")
+    expect(link).to_have_attribute("href", f"/api/v1/bulletins/{bulletin.pk}/export.xlsx")
+    assert axe_violations(page) == []
+    screenshot(page, "dashboard-bulletin-1280")
+    page.emulate_media(media="print")
+    expect(page.locator("header nav")).to_be_hidden()
+    expect(page.locator(".xn-dash-nav")).to_be_hidden()
+    expect(page.locator(".xn-bulletin-body")).to_be_visible()
+
+
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/topics/", "/dashboard/plan/"])
+def test_residents_and_handlers_may_not_open_dashboards(
+    page: Page, live_server: Any, seeded: Demo, path: str
+) -> None:
+    sign_in(page, live_server.url, "resident1")
+    response = page.goto(live_server.url + path)
+    assert response is not None and response.status == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(
+    page: Page, live_server: Any, seeded: Demo
+) -> None:
+    page.goto(live_server.url + "/dashboard/")
+    assert "/accounts/login/" in page.url

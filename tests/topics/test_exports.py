@@ -1,0 +1,129 @@
+"""GET /api/v1/stats/export.xlsx: the dashboard tables as workbooks, scoped like the JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+from rest_framework.test import APIClient
+
+from cases.demo_cases import generate_cases
+from cases.models import Category
+from cases.rollup import refresh_rollup
+from tests.conftest import Demo
+from topics.exports import XLSX_TYPE, safe_cell
+
+URL = "/api/v1/stats/export.xlsx"
+TABLES = ["rankings-unit", "rankings-district", "rankings-street", "categories", "trend"]
+DISTRICTS = {"城东区", "城中区", "城西区", "城北区", "湟中区", "大通回族土族自治县", "湟源县"}
+
+
+@pytest.fixture
+def cases(demo: Demo) -> Demo:
+    generate_cases(150)
+    refresh_rollup()
+    return demo
+
+
+def year_params(**extra: Any) -> dict[str, Any]:
+    today = timezone.localdate()
+    return {"from": (today - dt.timedelta(days=364)).isoformat(), "to": today.isoformat(), **extra}
+
+
+def export(client: APIClient, user: Any, **params: Any) -> Any:
+    client.force_authenticate(user)
+    return client.get(URL, params)
+
+
+def sheet_rows(response: Any) -> list[tuple[Any, ...]]:
+    workbook = load_workbook(io.BytesIO(response.content))
+    return list(workbook.worksheets[0].iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_each_table_is_a_valid_workbook(api_client: APIClient, cases: Demo, table: str) -> None:
+    # given a year of demo cases, when the committee exports a table
+    response = export(api_client, cases.user("committee1"), **year_params(table=table))
+    # then it is a workbook with a header row and data rows, named after the table and period
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX_TYPE
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;") and f'filename="{table}-' in disposition
+    rows = sheet_rows(response)
+    assert len(rows) >= 2
+    assert all(isinstance(h, str) and h for h in rows[0])
+
+
+def test_rankings_match_the_json_endpoint(api_client: APIClient, cases: Demo) -> None:
+    params = year_params(by="unit")
+    api_client.force_authenticate(cases.user("committee1"))
+    json_rows = api_client.get("/api/v1/stats/rankings/", params).json()["results"]
+    rows = sheet_rows(
+        export(api_client, cases.user("committee1"), **year_params(table="rankings-unit"))
+    )
+    assert [r[1] for r in rows[1:]] == [r["name"] for r in json_rows]
+    assert [r[2] for r in rows[1:]] == [r["dispatched"] for r in json_rows]
+
+
+def test_a_district_dispatcher_exports_only_their_district(
+    api_client: APIClient, cases: Demo
+) -> None:
+    user = cases.user("dispatcher_chengdong")
+    city = sheet_rows(
+        export(api_client, cases.user("committee1"), **year_params(table="rankings-district"))
+    )
+    assert len({r[1] for r in city[1:]}) > 1
+    rows = sheet_rows(export(api_client, user, **year_params(table="rankings-district")))
+    assert {r[1] for r in rows[1:]} == {"城东区"}
+    streets = sheet_rows(export(api_client, user, **year_params(table="rankings-street")))
+    chengdong = {r.name for r in cases.region("城东区").children.all()}
+    assert streets[1:] and {r[1] for r in streets[1:]} <= chengdong
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"table": "nope"},
+        {},
+        {"table": "trend", "from": "2026-02-01", "to": "2026-01-01"},
+        {"table": "trend", "from": "yesterday"},
+        {"table": "trend", "granularity": "year"},
+        {"table": "rankings-unit", "region": "999999"},
+        {"table": "rankings-unit", "w_response": "-1"},
+    ],
+)
+def test_bad_parameters_are_400(api_client: APIClient, demo: Demo, params: dict[str, str]) -> None:
+    response = export(api_client, demo.user("committee1"), **params)
+    assert response.status_code == 400
+    assert "message" in response.json()
+
+
+def test_residents_and_anonymous_users_get_no_export(api_client: APIClient, demo: Demo) -> None:
+    assert export(api_client, demo.user("resident1"), table="trend").status_code == 403
+    api_client.force_authenticate(None)
+    assert api_client.get(URL, {"table": "trend"}).status_code in (401, 403)
+
+
+def test_formula_injection_is_escaped(api_client: APIClient, cases: Demo) -> None:
+    # given the hottest category renamed to a spreadsheet formula
+    top = sheet_rows(
+        export(api_client, cases.user("committee1"), **year_params(table="categories"))
+    )
+    name = top[1][1]
+    Category.objects.filter(name=name).update(name='=HYPERLINK("http://evil","x")')
+    # when it is exported, then the cell is text, not a formula
+    rows = sheet_rows(
+        export(api_client, cases.user("committee1"), **year_params(table="categories"))
+    )
+    assert rows[1][1] == '\'=HYPERLINK("http://evil","x")'
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1"])
+def test_safe_cell_quotes_formula_starts(value: str) -> None:
+    assert safe_cell(value) == "'" + value
+    assert safe_cell("城东区") == "城东区"
+    assert safe_cell(-1) == -1

@@ -1,0 +1,169 @@
+"""The committee's dashboards (看板): overview, 每月一题 board, work plan, 未诉先办 candidates and
+the printable monthly bulletin.
+
+The pages hold no figures of their own: their scripts load them from the stats and topic APIs
+(see ``topics.api``). Only the bulletin page renders its text on the server, so that it prints
+the same with or without scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Stage
+from cases.pages import StaffPage
+from org import jurisdiction
+from org.models import Role
+
+from . import selectors
+from .models import TaskStatus, TopicStatus, TopicTheme
+
+DASHBOARD_ROLES = (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN)
+
+CHART_TEXTS = {
+    "table_view": _("数据表"),
+    "no_data": _("所选范围内暂无数据。"),
+    "export": _("导出 Excel"),
+    "percent": _("{n}%"),
+    "none": _("—"),
+}
+
+
+class CommitteePage(StaffPage):
+    """Pages for the committee, supervisors and administrators; others get 403."""
+
+    def test_func(self) -> bool:
+        user = self.request.user
+        return bool(user.is_superuser or jurisdiction.has_role(user, *DASHBOARD_ROLES))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["dashboard_section"] = self.section
+        return context
+
+    section = ""
+
+
+def _choices(prefix: str, choices: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {f"{prefix}_{value}": label for value, label in choices}
+
+
+class OverviewPage(CommitteePage):
+    """数据看板: the six links, new vs closed, the three rates, rankings and hot categories."""
+
+    template_name = "topics/overview.html"
+    section = "overview"
+    texts = {
+        **CHART_TEXTS,
+        **_choices("stage", Stage.choices),
+        "stage_chart": _("各环节在办诉求：{summary}"),
+        "trend_chart": _(
+            "新增与归档趋势（{from}至{to}，共{n}个时段）：新增{created}件，归档{closed}件"
+        ),
+        "categories_chart": _("热点分类：{summary}"),
+        "created": _("新增"),
+        "closed": _("归档"),
+        "cases": _("件"),
+        "check_dates": _("请检查日期：起始日期不能晚于截止日期。"),
+        "updated": _("已更新：{from} 至 {to}"),
+        "topic_progress": _("任务完成 {done} / {total}"),
+        "no_topics": _("暂无推进中的题目。"),
+        "no_indicators": _("暂无指标。"),
+        "indicator": _("指标"),
+        "actual_target": _("完成 / 目标"),
+        "all_regions": _("全市"),
+        **_choices("status", TopicStatus.choices),
+    }
+
+
+class TopicBoardPage(CommitteePage):
+    """每月一题: each topic's progress, indicators with their history and latest 周调度."""
+
+    template_name = "topics/board.html"
+    section = "topics"
+    texts = {
+        **CHART_TEXTS,
+        **_choices("status", TopicStatus.choices),
+        **_choices("theme", TopicTheme.choices),
+        **_choices("task", TaskStatus.choices),
+        "lead_unit": _("牵头单位"),
+        "cooperating": _("配合单位"),
+        "leader": _("包案领导"),
+        "month": _("所属月份"),
+        "target_date": _("目标日期"),
+        "progress": _("任务进度"),
+        "topic_progress": _("任务完成 {done} / {total}"),
+        "indicators": _("指标（完成 / 目标）"),
+        "indicator": _("指标"),
+        "actual_target": _("完成 / 目标"),
+        "history": _("历史"),
+        "date": _("日期"),
+        "value": _("数值"),
+        "history_chart": _("{name}的历史数值：{summary}"),
+        "no_indicators": _("暂无指标。"),
+        "latest_report": _("最新周调度"),
+        "week_of": _("{week} 当周"),
+        "done": _("已完成"),
+        "problems": _("存在问题"),
+        "next_steps": _("下步打算"),
+        "no_report": _("暂无周调度记录。"),
+        "no_topics": _("暂无题目。"),
+        "bulletins": _("月通报"),
+        "no_bulletins": _("暂无月通报。"),
+        "bulletin_draft": _("草稿"),
+        "bulletin_published": _("已发布"),
+    }
+
+
+class PlanPage(CommitteePage):
+    """工作计划安排表: the year's tasks as bars from start to deadline (挂图作战)."""
+
+    template_name = "topics/plan.html"
+    section = "plan"
+    texts = {
+        **CHART_TEXTS,
+        **_choices("task", TaskStatus.choices),
+        "month_n": _("{n}月"),
+        "overdue": _("已逾期"),
+        "task_bar": _("{title}：{start} 至 {deadline}，{status}，进度 {progress}%"),
+        "no_plan": _("该年度没有已确定的题目。"),
+        "no_start": _("未定"),
+        "bad_year": _("请填写正确的年份。"),
+    }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["months"] = range(1, 13)
+        return context
+
+
+class CandidatesPage(CommitteePage):
+    """未诉先办: clusters of complaints that grow, with the evidence."""
+
+    template_name = "topics/candidates.html"
+    section = "candidates"
+    texts = {
+        **CHART_TEXTS,
+        "weekly_chart": _("前{n}个候选议题的每周诉求量：{summary}"),
+        "week_n": _("第{n}周"),
+        "new_growth": _("新出现"),
+        "summary": _("最近 {weeks} 周（{from} 至 {to}）共 {n} 个候选议题"),
+    }
+
+
+class BulletinPage(CommitteePage):
+    """月通报: one bulletin, printable on A4, with a link to its Excel export."""
+
+    template_name = "topics/bulletin.html"
+    section = "topics"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["bulletin"] = get_object_or_404(
+            selectors.visible_bulletins(self.request.user).select_related("published_by"),
+            pk=kwargs["pk"],
+        )
+        return context
