@@ -104,15 +104,27 @@ def _outbox(
         ignore_conflicts=True,
     )
     if rows:
+        kick_outbox_on_commit()
+
+
+def kick_outbox_on_commit() -> None:
+    """Kick the drain once when this transaction commits, however many rows it queued."""
+    connection = transaction.get_connection()
+    if not any(func is kick_outbox for _sids, func, _robust in connection.run_on_commit):
         transaction.on_commit(kick_outbox)
 
 
 def kick_outbox() -> None:
-    """Ask a worker to drain the outbox now; if the broker is down, the beat drain will."""
+    """Ask a worker to drain the outbox now; if the broker is down, the beat drain will.
+
+    One quick try: a request that queued messages must not wait for a broker that is down.
+    """
     from .tasks import drain_outbox_task
 
     try:
-        drain_outbox_task.apply_async(retry=False)
+        with drain_outbox_task.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+            drain_outbox_task.apply_async(connection=connection, retry=False)
     except Exception as error:  # any broker failure: the rows wait in the table
         logger.warning("broker unavailable, the outbox will be drained later: %s", error)
 
@@ -169,8 +181,8 @@ def drain_outbox(now: dt.datetime | None = None, batch: int = DRAIN_BATCH) -> in
             .order_by("next_attempt_at", "id")[:batch]
         )
         for row in rows:
-            title, body = messages.render(row.kind, row.params, settings.LANGUAGE_CODE)
             try:
+                title, body = messages.render(row.kind, row.params, settings.LANGUAGE_CODE)
                 if row.channel == "sms":
                     backend.send(row.recipient, body)
                 else:

@@ -267,12 +267,15 @@ def _raise_level(cases: list[Case], level: str) -> None:
 
 
 def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
-    """Carry out one rule for one batch; returns how many cases were chased now.
+    """Carry out one rule for one batch; returns how many (case, deadline) pairs were chased.
 
     Runs twice, or after a crash, without doing anything twice: the cases are locked, the marks
-    already written are skipped, and a conflicting mark rolls the whole batch back.
+    already written are skipped, and a conflicting mark rolls the whole batch back. A case may
+    come twice in one batch (two late 督办 orders): each deadline is chased on its own.
     """
-    wanted = {case_id: dt.datetime.fromisoformat(deadline) for case_id, deadline in items}
+    wanted: set[tuple[int, dt.datetime]] = {
+        (case_id, dt.datetime.fromisoformat(deadline)) for case_id, deadline in items
+    }
     rule: Rule | None
     if rule_name in RULES:
         rule = RULES[rule_name]
@@ -284,29 +287,30 @@ def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
 
     with transaction.atomic():
         locked = Case.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            pk__in=list(wanted)
+            pk__in={case_id for case_id, _deadline in wanted}
         )
         if rule is not None:
             locked = locked.filter(rule.due(now))
         else:
             locked = locked.filter(status__in=OPEN_STATUSES)
-        cases = list(locked.select_related("lead_unit__region", "district", "category"))
+        cases = {
+            c.pk: c for c in locked.select_related("lead_unit__region", "district", "category")
+        }
         if rule is not None:
             # The deadline may have moved since the scan (an extension): chase only what is due.
-            cases = [c for c in cases if getattr(c, rule.deadline_field) == wanted[c.pk]]
+            due = {(pk, getattr(c, rule.deadline_field)) for pk, c in cases.items()}
         else:
-            late = set(
+            due = set(
                 SupervisionOrder.objects.filter(
-                    case_id__in=[c.pk for c in cases], fulfilled_at__isnull=True, due_at__lte=now
+                    case_id__in=list(cases), fulfilled_at__isnull=True, due_at__lte=now
                 ).values_list("case_id", "due_at")
             )
-            cases = [c for c in cases if (c.pk, wanted[c.pk]) in late]
         done = set(
             SupervisionMark.objects.filter(
-                case_id__in=[c.pk for c in cases], kind=kind, step=step
+                case_id__in=list(cases), kind=kind, step=step
             ).values_list("case_id", "deadline")
         )
-        todo = [c for c in cases if (c.pk, wanted[c.pk]) not in done]
+        todo = sorted((wanted & due) - done)
         if not todo:
             return 0
         # No ignore_conflicts: a mark written by someone else meanwhile must fail this batch
@@ -314,47 +318,51 @@ def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
         SupervisionMark.objects.bulk_create(
             [
                 SupervisionMark(
-                    case=c, kind=kind, step=step, deadline=wanted[c.pk], created_at=now
+                    case=cases[pk], kind=kind, step=step, deadline=deadline, created_at=now
                 )
-                for c in todo
+                for pk, deadline in todo
             ]
         )
+        chased = [(cases[pk], deadline) for pk, deadline in todo]
         if step == SupervisionStep.AUTO_CLOSE:
-            for case in todo:
+            for case, _deadline in chased:
                 workflow.case_close(case=case, actor=None, system=True)
-            return len(todo)
+            return len(chased)
         level = rule.level if rule is not None else SupervisionLevel.SUPERVISED
         if level:
-            _raise_level(todo, level)
-        _record_and_notify(todo, rule, kind, step, wanted, now)
-    return len(todo)
+            _raise_level([case for case, _deadline in chased], level)
+        _record_and_notify(chased, rule, kind, step, now)
+    return len(chased)
 
 
 def _record_and_notify(
-    cases: list[Case],
+    chased: list[tuple[Case, dt.datetime]],
     rule: Rule | None,
     kind: str,
     step: str,
-    wanted: dict[int, dt.datetime],
     now: dt.datetime,
 ) -> None:
-    recipients = _Recipients(cases)
-    issuers: dict[int, list[User]] = defaultdict(list)
+    recipients = _Recipients([case for case, _deadline in chased])
+    issuers: dict[tuple[int, dt.datetime], User] = {}
     if rule is None:
+        # A late 督办 order is reported to the supervisor who issued that order.
         for order in SupervisionOrder.objects.filter(
-            case__in=cases, fulfilled_at__isnull=True
+            case__in=[case for case, _deadline in chased], fulfilled_at__isnull=True
         ).select_related("issued_by"):
-            issuers[order.case_id].append(order.issued_by)
+            issuers[(order.case_id, order.due_at)] = order.issued_by
     event_type = (
         EventType.REMIND
         if step in (SupervisionStep.WARNING, SupervisionStep.OVERDUE) and rule is not None
         else EventType.ESCALATE
     )
     events, notes, mails = [], [], []
-    for case in cases:
-        deadline = wanted[case.pk].isoformat()
+    for case, when in chased:
+        deadline = when.isoformat()
         if rule is None:
-            users = issuers[case.pk] + recipients.leaders.get(case.lead_unit_id or 0, [])
+            issuer = issuers.get((case.pk, when))
+            users = ([issuer] if issuer else []) + recipients.leaders.get(
+                case.lead_unit_id or 0, []
+            )
             extra: dict[str, str] = {}
             message = "order_overdue"
         else:
@@ -396,9 +404,9 @@ def _record_and_notify(
     Notification.objects.bulk_create(notes, ignore_conflicts=True)
     OutboxMessage.objects.bulk_create(mails, ignore_conflicts=True)
     if mails:
-        from .notifications import kick_outbox
+        from .notifications import kick_outbox_on_commit
 
-        transaction.on_commit(kick_outbox)
+        kick_outbox_on_commit()
 
 
 # --- the daily digest -------------------------------------------------------------------------
