@@ -6,21 +6,27 @@ the user may see, so a download never holds a figure the dashboard would not sho
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org.models import Region
 
 from . import stats
+from .models import ExportJob, ExportStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from org.models import User
+
+logger = logging.getLogger(__name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A text cell that starts with one of these would be run as a formula by a spreadsheet.
@@ -112,8 +118,17 @@ def build_table(user: User | AnonymousUser, table: str, params: Params) -> Table
     return TABLES[table](user, params)
 
 
-def workbook_bytes(title: str, headers: list[str], rows: list[list[Any]], params: Params) -> bytes:
-    """One sheet: a caption line (table, period, region), the header row, the data rows."""
+def workbook_bytes(
+    title: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    params: Params,
+    progress: Callable[[int], None] | None = None,
+    every: int = 100,
+) -> bytes:
+    """One sheet: the header row, the data rows; a second sheet says what and when.
+
+    ``progress(rows_written)`` is called every ``every`` rows (the background export)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -123,8 +138,10 @@ def workbook_bytes(title: str, headers: list[str], rows: list[list[Any]], params
     sheet.append([safe_cell(h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
+    for written, row in enumerate(rows, 1):
         sheet.append([safe_cell(v) for v in row])
+        if progress is not None and written % every == 0:
+            progress(written)
     sheet.freeze_panes = "A2"
     for index, header in enumerate(headers, 1):
         letter = sheet.cell(row=1, column=index).column_letter
@@ -146,3 +163,71 @@ def workbook_bytes(title: str, headers: list[str], rows: list[list[Any]], params
 
 def filename(table: str, params: Params) -> str:
     return f"{table}-{params['from']:%Y%m%d}-{params['to']:%Y%m%d}.xlsx"
+
+
+# --- background exports (``topics.build_export``) ---------------------------------------------
+
+PROGRESS_EVERY = 50  # rows between two progress saves
+
+
+def job_params(p: Params) -> dict[str, Any]:
+    """Validated export parameters as JSON, to store on an ``ExportJob``."""
+    region: Region | None = p.get("region")
+    return {
+        "table": p["table"],
+        "from": p["from"].isoformat(),
+        "to": p["to"].isoformat(),
+        "region": region.pk if region else None,
+        "granularity": p.get("granularity", "day"),
+        "weights": p.get("weights"),
+    }
+
+
+def params_from_job(data: dict[str, Any]) -> Params:
+    """The parameters of ``job_params`` back in the shape ``build_table`` takes."""
+    region = Region.objects.filter(pk=data["region"]).first() if data.get("region") else None
+    if data.get("region") and region is None:
+        raise ValueError(_("所选区划已不存在。"))
+    return {
+        "table": data["table"],
+        "from": dt.date.fromisoformat(data["from"]),
+        "to": dt.date.fromisoformat(data["to"]),
+        "region": region,
+        "granularity": data.get("granularity") or "day",
+        "weights": data.get("weights"),
+    }
+
+
+def run_job(job_id: int) -> None:
+    """Build the workbook of an ``ExportJob`` (idempotent: a missing, done or failed job is
+    left alone; a job left running by a lost worker is built again)."""
+    claimed = ExportJob.objects.filter(
+        pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
+    ).update(status=ExportStatus.RUNNING, progress=0, error="")
+    if not claimed:
+        return
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    try:
+        p = params_from_job(job.params)
+        title, headers, rows = build_table(job.user, job.table, p)
+        job.row_count = len(rows)
+        job.progress = 10
+        job.save(update_fields=["row_count", "progress"])
+
+        def progress(written: int) -> None:
+            job.progress = 10 + int(85 * written / max(len(rows), 1))
+            job.save(update_fields=["progress"])
+
+        data = workbook_bytes(title, headers, rows, p, progress, PROGRESS_EVERY)
+        job.file.save(filename(job.table, p), ContentFile(data), save=False)
+        job.status = ExportStatus.DONE
+        job.progress = 100
+        job.finished_at = timezone.now()
+        job.save(update_fields=["file", "status", "progress", "finished_at"])
+    except Exception as exc:  # any failure is the job's, shown to its owner
+        logger.exception("export job %s failed", job_id)
+        job.status = ExportStatus.FAILED
+        reason = str(exc) if isinstance(exc, ValueError) else _("服务器内部错误")
+        job.error = _("导出失败：%(reason)s。请稍后重试或缩小统计范围。") % {"reason": reason}
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])

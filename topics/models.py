@@ -397,3 +397,47 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+def export_path(instance: ExportJob, filename: str) -> str:
+    # Under MEDIA_ROOT (outside the web root): served only to the job's owner, by a view.
+    return f"exports/{instance.user_id}/{instance.pk}-{filename}"
+
+
+class ExportJob(models.Model):
+    """A dashboard table exported in the background (``topics.build_export``): the parameters
+    as validated by the export API, the progress, and the workbook when it is done."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+    )
+    table = models.CharField(_("报表"), max_length=32)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    file = models.FileField(_("文件"), upload_to=export_path, max_length=255, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台导出")
+        verbose_name_plural = _("后台导出")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="export_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.table} #{self.pk} {self.status}"

@@ -75,6 +75,11 @@ class OverviewPage(CommitteePage):
         "indicator": _("指标"),
         "actual_target": _("完成 / 目标"),
         "all_regions": _("全市"),
+        "export_queued": _("后台导出已排队…"),
+        "export_progress": _("正在生成 Excel：{n}%"),
+        "export_done": _("已生成（{rows} 行）："),
+        "export_download": _("下载 Excel"),
+        "export_failed": _("后台导出失败："),
         **_choices("status", TopicStatus.choices),
     }
 

@@ -24,3 +24,11 @@ def generate_monthly_bulletin_task(month_iso: str | None = None) -> int:
     else:
         month = previous_month(timezone.localdate())
     return bulletin_generate(month).pk
+
+
+@shared_task(name="topics.build_export", acks_late=True, time_limit=900, soft_time_limit=840)
+def build_export_task(job_id: int) -> None:
+    """Build the workbook of one ``ExportJob``; a missing, done or failed job is left alone."""
+    from .exports import run_job
+
+    run_job(job_id)

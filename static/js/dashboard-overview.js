@@ -42,6 +42,54 @@ function updateExports(p) {
   }
 }
 
+// 后台导出: queue the table as a Celery task, then poll the job every second, showing a
+// progress bar, then a download link (or the error).
+function showJob(box, job) {
+  box.hidden = false;
+  if (job.status === "done") {
+    box.innerHTML = `<span>${escapeHtml(fill(t("export_done"), { rows: job.row_count }))}</span>
+      <a class="ms-1" href="${escapeHtml(job.download_url)}" download data-export-download>${escapeHtml(t("export_download"))}</a>`;
+    return;
+  }
+  if (job.status === "failed") {
+    box.innerHTML = `<p class="xn-failed mb-0" role="alert">${escapeHtml(t("export_failed"))}${escapeHtml(job.error)}</p>`;
+    return;
+  }
+  const n = job.progress || 0;
+  const label = job.status === "queued" ? t("export_queued") : fill(t("export_progress"), { n });
+  box.innerHTML = `<div class="progress" role="progressbar" aria-label="${escapeHtml(label)}"
+      aria-valuenow="${n}" aria-valuemin="0" aria-valuemax="100">
+      <div class="progress-bar" style="width: ${n}%">${n}%</div></div>
+    <div class="small xn-muted">${escapeHtml(label)}</div>`;
+}
+
+async function backgroundExport(button) {
+  const table = button.dataset.backgroundExport;
+  const box = document.querySelector(`[data-export-job="${table}"]`);
+  const body = { table };
+  for (const [key, value] of Object.entries({ ...params(), granularity: granularity.value })) {
+    if (value) body[key] = value;
+  }
+  button.disabled = true;
+  try {
+    let job = await api("/api/v1/stats/exports/", { method: "POST", body });
+    showJob(box, job);
+    while (job.status === "queued" || job.status === "running") {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      job = await api(`/api/v1/stats/exports/${job.id}/`);
+      showJob(box, job);
+    }
+  } catch (error) {
+    showJob(box, { status: "failed", error: error.message });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+for (const button of document.querySelectorAll("[data-background-export]")) {
+  button.addEventListener("click", () => backgroundExport(button));
+}
+
 function showKpis(overview) {
   const figures = {
     ...overview.totals,

@@ -141,6 +141,46 @@ def test_overview_exports_a_valid_workbook(
     assert len(rows) >= 2 and rows[1][1]
 
 
+def test_overview_background_export_shows_progress_then_a_download(
+    page: Page,
+    live_server: Any,
+    dashboard: dict[str, Any],
+    settings: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from topics.models import ExportJob
+    from topics.tasks import build_export_task
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    # the queue holds the job until the test runs the worker's task itself
+    queued: list[int] = []
+    monkeypatch.setattr(
+        build_export_task, "apply_async", lambda args, **kw: queued.append(args[0])
+    )
+    open_overview(page, live_server.url)
+    page.locator('[data-background-export="rankings-unit"]').click()
+    bar = page.locator('[data-export-job="rankings-unit"] [role="progressbar"]')
+    expect(bar).to_have_attribute("aria-valuenow", "0")
+    assert len(queued) == 1
+    # when the task runs, the page's polling shows the download link
+    build_export_task(queued[0])
+    assert ExportJob.objects.get(pk=queued[0]).progress == 100
+    link = page.locator('[data-export-job="rankings-unit"] [data-export-download]')
+    expect(link).to_be_visible(timeout=10_000)
+    expect(bar).to_have_count(0)
+    assert axe_violations(page) == []
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename.startswith("rankings-unit-")
+    assert download.suggested_filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:2] == ("排名", "承办单位")
+    assert len(rows) >= 2 and rows[1][1]
+
+
 def test_overview_on_a_phone(
     phone_page: Page, live_server: Any, dashboard: dict[str, Any]
 ) -> None:

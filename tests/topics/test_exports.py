@@ -127,3 +127,144 @@ def test_safe_cell_quotes_formula_starts(value: str) -> None:
     assert safe_cell(value) == "'" + value
     assert safe_cell("城东区") == "城东区"
     assert safe_cell(-1) == -1
+
+
+# --- background exports: POST stats/exports/, a Celery task, poll, download -------------------
+
+JOBS = "/api/v1/stats/exports/"
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch, media_root: Any) -> list[int]:
+    """Publishing is recorded, not sent to the broker: the tests run the task themselves."""
+    from topics.tasks import build_export_task
+
+    sent: list[int] = []
+    monkeypatch.setattr(build_export_task, "apply_async", lambda args, **kw: sent.append(args[0]))
+    return sent
+
+
+def start_job(client: APIClient, user: Any, **body: Any) -> Any:
+    client.force_authenticate(user)
+    return client.post(JOBS, body, format="json")
+
+
+@pytest.mark.parametrize("table", ["rankings-unit", "trend"])
+def test_background_export_builds_the_same_workbook(
+    api_client: APIClient, cases: Demo, queued: list[int], table: str
+) -> None:
+    from topics import exports
+    from topics.models import ExportJob
+    from topics.tasks import build_export_task
+
+    # given a queued job for a year of cases, with a progress save every 3 rows
+    user = cases.user("committee1")
+    response = start_job(api_client, user, **year_params(table=table, granularity="week"))
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    assert queued == [job_id] and response.json()["status"] == "queued"
+    progress: list[int] = []
+    save = ExportJob.save
+
+    def spy(self: ExportJob, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") == ["progress"]:
+            progress.append(self.progress)
+        save(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(exports, "PROGRESS_EVERY", 3)
+        mp.setattr(ExportJob, "save", spy)
+        # when the task runs
+        build_export_task(job_id)
+    # then the job is done at 100 %, with progress saved along the way
+    job = ExportJob.objects.get(pk=job_id)
+    assert (job.status, job.progress, job.error) == ("done", 100, "")
+    assert job.file.name.startswith(f"exports/{user.pk}/") and job.finished_at
+    assert progress and progress == sorted(progress) and progress[-1] < 100
+    # and its rows are those of the synchronous export
+    api_client.force_authenticate(user)
+    state = api_client.get(f"{JOBS}{job_id}/").json()
+    assert state["download_url"] == f"{JOBS}{job_id}/download/"
+    download = api_client.get(state["download_url"])
+    assert download.status_code == 200 and download["Content-Type"] == XLSX_TYPE
+    assert f'filename="{table}-' in download["Content-Disposition"]
+    background = sheet_rows(type("R", (), {"content": b"".join(download.streaming_content)}))
+    direct = sheet_rows(export(api_client, user, **year_params(table=table, granularity="week")))
+    assert background == direct and job.row_count == len(direct) - 1 > 0
+
+
+def test_a_second_run_of_a_done_job_does_nothing(
+    api_client: APIClient, cases: Demo, queued: list[int]
+) -> None:
+    from topics.models import ExportJob
+    from topics.tasks import build_export_task
+
+    job_id = start_job(api_client, cases.user("committee1"), table="trend").json()["id"]
+    build_export_task(job_id)
+    before = ExportJob.objects.values().get(pk=job_id)
+    build_export_task(job_id)
+    assert ExportJob.objects.values().get(pk=job_id) == before
+    build_export_task(999999)  # a job that is gone: nothing happens
+
+
+def test_only_the_owner_sees_a_job_and_only_when_done_may_download(
+    api_client: APIClient, cases: Demo, queued: list[int]
+) -> None:
+    job_id = start_job(api_client, cases.user("committee1"), table="trend").json()["id"]
+    # not ready yet: 409
+    response = api_client.get(f"{JOBS}{job_id}/download/")
+    assert response.status_code == 409 and response.json()["code"] == "conflict"
+    assert api_client.get(f"{JOBS}{job_id}/").json()["download_url"] is None
+    # another user: 404 for the job and its file
+    api_client.force_authenticate(cases.user("dispatcher_chengdong"))
+    assert api_client.get(f"{JOBS}{job_id}/").status_code == 404
+    assert api_client.get(f"{JOBS}{job_id}/download/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"table": "nope"},
+        {},
+        {"table": "trend", "from": "2026-02-01", "to": "2026-01-01"},
+        {"table": "trend", "granularity": "year"},
+        {"table": "rankings-unit", "region": 999999},
+        {"table": "rankings-unit", "w_response": -1},
+    ],
+)
+def test_bad_background_parameters_are_400(
+    api_client: APIClient, demo: Demo, queued: list[int], body: dict[str, Any]
+) -> None:
+    from topics.models import ExportJob
+
+    response = start_job(api_client, demo.user("committee1"), **body)
+    assert response.status_code == 400 and response.json()["fields"]
+    assert not ExportJob.objects.exists() and queued == []
+
+
+def test_residents_may_not_start_a_background_export(
+    api_client: APIClient, demo: Demo, queued: list[int]
+) -> None:
+    from topics.models import ExportJob
+
+    assert start_job(api_client, demo.user("resident1"), table="trend").status_code == 403
+    assert not ExportJob.objects.exists() and queued == []
+
+
+def test_broker_down_is_503_and_the_job_failed(
+    api_client: APIClient, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from topics.models import ExportJob
+    from topics.tasks import build_export_task
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(build_export_task, "apply_async", down)
+    response = start_job(api_client, demo.user("committee1"), table="trend")
+    assert response.status_code == 503
+    assert set(response.json()) == {"code", "message", "fields"}
+    job = ExportJob.objects.get()
+    assert job.status == "failed" and job.error == response.json()["message"]

@@ -1,18 +1,42 @@
-"""GET /api/v1/stats/export.xlsx: a dashboard table as an Excel workbook."""
+"""Excel exports of the dashboard tables.
+
+``GET /api/v1/stats/export.xlsx`` builds the workbook in the request (small tables);
+``POST /api/v1/stats/exports/`` queues the same workbook as a Celery task (``topics.build_export``)
+whose progress the owner polls at ``GET /api/v1/stats/exports/{id}/`` and whose file the owner
+downloads at ``GET /api/v1/stats/exports/{id}/download/``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from .. import exports
+from .. import exports, stats
+from ..models import ExportJob, ExportStatus
+from ..tasks import build_export_task
 from .stats_views import PERIOD_PARAMETERS, PeriodParams, StatsView
+
+logger = logging.getLogger(__name__)
 
 
 class ExportParams(PeriodParams):
@@ -48,5 +72,147 @@ class StatsExportView(StatsView):
         response["Content-Disposition"] = (
             f'attachment; filename="{exports.filename(p["table"], p)}"'
         )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# --- background exports -----------------------------------------------------------------------
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "table",
+            "params",
+            "status",
+            "progress",
+            "row_count",
+            "error",
+            "created_at",
+            "finished_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_download_url(self, job: ExportJob) -> str | None:
+        if job.status != ExportStatus.DONE:
+            return None
+        return reverse("stats-export-job-download", args=[job.pk])
+
+
+ERROR_SERIALIZER = inline_serializer(
+    "ExportError",
+    fields={
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField())
+        ),
+    },
+)
+
+
+class ExportNotReady(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("导出尚未完成，请稍候再下载。")
+    default_code = "conflict"
+
+
+class ExportJobCreateView(StatsView):
+    """Queue an export: the parameters are those of ``GET stats/export.xlsx``, in the body."""
+
+    params_class = ExportParams
+
+    def body_params(self, request: Request) -> dict[str, Any]:
+        """``StatsView.params`` on the request body instead of the query string."""
+        try:
+            stats.scope_q(request.user)
+        except stats.NotStaff as exc:
+            raise PermissionDenied(_("统计数据仅对工作人员开放。")) from exc
+        serializer = self.params_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["weights"] = stats.weights(
+            {
+                "response": data.get("w_response"),
+                "resolution": data.get("w_resolution"),
+                "satisfaction": data.get("w_satisfaction"),
+            }
+        )
+        return data
+
+    @extend_schema(
+        summary="后台导出报表（Excel）：排队生成，轮询进度后下载",
+        request=ExportParams,
+        responses={
+            202: ExportJobSerializer,
+            400: OpenApiResponse(ERROR_SERIALIZER, description="bad parameters"),
+            403: OpenApiResponse(ERROR_SERIALIZER, description="not staff"),
+            503: OpenApiResponse(ERROR_SERIALIZER, description="task queue unavailable"),
+        },
+        tags=["stats"],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        p = self.body_params(request)
+        job = ExportJob.objects.create(
+            user=request.user, table=p["table"], params=exports.job_params(p)
+        )
+        try:
+            build_export_task.apply_async(args=[job.pk])
+        except Exception:
+            logger.exception("could not queue export job %s", job.pk)
+            message = str(_("导出任务队列暂时不可用，请稍后重试，或使用“导出 Excel”直接下载。"))
+            job.status = ExportStatus.FAILED
+            job.error = message
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "finished_at"])
+            return Response(
+                {"code": "unavailable", "message": message, "fields": {}},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        job.refresh_from_db()  # an eager task may have finished it already
+        return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportJobView(APIView):
+    """One background export, visible only to the user who asked for it (404 otherwise)."""
+
+    @extend_schema(
+        summary="后台导出的状态与进度",
+        responses={200: ExportJobSerializer, 404: OpenApiResponse(ERROR_SERIALIZER)},
+        tags=["stats"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        job = get_object_or_404(ExportJob, pk=pk, user=request.user)
+        return Response(ExportJobSerializer(job).data)
+
+
+class ExportJobDownloadView(APIView):
+    @extend_schema(
+        summary="下载后台导出的 Excel 文件",
+        responses={
+            (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
+            404: OpenApiResponse(ERROR_SERIALIZER, description="no such export of yours"),
+            409: OpenApiResponse(ERROR_SERIALIZER, description="not done yet"),
+        },
+        tags=["stats"],
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        job = get_object_or_404(ExportJob, pk=pk, user=request.user)
+        if job.status != ExportStatus.DONE or not job.file:
+            raise ExportNotReady
+        period = {k: dt.date.fromisoformat(job.params[k]) for k in ("from", "to")}
+        response = FileResponse(
+            job.file.open("rb"),
+            as_attachment=True,
+            filename=exports.filename(job.table, period),
+            content_type=exports.XLSX_TYPE,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response
