@@ -120,7 +120,7 @@ def seed_reference() -> tuple[int, int]:
 
 def seed_live_case() -> Case:
     """A drill case dispatched to 湟中区 now, through the workflow, with minute deadlines: the
-    supervision scan turns it 预警 (yellow) after about three minutes and 超期 (red) after four,
+    supervision scan turns it 预警 (yellow) after three minutes and 超期 (red) after four,
     and handler_huangzhong's inbox gets each reminder. ``make run`` adds one on every start."""
     from org.models import Region, User
 
@@ -145,6 +145,8 @@ def seed_live_case() -> Case:
         lead_unit=Unit.objects.get(code="huangzhong-gov"),
     )
     workflow.case_sign(case=case, actor=users["handler_huangzhong"])
+    # The unit calls at once, so the case is chased only for its resolve deadline: 预警, then 超期.
+    workflow.case_record_contact(case=case, actor=users["handler_huangzhong"], note="演练")
     case.refresh_from_db()
     return case
 
