@@ -34,6 +34,7 @@ class CaseFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", label="search (code, title, description)")
+    topic = django_filters.NumberFilter(field_name="topics", label="linked to this 每月一题 topic")
     queue = django_filters.ChoiceFilter(
         choices=[(name, name) for name in QUEUES], method="filter_queue", label="workbench tab"
     )

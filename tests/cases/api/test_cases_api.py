@@ -166,6 +166,24 @@ class TestFilters:
         assert ids(f"q={submitted.tracking_code}") == {submitted.pk}
         assert handling.pk in ids(f"unit={demo.unit('xn-gas').pk}")
 
+    def test_topic_filter_lists_the_cases_linked_to_a_topic(
+        self, demo: Demo, make_case: Callable[..., Case]
+    ) -> None:
+        from topics.models import Topic, TopicTheme
+
+        linked, other = make_case(Status.HANDLING), make_case(Status.HANDLING)
+        topic = Topic.objects.create(
+            title="供暖不热集中整治",
+            theme=TopicTheme.values[0],
+            lead_unit=demo.unit("huangzhong-gov"),
+            month=linked.created_at.date().replace(day=1),
+        )
+        topic.cases.add(linked)
+        client = client_for(demo, "committee1")
+        body = client.get(f"/api/v1/cases/?topic={topic.pk}").json()
+        assert [c["id"] for c in body["results"]] == [linked.pk]
+        assert other.pk not in [c["id"] for c in body["results"]]
+
     def test_bad_filter_value_is_a_400(self, demo: Demo) -> None:
         response = client_for(demo, "committee1").get("/api/v1/cases/?status=nonsense")
         assert response.status_code == 400
