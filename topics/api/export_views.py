@@ -26,12 +26,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import exports, stats
+from .. import exports
 from ..models import ExportJob, ExportStatus
 from ..tasks import build_export_task
 from .stats_views import PERIOD_PARAMETERS, PeriodParams, StatsView
@@ -130,21 +130,7 @@ class ExportJobCreateView(StatsView):
 
     def body_params(self, request: Request) -> dict[str, Any]:
         """``StatsView.params`` on the request body instead of the query string."""
-        try:
-            stats.scope_q(request.user)
-        except stats.NotStaff as exc:
-            raise PermissionDenied(_("统计数据仅对工作人员开放。")) from exc
-        serializer = self.params_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data["weights"] = stats.weights(
-            {
-                "response": data.get("w_response"),
-                "resolution": data.get("w_resolution"),
-                "satisfaction": data.get("w_satisfaction"),
-            }
-        )
-        return data
+        return self.params(request, request.data)
 
     @extend_schema(
         summary="后台导出报表（Excel）：排队生成，轮询进度后下载",

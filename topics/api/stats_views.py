@@ -217,12 +217,13 @@ class StatsView(APIView):
 
     params_class: type[serializers.Serializer] = PeriodParams
 
-    def params(self, request: Request) -> dict[str, Any]:
+    def params(self, request: Request, data: Any = None) -> dict[str, Any]:
+        """Validated parameters from the query string (or from ``data``, e.g. a POST body)."""
         try:
             stats.scope_q(request.user)
         except stats.NotStaff as exc:
             raise PermissionDenied(_("统计数据仅对工作人员开放。")) from exc
-        serializer = self.params_class(data=request.query_params)
+        serializer = self.params_class(data=request.query_params if data is None else data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data["weights"] = stats.weights(
