@@ -19,6 +19,9 @@ from org.demo import seed_organisation
 from tests.conftest import Demo
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# A loaded CI machine (two cores, parallel workers) can take seconds to answer a fetch: wait up to
+# 15 s for what a page shows before calling it wrong (Playwright's default is 5 s).
+PATIENCE_MS = 15_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run where a
@@ -30,7 +33,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def browser() -> Iterator[object]:
     if not shutil.which(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=PATIENCE_MS)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -84,6 +89,7 @@ def seeded(django_db_setup: None) -> Demo:
 def _watched_page(browser, live_server, **context_options) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A page in a fresh zh-CN context; fails the test if any request leaves the live server."""
     context = browser.new_context(locale="zh-CN", **context_options)
+    context.set_default_timeout(PATIENCE_MS)
     page = context.new_page()
     foreign = _watch(page, live_server)
     yield page

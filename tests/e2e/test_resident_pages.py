@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from PIL import Image
+from playwright.sync_api import expect
 
 from cases import workflow
 from cases.demo import seed_reference
@@ -135,7 +136,8 @@ def test_home_says_what_the_service_is_and_lists_recent_results(
     assert page.locator("h1").inner_text() == "有诉必应马上办"
     assert page.get_by_role("link", name="我要反映").first.is_visible()
     assert page.get_by_role("link", name="查询进度").first.is_visible()
-    assert page.locator("#recent").inner_text() == "近期还没有公开的办理结果。"
+    # The list is fetched after the page loads: wait for it rather than read "加载中…".
+    expect(page.locator("#recent")).to_have_text("近期还没有公开的办理结果。")
 
     make_case(seeded_demo, Status.EVALUATED)
     page.reload()

@@ -13,7 +13,7 @@ import pytest
 
 from cases import workflow
 from cases.models import Case
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import PATIENCE_MS, screenshot, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -69,6 +69,7 @@ def test_every_page_renders(
         locale="zh-CN" if language == "zh-hans" else "en-US", viewport=WIDTHS[width]
     )
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    context.set_default_timeout(PATIENCE_MS)
     page = context.new_page()
     foreign = watch_requests(page)
     errors: list[str] = []
