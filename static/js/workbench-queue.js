@@ -168,19 +168,26 @@ function cursorOf(url) {
   return url ? new URL(url).searchParams.get("cursor") || "" : "";
 }
 
+// Each load gets a number; an answer to an older load (a slow first page arriving after the
+// user has already switched tab) is dropped, so the rows always match the tab and filters shown.
+let latestLoad = 0;
+
 async function loadList(cursor, direction = 0) {
+  const load = ++latestLoad;
   writeAddress();
   message(t("loading"));
   try {
     const data = await api("/api/v1/cases/", {
       params: { queue: state.tab, ...apiParams(), cursor },
     });
+    if (load !== latestLoad) return;
     state.cursor = cursor;
     state.page = cursor ? Math.max(1, state.page + direction) : 1;
     state.next = cursorOf(data.next);
     state.previous = cursorOf(data.previous);
     render(data.results);
   } catch (error) {
+    if (load !== latestLoad) return;
     message(error.message || t("error"));
     state.next = state.previous = "";
   }
