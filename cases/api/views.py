@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from org import jurisdiction
 from org.models import Role
+from xining_issues.downloads import private_download
 
 from .. import selectors, services, stats, workflow
 from ..models import (
@@ -236,15 +237,11 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         attachment = case.attachments.filter(pk=attachment_id).first()
         if attachment is None:
             raise Http404
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
+        return private_download(
+            attachment.file,
             filename=attachment.original_name,
             content_type=attachment.content_type,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
     accept = transition(
         s.AcceptSerializer,

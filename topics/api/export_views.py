@@ -31,6 +31,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from xining_issues.downloads import private_download
+
 from .. import exports
 from ..models import ExportJob, ExportStatus
 from ..tasks import build_export_task
@@ -193,12 +195,6 @@ class ExportJobDownloadView(APIView):
         if job.status != ExportStatus.DONE or not job.file:
             raise ExportNotReady
         period = {k: dt.date.fromisoformat(job.params[k]) for k in ("from", "to")}
-        response = FileResponse(
-            job.file.open("rb"),
-            as_attachment=True,
-            filename=exports.filename(job.table, period),
-            content_type=exports.XLSX_TYPE,
+        return private_download(
+            job.file, filename=exports.filename(job.table, period), content_type=exports.XLSX_TYPE
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response

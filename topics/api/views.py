@@ -24,6 +24,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from xining_issues.downloads import private_download
+
 from .. import bulletins, selectors, workflow
 from ..models import Bulletin, Indicator, Topic, TopicEventType, TopicStatus, TopicTask, TopicTheme
 from . import serializers as s
@@ -323,15 +325,9 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         document = topic.documents.filter(pk=document_id).first()
         if document is None:
             raise Http404
-        response = FileResponse(
-            document.file.open("rb"),
-            as_attachment=True,
-            filename=document.original_name,
-            content_type=document.content_type,
+        return private_download(
+            document.file, filename=document.original_name, content_type=document.content_type
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
     # --- 工作计划安排表 (the year's plan, for a Gantt view) --------------------------------
 
