@@ -704,16 +704,15 @@ class OutboxMessage(models.Model):
 # --- 报: the statistics rollup (cases.rollup keeps it up to date) ------------------------------
 
 
-class CaseDayStat(models.Model):
-    """Counters of one day × community × category × unit, folded from the ``CaseEvent`` rows.
+class RollupCounters(models.Model):
+    """The counters of the rollup tables, and the dimensions they are counted by.
 
-    The dashboards read these rows and never group the cases table. A row applies to a period
-    [from, to] when ``since >= from`` and ``day <= to``. Ordinary rows have ``since == day``.
-    A few rows have ``since`` earlier than ``day`` and usually hold negative counters. They
-    correct what a plain sum would count twice, for example a case dispatched twice in one
-    period, or a response counted only when its dispatch also falls in the period. This keeps
-    the sums equal to ``cases.stats.compute_rates`` for any period of whole days (see
-    ``cases.rollup``).
+    A row applies to a period [from, to] when ``since >= from`` and ``day <= to``. Ordinary
+    rows have ``since == day``. A few rows have ``since`` earlier than ``day`` and usually hold
+    negative counters. They correct what a plain sum would count twice, for example a case
+    dispatched twice in one period, or a response counted only when its dispatch also falls in
+    the period. This keeps the sums equal to ``cases.stats.compute_rates`` for any period of
+    whole days (see ``cases.rollup``).
 
     ``unit_key`` is the unit id, or 0 for no unit. It is in the unique key because a nullable
     column in a unique constraint lets NULLs repeat on SQLite and before PostgreSQL 15
@@ -721,8 +720,6 @@ class CaseDayStat(models.Model):
     the same on both databases. ``unit`` is the same value as a real foreign key, for joins.
     """
 
-    day = models.DateField(_("日期"))
-    since = models.DateField(_("起算日期"))
     region = models.ForeignKey(
         Region, verbose_name=_("社区/村"), on_delete=models.PROTECT, related_name="+"
     )
@@ -751,6 +748,20 @@ class CaseDayStat(models.Model):
     closed = models.IntegerField(_("归档"), default=0)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_id}/{self.category_id}/{self.unit_key}"  # type: ignore[attr-defined]
+
+
+class CaseDayStat(RollupCounters):
+    """Counters of one day × community × category × unit, folded from the ``CaseEvent`` rows.
+    The dashboards read these rows (and ``CaseMonthStat``) and never group the cases table."""
+
+    day = models.DateField(_("日期"))
+    since = models.DateField(_("起算日期"))
+
+    class Meta:
         verbose_name = _("诉求日统计")
         verbose_name_plural = _("诉求日统计")
         constraints = [
@@ -765,10 +776,34 @@ class CaseDayStat(models.Model):
             models.Index(fields=["day", "unit_key"], name="case_day_stat_day_unit"),
             models.Index(fields=["district", "day"], name="case_day_stat_district_day"),
             models.Index(fields=["street", "day"], name="case_day_stat_street_day"),
+            # The leading edge of a period that starts mid-month (``topics.stats.Period``).
+            models.Index(fields=["since"], name="case_day_stat_since"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} {self.region_id}/{self.category_id}/{self.unit_key}"
+
+class CaseMonthStat(RollupCounters):
+    """``CaseDayStat`` summed per month: ``day`` and ``since`` are the first days of the months
+    of the day rows. A period of whole months sums the same rows as over the day table with
+    ``since >= first month`` and ``day <= last month``, and a year reads about a twentieth of
+    the rows. The refresh writes both tables in the same transaction."""
+
+    day = models.DateField(_("月份"))
+    since = models.DateField(_("起算月份"))
+
+    class Meta:
+        verbose_name = _("诉求月统计")
+        verbose_name_plural = _("诉求月统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "since", "region", "category", "unit_key"],
+                name="case_month_stat_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["district", "day"], name="case_month_stat_district_day"),
+            models.Index(fields=["street", "day"], name="case_month_stat_street_day"),
+            models.Index(fields=["unit_key", "day"], name="case_month_stat_unit_day"),
+        ]
 
 
 class RollupState(models.Model):

@@ -1,4 +1,5 @@
-"""报: keeps ``CaseDayStat`` (counters per day × community × category × unit) up to date.
+"""报: keeps ``CaseDayStat`` (counters per day × community × category × unit) up to date,
+and ``CaseMonthStat``, the same rows summed per month, beside it.
 
 The counters follow ``cases.stats`` exactly. The sums over the rows of a period of whole days
 equal what ``compute_rates`` finds for that period:
@@ -54,10 +55,12 @@ from .models import (
     Case,
     CaseDayStat,
     CaseEvent,
+    CaseMonthStat,
     EventType,
     Outcome,
     Rating,
     RollupCase,
+    RollupCounters,
     RollupState,
 )
 
@@ -317,7 +320,7 @@ def _fold_once(state: RollupState, batch_size: int, report: RefreshReport) -> in
                     acc = deltas.setdefault((day, since, region, cat, unit), [0] * len(COUNTERS))
                     for i, x in enumerate(vec):
                         acc[i] += sign * x
-        _upsert(deltas, dims)
+        report.rows_upserted += _upsert(deltas, dims)
         RollupCase.objects.bulk_create(
             [RollupCase(case_id=c, category_id=dims[c][3]) for c in touched if c in dims],
             update_conflicts=True,
@@ -333,21 +336,43 @@ def _fold_once(state: RollupState, batch_size: int, report: RefreshReport) -> in
     report.batches += 1
     report.last_event_id = new_watermark
     report.gaps = len(new_gaps)
-    report.rows_upserted += sum(1 for v in deltas.values() if any(v))
     return len(new)
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
 
 
 def _upsert(
     deltas: dict[tuple[dt.date, dt.date, int, int, int], Vector],
     dims: dict[int, tuple[int, int, int, int]],
-) -> None:
-    """Add the deltas to the rows: INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x."""
+) -> int:
+    """Add the deltas to the day rows and, summed per month, to the month rows. Returns how
+    many day rows it wrote."""
     ancestors = {region: (street, district) for region, street, district, _c in dims.values()}
-    rows = [(key, vec) for key, vec in deltas.items() if any(vec)]
+    days = [(key, vec) for key, vec in deltas.items() if any(vec)]
+    months: dict[tuple[dt.date, dt.date, int, int, int], Vector] = {}
+    for (day, since, region, category, unit), vec in days:
+        acc = months.setdefault(
+            (_month(day), _month(since), region, category, unit), [0] * len(COUNTERS)
+        )
+        for i, x in enumerate(vec):
+            acc[i] += x
+    _add_rows(CaseDayStat, days, ancestors)
+    _add_rows(CaseMonthStat, [(k, v) for k, v in months.items() if any(v)], ancestors)
+    return len(days)
+
+
+def _add_rows(
+    model: type[RollupCounters],
+    rows: list[tuple[tuple[dt.date, dt.date, int, int, int], Vector]],
+    ancestors: dict[int, tuple[int, int]],
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x, in chunks."""
     if not rows:
         return
     qn = connection.ops.quote_name
-    table = qn(CaseDayStat._meta.db_table)
+    table = qn(model._meta.db_table)
     columns = [
         "day",
         "since",
@@ -408,8 +433,14 @@ def rebuild_rollup(*, batch_size: int = BATCH_SIZE) -> RefreshReport:
     report = RefreshReport()
     RollupState.objects.get_or_create(pk=1)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A crash loses only this rebuild, which can run again: no need to wait at commit
+            # for the WAL of a few million rows to reach the disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         state = _state()
         CaseDayStat.objects.all().delete()
+        CaseMonthStat.objects.all().delete()
         RollupCase.objects.all().delete()
         state.last_event_id = 0
         state.gaps = []

@@ -6,7 +6,8 @@ count come from the cases table: filtered COUNTs, limited to open statuses, whic
 (status, …) indexes.
 
 A period is [start, end] in whole local days. A rollup row counts in it when
-``since >= start`` and ``day <= end``.
+``since >= start`` and ``day <= end``. The whole months of a period are read from the month
+rows (``Rows``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from cases.models import OPEN_STATUSES, Case, CaseDayStat, Stage
+from cases.models import OPEN_STATUSES, Case, CaseDayStat, CaseMonthStat, Category, Stage
 from cases.rollup import COUNTERS
 from cases.selectors import queue_filters, stage_filter
 from org import jurisdiction
@@ -111,11 +112,62 @@ def period_q(start: dt.date, end: dt.date) -> Q:
     return Q(day__gte=start, day__lte=end, since__gte=start)
 
 
+def next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+class Rows:
+    """The rollup rows of a period, as one to three querysets with the same columns.
+
+    The whole months of the period come from ``CaseMonthStat``; the days before the first
+    whole month (the head) and after the last one (the tail) come from ``CaseDayStat``. The
+    three parts split the day rows with ``since >= start`` and ``day <= end`` without overlap:
+    head ``since < first``; months ``since >= first`` and ``day < after``; tail
+    ``since >= first`` and ``day >= after``. So a year reads twelve months of month rows and
+    at most two months of day rows, whatever the number of cases.
+    """
+
+    def __init__(self, parts: list[QuerySet[Any]]) -> None:
+        self.parts = parts
+
+    @classmethod
+    def of(cls, start: dt.date, end: dt.date, *, months: bool = True) -> Rows:
+        first = start if start.day == 1 else next_month(start)  # the first whole month
+        after = next_month(end) if next_month(end) - dt.timedelta(days=1) == end else end
+        after = after.replace(day=1)  # the day after the last whole month
+        if not months or first >= after:
+            return cls([CaseDayStat.objects.filter(period_q(start, end))])
+        parts: list[QuerySet[Any]] = [
+            CaseMonthStat.objects.filter(since__gte=first, day__lt=after)
+        ]
+        if start < first:
+            parts.append(
+                CaseDayStat.objects.filter(since__gte=start, since__lt=first, day__lte=end)
+            )
+        if after <= end:
+            parts.append(
+                CaseDayStat.objects.filter(since__gte=first, day__gte=after, day__lte=end)
+            )
+        return cls(parts)
+
+    def filter(self, *args: Any, **kwargs: Any) -> Rows:
+        return Rows([part.filter(*args, **kwargs) for part in self.parts])
+
+    def exclude(self, *args: Any, **kwargs: Any) -> Rows:
+        return Rows([part.exclude(*args, **kwargs) for part in self.parts])
+
+
 def rows(
-    user: User | AnonymousUser, start: dt.date, end: dt.date, region: Region | None = None
-) -> QuerySet[CaseDayStat]:
-    """The rollup rows of the period that the user may count, within ``region``."""
-    return CaseDayStat.objects.filter(period_q(start, end) & scope_q(user) & region_q(region))
+    user: User | AnonymousUser,
+    start: dt.date,
+    end: dt.date,
+    region: Region | None = None,
+    *,
+    months: bool = True,
+) -> Rows:
+    """The rollup rows of the period that the user may count, within ``region``. With
+    ``months=False`` every row is a day row (to bucket them by day or week)."""
+    return Rows.of(start, end, months=months).filter(scope_q(user) & region_q(region))
 
 
 # --- rates -----------------------------------------------------------------------------------
@@ -157,14 +209,44 @@ def with_rates(counts: dict[str, Any], w: dict[str, float]) -> dict[str, Any]:
     return out
 
 
-def grouped(qs: QuerySet[CaseDayStat], *fields: str) -> list[dict[str, Any]]:
-    """Sums of the counters per value of ``fields`` (one GROUP BY over rollup rows)."""
-    return list(qs.values(*fields).annotate(**SUMS).order_by(*fields))
+def grouped(qs: Rows, *fields: str) -> list[dict[str, Any]]:
+    """Sums of the counters per value of ``fields`` (one GROUP BY over the rollup rows of each
+    part, merged), ordered by ``fields``."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for part in qs.parts:
+        for r in part.values(*fields).annotate(**SUMS).order_by():
+            acc = merged.setdefault(
+                tuple(r[f] for f in fields),
+                {**{f: r[f] for f in fields}, **dict.fromkeys(COUNTERS, 0)},
+            )
+            for name in COUNTERS:
+                acc[name] += r[name] or 0
+    return [merged[key] for key in sorted(merged, key=_sort_key)]
 
 
-def totals(qs: QuerySet[CaseDayStat]) -> dict[str, int]:
-    agg = qs.aggregate(**SUMS)
-    return {name: int(agg[name] or 0) for name in COUNTERS}
+def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    return tuple((value is None, value) for value in key)
+
+
+def totals(qs: Rows) -> dict[str, int]:
+    out = dict.fromkeys(COUNTERS, 0)
+    for part in qs.parts:
+        agg = part.aggregate(**SUMS)
+        for name in COUNTERS:
+            out[name] += int(agg[name] or 0)
+    return out
+
+
+def _hot(by_category: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The categories with the most new cases (ties by id)."""
+    hot = sorted(
+        (r for r in by_category if r["created"] > 0),
+        key=lambda r: (-r["created"], r["category_id"]),
+    )
+    return [
+        {"id": r["category_id"], "name": r["category__name"], "created": r["created"]}
+        for r in hot[:limit]
+    ]
 
 
 # --- the dashboard ---------------------------------------------------------------------------
@@ -192,16 +274,25 @@ def overview(
     live = cases.aggregate(
         open=Count("pk"), overdue=Count("pk", filter=queue_filters(now)["overdue"]), **stage_counts
     )
-    summary = with_rates(totals(qs), w)
-    hot = list(
-        qs.values("category_id", "category__name")
-        .annotate(created=Sum("created"))
-        .filter(created__gt=0)
-        .order_by("-created", "category_id")[:10]
+    # One GROUP BY per part gives the totals, the hot categories and the districts.
+    cells = grouped(qs, "district_id", "category_id")
+    summary = with_rates({name: sum(c[name] for c in cells) for name in COUNTERS}, w)
+    names = dict(
+        Region.objects.filter(pk__in={c["district_id"] for c in cells}).values_list("pk", "name")
+    )
+    categories = dict(
+        Category.objects.filter(pk__in={c["category_id"] for c in cells}).values_list("pk", "name")
+    )
+    hot = _hot(
+        [
+            {"category_id": key, "category__name": categories.get(key), **counts}
+            for key, counts in sum_by(cells, "category_id").items()
+        ],
+        10,
     )
     districts = [
-        {"id": r["district_id"], "name": r["district__name"], **with_rates(r, w)}
-        for r in grouped(qs, "district_id", "district__name")
+        {"id": key, "name": names.get(key), **with_rates(counts, w)}
+        for key, counts in sorted(sum_by(cells, "district_id").items())
     ]
     return {
         "period": {"from": start, "to": end},
@@ -213,10 +304,7 @@ def overview(
         "overdue": live["overdue"] or 0,
         "totals": summary,
         "weights": w,
-        "hot_categories": [
-            {"id": r["category_id"], "name": r["category__name"], "created": r["created"]}
-            for r in hot
-        ],
+        "hot_categories": hot,
         "districts": districts,
     }
 
@@ -254,7 +342,9 @@ def trend(
     spans = buckets(start, end, granularity)
     firsts = [first for first, _last in spans]
     sums: list[dict[str, int]] = [defaultdict(int) for _ in spans]  # type: ignore[misc]
-    for r in grouped(rows(user, start, end, region), "day", "since"):
+    # Day and week buckets need the day rows; month buckets can read the month rows.
+    source = rows(user, start, end, region, months=granularity == "month")
+    for r in grouped(source, "day", "since"):
         i = bisect.bisect_right(firsts, r["day"]) - 1
         if r["since"] < firsts[i]:
             continue
@@ -310,13 +400,8 @@ def month_summary(month: dt.date) -> dict[str, Any]:
     start = month.replace(day=1)
     end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     w = weights()
-    qs = CaseDayStat.objects.filter(period_q(start, end))
-    top = list(
-        qs.values("category_id", "category__name")
-        .annotate(created=Sum("created"))
-        .filter(created__gt=0)
-        .order_by("-created", "category_id")[:5]
-    )
+    qs = Rows.of(start, end)
+    top = _hot(grouped(qs, "category_id", "category__name"), 5)
     units = [
         {"id": r["unit_key"], "name": r["unit__name"] or "", **with_rates(r, w)}
         for r in grouped(qs.exclude(unit_key=0), "unit_key", "unit__name")
@@ -328,10 +413,7 @@ def month_summary(month: dt.date) -> dict[str, Any]:
         "from": start,
         "to": end,
         "totals": with_rates(totals(qs), w),
-        "top_categories": [
-            {"id": r["category_id"], "name": r["category__name"], "created": r["created"]}
-            for r in top
-        ],
+        "top_categories": top,
         "worst_units": ranked[:5],
     }
 

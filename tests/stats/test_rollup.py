@@ -10,7 +10,15 @@ import pytest
 from django.db.models import Max
 
 from cases.demo_cases import generate_cases
-from cases.models import Case, CaseDayStat, CaseEvent, Category, EventType, RollupState
+from cases.models import (
+    Case,
+    CaseDayStat,
+    CaseEvent,
+    CaseMonthStat,
+    Category,
+    EventType,
+    RollupState,
+)
 from cases.rollup import COUNTERS, case_contribution, rebuild_rollup, refresh_rollup
 from cases.stats import compute_rates
 from tests.stats.conftest import NOW, local_midnight
@@ -57,9 +65,17 @@ def direct_counts(start: dt.date, end: dt.date) -> dict[str, int]:
 
 
 def periods(seed: int, first: dt.date, last: dt.date, n: int = 8) -> list[tuple[dt.date, dt.date]]:
+    """The whole span, random periods, and periods that read month rows: whole months, and
+    whole months with a head and a tail of days."""
     rng = random.Random(seed)
     span = (last - first).days
-    out = [(first, last)]
+    month = (first + dt.timedelta(days=40)).replace(day=1)
+    out = [
+        (first, last),
+        (month, stats.next_month(stats.next_month(month)) - dt.timedelta(days=1)),
+        (month - dt.timedelta(days=9), stats.next_month(month) + dt.timedelta(days=4)),
+        (month + dt.timedelta(days=1), month + dt.timedelta(days=200)),
+    ]
     for _ in range(n):
         a = first + dt.timedelta(days=rng.randrange(span))
         b = min(last, a + dt.timedelta(days=rng.choice([0, 1, 6, 13, 30, 90])))
@@ -82,15 +98,24 @@ def assert_equal(user, seed: int) -> None:
         )
 
 
-def table() -> dict[tuple, tuple]:
+def table(model=CaseDayStat) -> dict[tuple, tuple]:
     """The rollup's rows without the all-zero ones."""
     out = {}
-    for row in CaseDayStat.objects.values_list(
+    for row in model.objects.values_list(
         "day", "since", "region_id", "category_id", "unit_key", *COUNTERS
     ):
         if any(row[5:]):
             out[row[:5]] = row[5:]
     return out
+
+
+def per_month(days: dict[tuple, tuple]) -> dict[tuple, tuple]:
+    out: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
+    for (day, since, *dims), counters in days.items():
+        acc = out[(day.replace(day=1), since.replace(day=1), *dims)]
+        for i, x in enumerate(counters):
+            acc[i] += x
+    return {key: tuple(v) for key, v in out.items() if any(v)}
 
 
 def append_events(seed: int) -> None:
@@ -139,11 +164,15 @@ def test_rollup_equals_direct_computation_incremental_and_rebuilt(superuser) -> 
     append_events(seed=3)
     refresh_rollup(batch_size=700)
 
-    # Then the rollup still equals the direct computation, and a rebuild gives the same rows
+    # Then the rollup still equals the direct computation, the month rows are the day rows
+    # summed per month, and a rebuild gives the same rows
     assert_equal(superuser, seed=2)
-    incremental = table()
+    incremental, months = table(), table(CaseMonthStat)
+    assert months == per_month(incremental)
+    assert any(since < day for day, since, *_rest in months)  # corrections across months
     rebuild_rollup(batch_size=900)
     assert table() == incremental
+    assert table(CaseMonthStat) == months
     assert RollupState.objects.get().last_event_id == CaseEvent.objects.aggregate(m=Max("pk"))["m"]
 
 

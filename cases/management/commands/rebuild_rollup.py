@@ -10,7 +10,7 @@ from cases.rollup import rebuild_rollup
 
 
 class Command(BaseCommand):
-    help = "Rebuild the CaseDayStat rollup from all case events."
+    help = "Rebuild the statistics rollup (day and month rows) from all case events."
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = rebuild_rollup()
