@@ -211,3 +211,27 @@ def test_contribution_sums_telescope_for_a_case_dispatched_twice() -> None:
     assert 11 not in whole
     # and day 1 alone counts the first unit's dispatch
     assert period(d[0], d[0])[11][dispatched] == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "tables"),
+    [
+        # a whole month, and a whole year across New Year: month rows only
+        ("2024-02-01", "2024-02-29", ["casemonthstat"]),
+        ("2023-07-01", "2024-06-30", ["casemonthstat"]),
+        # no whole month inside: day rows only
+        ("2024-01-15", "2024-02-10", ["casedaystat"]),
+        ("2024-03-01", "2024-03-30", ["casedaystat"]),
+        # a head of days, whole months, a tail of days
+        ("2024-01-15", "2024-03-31", ["casemonthstat", "casedaystat"]),
+        ("2024-01-01", "2024-03-10", ["casemonthstat", "casedaystat"]),
+        ("2023-12-31", "2024-02-01", ["casemonthstat", "casedaystat", "casedaystat"]),
+    ],
+)
+def test_a_period_reads_its_whole_months_from_the_month_rows(start, end, tables) -> None:
+    parts = stats.Rows.of(dt.date.fromisoformat(start), dt.date.fromisoformat(end)).parts
+    assert [part.model._meta.model_name for part in parts] == tables
+    by_day = stats.Rows.of(
+        dt.date.fromisoformat(start), dt.date.fromisoformat(end), months=False
+    ).parts
+    assert [part.model._meta.model_name for part in by_day] == ["casedaystat"]
