@@ -7,7 +7,6 @@ rules live in the workflow and the selectors, not here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -30,6 +29,7 @@ from rest_framework.views import APIView
 from org import jurisdiction
 from org.models import Role
 from xining_issues.downloads import private_download
+from xining_issues.transitions import bind
 
 from .. import selectors, services, stats, workflow
 from ..models import (
@@ -81,45 +81,7 @@ def _detail_queryset(user: Any) -> QuerySet[Case]:
     )
 
 
-def transition(
-    serializer_class: type[Serializer] | None,
-    summary: str,
-    call: Callable[..., Any],
-    url_path: str,
-    name: str,
-    event: str,
-) -> Any:
-    """A POST action that validates ``serializer_class`` and calls one workflow function.
-
-    ``call(case=..., actor=..., **validated)`` is the workflow function; the response is the case
-    as the actor now sees it. ``name`` must be the attribute the action is bound to (the router
-    looks the handler up by it), and must not shadow a View method such as ``dispatch``.
-    """
-
-    def view(self: CaseViewSet, request: Request, pk: str | None = None) -> Response:
-        case = self.get_object()
-        workflow.precheck(request.user, case, event)
-        data: dict[str, Any] = {}
-        if serializer_class is not None:
-            serializer = serializer_class(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-        call(case=case, actor=request.user, **data)
-        return self.detail_response(case.pk)
-
-    view.__name__ = name
-    view = action(detail=True, methods=["post"], url_path=url_path, url_name=url_path)(view)
-    return extend_schema(
-        summary=summary,
-        request=serializer_class,
-        responses={
-            200: s.CaseDetailSerializer,
-            400: OpenApiResponse(description="bad input"),
-            403: OpenApiResponse(description="not your role or jurisdiction"),
-            404: OpenApiResponse(description="not visible to you"),
-            409: OpenApiResponse(description="wrong state, or another user acted first"),
-        },
-    )(view)
+transition = bind(workflow.precheck, "case", s.CaseDetailSerializer)
 
 
 class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -4,7 +4,6 @@ nested writes for the lead unit. Views parse input, call one workflow function a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -14,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -25,19 +24,13 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from xining_issues.downloads import private_download
+from xining_issues.transitions import ERRORS, bind
 
 from .. import bulletins, selectors, workflow
 from ..models import Bulletin, Indicator, Topic, TopicEventType, TopicStatus, TopicTask, TopicTheme
 from . import serializers as s
 
 E = TopicEventType
-
-ERRORS = {
-    400: OpenApiResponse(description="bad input"),
-    403: OpenApiResponse(description="not your role or not the lead unit"),
-    404: OpenApiResponse(description="not visible to you"),
-    409: OpenApiResponse(description="wrong state, or another user acted first"),
-}
 
 
 class TopicFilter(django_filters.FilterSet):
@@ -60,35 +53,7 @@ class TopicFilter(django_filters.FilterSet):
         return queryset.filter(month__lte=value.replace(day=1))
 
 
-def transition(
-    serializer_class: type[Serializer] | None,
-    summary: str,
-    call: Callable[..., Any],
-    url_path: str,
-    name: str,
-    event: str,
-) -> Any:
-    """A POST action that validates ``serializer_class`` and calls one workflow function;
-    409 (state) and 403 (role) are judged before the body (400)."""
-
-    def view(self: TopicViewSet, request: Request, pk: str | None = None) -> Response:
-        topic = self.get_object()
-        workflow.precheck(request.user, topic, event)
-        data: dict[str, Any] = {}
-        if serializer_class is not None:
-            serializer = serializer_class(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-        call(topic=topic, actor=request.user, **data)
-        return self.detail_response(topic.pk)
-
-    view.__name__ = name
-    view = action(detail=True, methods=["post"], url_path=url_path, url_name=url_path)(view)
-    return extend_schema(
-        summary=summary,
-        request=serializer_class,
-        responses={200: s.TopicDetailSerializer, **ERRORS},
-    )(view)
+transition = bind(workflow.precheck, "topic", s.TopicDetailSerializer)
 
 
 class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
