@@ -33,7 +33,6 @@ from .models import (
 )
 
 EDIT_ROLES = (Role.COMMITTEE, Role.ADMIN)
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _month_end(month: dt.date) -> dt.date:

@@ -1,9 +1,13 @@
-"""Serving a stored file to the one person a view has just checked may have it."""
+"""Serving a stored file, or bytes made for the request, to the one person a view has just
+checked may have them."""
 
 from __future__ import annotations
 
 from django.core.files import File
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def private_download(file: File, *, filename: str, content_type: str) -> FileResponse:
@@ -11,6 +15,15 @@ def private_download(file: File, *, filename: str, content_type: str) -> FileRes
     response = FileResponse(
         file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def private_attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """``private_download`` for bytes made on the spot (an Excel export, say)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

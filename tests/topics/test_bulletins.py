@@ -18,9 +18,10 @@ from cases.errors import NotAllowed, WrongState
 from org.models import User
 from tests.conftest import Demo
 from topics import workflow
-from topics.bulletins import XLSX_TYPE, bulletin_generate, bulletin_publish, bulletin_update
+from topics.bulletins import bulletin_generate, bulletin_publish, bulletin_update
 from topics.models import Bulletin, BulletinStatus, TaskStatus, Topic, TopicStatus
 from topics.tasks import generate_monthly_bulletin_task, previous_month
+from xining_issues.downloads import XLSX_TYPE
 
 pytestmark = pytest.mark.django_db
 D = dt.date

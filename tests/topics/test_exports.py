@@ -15,7 +15,8 @@ from cases.demo_cases import generate_cases
 from cases.models import Category
 from cases.rollup import refresh_rollup
 from tests.conftest import Demo
-from topics.exports import XLSX_TYPE, safe_cell
+from topics.exports import safe_cell
+from xining_issues.downloads import XLSX_TYPE
 
 URL = "/api/v1/stats/export.xlsx"
 TABLES = ["rankings-unit", "rankings-district", "rankings-street", "categories", "trend"]

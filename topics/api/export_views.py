@@ -31,7 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from xining_issues.downloads import private_download
+from xining_issues.downloads import XLSX_TYPE, private_attachment, private_download
 
 from .. import exports
 from ..models import ExportJob, ExportStatus
@@ -59,7 +59,7 @@ class StatsExportView(StatsView):
             OpenApiParameter("granularity", str, enum=["day", "week", "month"]),
         ],
         responses={
-            (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
+            (200, XLSX_TYPE): OpenApiTypes.BINARY,
             400: OpenApiResponse(description="bad parameters"),
             403: OpenApiResponse(description="not staff"),
         },
@@ -68,14 +68,11 @@ class StatsExportView(StatsView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         p = self.params(request)
         title, headers, rows = exports.build_table(request.user, p["table"], p)
-        response = HttpResponse(
-            exports.workbook_bytes(title, headers, rows, p), content_type=exports.XLSX_TYPE
+        return private_attachment(
+            exports.workbook_bytes(title, headers, rows, p),
+            filename=exports.filename(p["table"], p),
+            content_type=XLSX_TYPE,
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{exports.filename(p["table"], p)}"'
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 # --- background exports -----------------------------------------------------------------------
@@ -184,7 +181,7 @@ class ExportJobDownloadView(APIView):
     @extend_schema(
         summary="下载后台导出的 Excel 文件",
         responses={
-            (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
+            (200, XLSX_TYPE): OpenApiTypes.BINARY,
             404: OpenApiResponse(ERROR_SERIALIZER, description="no such export of yours"),
             409: OpenApiResponse(ERROR_SERIALIZER, description="not done yet"),
         },
@@ -196,5 +193,5 @@ class ExportJobDownloadView(APIView):
             raise ExportNotReady
         period = {k: dt.date.fromisoformat(job.params[k]) for k in ("from", "to")}
         return private_download(
-            job.file, filename=exports.filename(job.table, period), content_type=exports.XLSX_TYPE
+            job.file, filename=exports.filename(job.table, period), content_type=XLSX_TYPE
         )

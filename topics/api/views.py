@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from xining_issues.downloads import private_download
+from xining_issues.downloads import XLSX_TYPE, private_attachment, private_download
 from xining_issues.transitions import ERRORS, bind
 
 from .. import bulletins, selectors, workflow
@@ -367,13 +367,12 @@ class BulletinExportView(APIView):
 
     @extend_schema(
         summary="The bulletin's tables as an Excel workbook",
-        responses={(200, bulletins.XLSX_TYPE): OpenApiTypes.BINARY, 404: ERRORS[404]},
+        responses={(200, XLSX_TYPE): OpenApiTypes.BINARY, 404: ERRORS[404]},
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         bulletin = get_object_or_404(selectors.visible_bulletins(request.user), pk=pk)
-        response = HttpResponse(bulletins.export_xlsx(bulletin), content_type=bulletins.XLSX_TYPE)
-        response["Content-Disposition"] = (
-            f'attachment; filename="bulletin-{bulletin.month:%Y-%m}.xlsx"'
+        return private_attachment(
+            bulletins.export_xlsx(bulletin),
+            filename=f"bulletin-{bulletin.month:%Y-%m}.xlsx",
+            content_type=XLSX_TYPE,
         )
-        response["Cache-Control"] = "private, no-store"
-        return response
