@@ -133,8 +133,9 @@ class Rows:
     @classmethod
     def of(cls, start: dt.date, end: dt.date, *, months: bool = True) -> Rows:
         first = start if start.day == 1 else next_month(start)  # the first whole month
-        after = next_month(end) if next_month(end) - dt.timedelta(days=1) == end else end
-        after = after.replace(day=1)  # the day after the last whole month
+        following = end + dt.timedelta(days=1)
+        # The day after the last whole month: the month of ``end`` is whole when it ends there.
+        after = following if following.day == 1 else end.replace(day=1)
         if not months or first >= after:
             return cls([CaseDayStat.objects.filter(period_q(start, end))])
         parts: list[QuerySet[Any]] = [
@@ -398,7 +399,7 @@ def month_summary(month: dt.date) -> dict[str, Any]:
     """The month's figures for the monthly bulletin (月通报), city-wide: totals, the three
     rates, the top categories and the five worst-ranked units (with ≥ 5 dispatched cases)."""
     start = month.replace(day=1)
-    end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    end = next_month(start) - dt.timedelta(days=1)
     w = weights()
     qs = Rows.of(start, end)
     top = _hot(grouped(qs, "category_id", "category__name"), 5)
