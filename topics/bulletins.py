@@ -5,7 +5,6 @@ committee, then published. A published bulletin is never regenerated or edited.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 from collections.abc import Mapping
 from decimal import Decimal
@@ -20,6 +19,7 @@ from cases.errors import NotAllowed, WrongState, invalid
 from org import jurisdiction
 from org.models import Role, User
 
+from . import stats
 from .models import (
     Bulletin,
     BulletinStatus,
@@ -36,24 +36,13 @@ EDIT_ROLES = (Role.COMMITTEE, Role.ADMIN)
 
 
 def _month_end(month: dt.date) -> dt.date:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
+    return stats.next_month(month) - dt.timedelta(days=1)
 
 
 def _number(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
-
-
-def _case_summary(month: dt.date) -> Any:
-    """``topics.stats.month_summary(month)`` when another part of the code base provides it."""
-    try:
-        stats = importlib.import_module("topics.stats")
-        summary = stats.month_summary
-    except (ImportError, AttributeError):
-        return None
-    return summary(month)
 
 
 def _topics_of(month: dt.date) -> list[Topic]:
@@ -179,11 +168,9 @@ def build(month: dt.date) -> tuple[str, str, dict[str, Any]]:
                 "rows": report_rows,
             },
         }
-        summary = _case_summary(month)
-        if summary is not None:
-            case_lines, tables = _case_section(summary)
-            lines += ["", _("诉求办理情况："), *case_lines]
-            data.update(tables)
+        case_lines, tables = _case_section(stats.month_summary(month))
+        lines += ["", _("诉求办理情况："), *case_lines]
+        data.update(tables)
     return title, "\n".join(lines), data
 
 
@@ -213,44 +200,28 @@ def _show(key: str, value: Any) -> str:
     return str(value)
 
 
-def _case_section(summary: Any) -> tuple[list[str], dict[str, Any]]:
-    """Lines and tables from ``topics.stats.month_summary``: its ``totals``, ``top_categories``
-    and ``worst_units`` when present, any other plain figures as they come."""
+def _case_section(summary: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Lines and tables from ``topics.stats.month_summary``: its ``totals``, its
+    ``top_categories`` and its ``worst_units``."""
     labels = _labels()
-    if not isinstance(summary, Mapping):
-        return [f"   {summary}"], {}
-    lines: list[str] = []
-    tables: dict[str, Any] = {}
-    totals = summary.get("totals")
-    figures = totals if isinstance(totals, Mapping) else {}
-    plain = {
-        k: v
-        for k, v in summary.items()
-        if k not in ("totals", "top_categories", "worst_units", "month", "from", "to")
-        and not isinstance(v, Mapping | list | tuple)
-    }
-    rows = [[labels.get(k, str(k)), _show(k, v)] for k, v in {**figures, **plain}.items()]
-    lines += [f"   {label}：{value}" for label, value in rows]
-    tables["cases"] = {"headers": [_("项目"), _("数值")], "rows": rows}
-    top = summary.get("top_categories") or []
+    rows = [[labels[k], _show(k, v)] for k, v in summary["totals"].items() if k in labels]
+    lines = [f"   {label}：{value}" for label, value in rows]
+    tables: dict[str, Any] = {"cases": {"headers": [_("项目"), _("数值")], "rows": rows}}
+    top = summary["top_categories"]
     if top:
         lines.append(
             _("   诉求较多的分类：%(list)s")
-            % {"list": "、".join(f"{c.get('name')}（{c.get('created')}）" for c in top)}
+            % {"list": "、".join(f"{c['name']}（{c['created']}）" for c in top)}
         )
         tables["case_categories"] = {
             "headers": [_("分类"), _("新增诉求")],
-            "rows": [[c.get("name"), c.get("created")] for c in top],
+            "rows": [[c["name"], c["created"]] for c in top],
         }
-    worst = summary.get("worst_units") or []
+    worst = summary["worst_units"]
     if worst:
         lines.append(
             _("   综合得分靠后的单位：%(list)s")
-            % {
-                "list": "、".join(
-                    f"{u.get('name')}（{_show('score', u.get('score'))}）" for u in worst
-                )
-            }
+            % {"list": "、".join(f"{u['name']}（{_show('score', u['score'])}）" for u in worst)}
         )
         rate_keys = (
             "dispatched",
@@ -261,7 +232,7 @@ def _case_section(summary: Any) -> tuple[list[str], dict[str, Any]]:
         )
         tables["case_units"] = {
             "headers": [_("单位"), *[labels[k] for k in rate_keys]],
-            "rows": [[u.get("name"), *[_show(k, u.get(k)) for k in rate_keys]] for u in worst],
+            "rows": [[u["name"], *[_show(k, u.get(k)) for k in rate_keys]] for u in worst],
         }
     return lines, tables
 

@@ -319,8 +319,7 @@ def buckets(start: dt.date, end: dt.date, granularity: str) -> list[tuple[dt.dat
         if granularity == "week":
             last = day + dt.timedelta(days=6 - day.weekday())
         elif granularity == "month":
-            following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            last = following - dt.timedelta(days=1)
+            last = next_month(day) - dt.timedelta(days=1)
         else:
             last = day
         last = min(last, end)
