@@ -61,9 +61,12 @@ def series_total(page: Page, chart_id: str) -> float:
         """(id) => {
           const chart = echarts.getInstanceByDom(document.getElementById(id));
           if (!chart) return -1;
+          // a map series lists the map's regions without data as NaN: those count as nothing
           return chart.getOption().series
             .flatMap((s) => s.data)
-            .reduce((sum, v) => sum + Number(typeof v === "object" ? v.value : v), 0);
+            .map((v) => Number(typeof v === "object" ? v.value : v))
+            .filter(Number.isFinite)
+            .reduce((sum, v) => sum + v, 0);
         }""",
         chart_id,
     )
