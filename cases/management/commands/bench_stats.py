@@ -22,6 +22,7 @@ from cases.demo_cases import generate_cases
 from cases.models import Case, CaseDayStat, CaseEvent, CaseMonthStat
 from cases.rollup import rebuild_rollup, refresh_rollup
 from org.models import Region, RegionLevel, User
+from xining_issues.bulk import sql_log_off
 
 
 class Command(BaseCommand):
@@ -38,6 +39,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with sql_log_off():
+            self.measure(options)
+
+    def measure(self, options: dict[str, Any]) -> None:
         out = self.stdout.write
         out(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
         if options["cases"]:

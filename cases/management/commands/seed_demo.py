@@ -15,6 +15,7 @@ from cases.demo_cases import generate_cases
 from cases.models import Case
 from org.demo import seed_organisation
 from topics.demo import seed_topics
+from xining_issues.bulk import sql_log_off
 
 
 class Command(BaseCommand):
@@ -55,7 +56,8 @@ class Command(BaseCommand):
             self.stdout.write("cases: some exist already, none added (--if-empty)")
             cases = 0
         if cases:
-            made = generate_cases(cases)
+            with sql_log_off():
+                made = generate_cases(cases)
             self.stdout.write(
                 f"cases: {made.cases} created in {made.seconds:.1f} s "
                 f"({made.per_second:.0f} cases/s), {made.events} events"
