@@ -63,6 +63,7 @@ from simple_history.utils import bulk_create_with_history
 
 from org.demo import DEMO_PASSWORD, DISTRICT_SLUGS
 from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, User
+from xining_issues.bulk import analyze
 
 from . import sla
 from .models import (
@@ -1645,5 +1646,6 @@ def generate_cases(
             batch = []
     if batch:
         generator.flush(batch, report)
+    analyze(Case, CaseEvent)
     report.seconds = clock.perf_counter() - started
     return report

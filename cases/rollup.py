@@ -51,6 +51,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from xining_issues.bulk import analyze
+
 from .models import (
     Case,
     CaseDayStat,
@@ -295,11 +297,15 @@ def _fold_once(state: RollupState, batch_size: int, report: RefreshReport) -> in
         )
         before: dict[int, list[Ev]] = defaultdict(list)
         after: dict[int, list[Ev]] = defaultdict(list)
-        rows = CaseEvent.objects.filter(
-            case_id__in=touched, type__in=COUNTED_TYPES, pk__lte=new_watermark
-        ).values_list("pk", "case_id", "type", "unit_id", "payload", "created_at")
+        # Only case_id narrows the query (its index); the watermark is applied here, since an
+        # id range in SQL tempts the planner into scanning every event below it.
+        rows = CaseEvent.objects.filter(case_id__in=touched, type__in=COUNTED_TYPES).values_list(
+            "pk", "case_id", "type", "unit_id", "payload", "created_at"
+        )
         context = 0
         for pk, case_id, kind, unit_id, payload, at in rows.iterator(chunk_size=5000):
+            if pk > new_watermark:
+                continue
             e = Ev(pk, at, _local_day(at, tz), kind, unit_id or 0, payload or {})
             if pk <= old_watermark and not _in_gaps(pk, old_gaps):
                 before[case_id].append(e)
@@ -438,6 +444,7 @@ def rebuild_rollup(*, batch_size: int = BATCH_SIZE) -> RefreshReport:
             # for the WAL of a few million rows to reach the disk.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        analyze(CaseEvent)
         state = _state()
         CaseDayStat.objects.all().delete()
         CaseMonthStat.objects.all().delete()
