@@ -438,13 +438,13 @@ def rebuild_rollup(*, batch_size: int = BATCH_SIZE) -> RefreshReport:
     started = clock.perf_counter()
     report = RefreshReport()
     RollupState.objects.get_or_create(pk=1)
+    analyze(CaseEvent)  # outside the transaction, whose locks last until it commits
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # A crash loses only this rebuild, which can run again: no need to wait at commit
             # for the WAL of a few million rows to reach the disk.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        analyze(CaseEvent)
         state = _state()
         CaseDayStat.objects.all().delete()
         CaseMonthStat.objects.all().delete()

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.db.models.functions import TruncMonth
 
 COUNTERS = (
@@ -19,14 +19,23 @@ COUNTERS = (
 
 
 def fill_months(apps, schema_editor):
-    """The month table starts as the sum of the day rows folded so far."""
+    """The month table starts as the sum of the day rows folded so far. The rollup state row
+    is locked first, so a refresh that an older worker runs meanwhile waits for this fill."""
+    state = apps.get_model("cases", "RollupState")
     day_stat = apps.get_model("cases", "CaseDayStat")
     month_stat = apps.get_model("cases", "CaseMonthStat")
-    keys = ("region_id", "street_id", "district_id", "category_id", "unit_id", "unit_key")
+    list(state.objects.select_for_update().filter(pk=1))
+    key = ("region_id", "category_id", "unit_key")
     sums = (
         day_stat.objects.annotate(month=TruncMonth("day"), since_month=TruncMonth("since"))
-        .values("month", "since_month", *keys)
-        .annotate(**{name: Sum(name) for name in COUNTERS})
+        .values("month", "since_month", *key)
+        # A community moved to another street keeps one row per key: the latest parents.
+        .annotate(
+            parent_street=Max("street_id"),
+            parent_district=Max("district_id"),
+            unit_fk=Max("unit_id"),
+            **{name: Sum(name) for name in COUNTERS},
+        )
         .order_by()
     )
     batch = []
@@ -35,7 +44,12 @@ def fill_months(apps, schema_editor):
             month_stat(
                 day=row["month"],
                 since=row["since_month"],
-                **{k: row[k] for k in keys},
+                region_id=row["region_id"],
+                category_id=row["category_id"],
+                unit_key=row["unit_key"],
+                street_id=row["parent_street"],
+                district_id=row["parent_district"],
+                unit_id=row["unit_fk"],
                 **{name: row[name] or 0 for name in COUNTERS},
             )
         )

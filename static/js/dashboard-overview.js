@@ -184,6 +184,9 @@ function registerMap(box) {
   mapRegistered ??= fetch(box.dataset.geojson).then(async (response) => {
     if (!response.ok) throw new Error(response.statusText);
     window.echarts.registerMap("xining", await response.json());
+  }).catch((error) => {
+    mapRegistered = null; // the next load tries again
+    throw error;
   });
   return mapRegistered;
 }
@@ -196,6 +199,7 @@ async function showDistrictMap(rows) {
     box.hidden = true; // the table still shows every district
     return;
   }
+  box.hidden = false;
   const scored = rows.filter((r) => r.score !== null);
   // The scale starts at the lowest score's ten, so that close scores still differ in colour.
   const low = scored.length ? Math.min(90, Math.floor(Math.min(...scored.map((r) => r.score)) / 10) * 10) : 0;
@@ -252,8 +256,8 @@ async function load() {
     showCategories(overview.hot_categories);
     showRanking("table-units", units.results);
     showRanking("table-districts", districts.results);
-    await showDistrictMap(districts.results);
     showRanking("table-streets", streets.results);
+    await showDistrictMap(districts.results);
     updateExports(p);
     const params_ = new URLSearchParams(Object.entries(p).filter(([, v]) => v));
     history.replaceState(null, "", `?${params_}`);

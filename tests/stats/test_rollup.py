@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import random
 from collections import defaultdict
 
 import pytest
+from django.apps import apps as django_apps
 from django.db.models import Max
 
 from cases.demo_cases import generate_cases
@@ -235,3 +237,19 @@ def test_a_period_reads_its_whole_months_from_the_month_rows(start, end, tables)
         dt.date.fromisoformat(start), dt.date.fromisoformat(end), months=False
     ).parts
     assert [part.model._meta.model_name for part in by_day] == ["casedaystat"]
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_the_month_rows_from_the_day_rows() -> None:
+    # Given day and month rows folded by the refresh
+    generate_cases(120, now=NOW, batch_size=60)
+    append_events(seed=5)
+    refresh_rollup()
+    folded = table(CaseMonthStat)
+    assert folded
+    # When the month table is emptied and the migration's fill runs
+    CaseMonthStat.objects.all().delete()
+    migration = importlib.import_module("cases.migrations.0008_month_rollup")
+    migration.fill_months(django_apps, None)
+    # Then it holds the same rows as the refresh wrote
+    assert table(CaseMonthStat) == folded

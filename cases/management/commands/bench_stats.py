@@ -7,6 +7,7 @@ example after ``seed_demo --cases 1000000``.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
 from typing import Any
@@ -79,7 +80,7 @@ class Command(BaseCommand):
             "bench_stats", "bench@example.invalid", None
         )
         today = timezone.localdate()
-        year_ago = today.replace(year=today.year - 1).isoformat()
+        year_ago = (today - dt.timedelta(days=365)).isoformat()
         month_start = today.replace(day=1).isoformat()
         district = Region.objects.filter(level=RegionLevel.DISTRICT).order_by("pk").first()
         in_district = {"region": district.pk} if district else {}
