@@ -455,6 +455,7 @@ def rebuild_rollup(*, batch_size: int = BATCH_SIZE) -> RefreshReport:
         state.save(update_fields=["last_event_id", "gaps", "rebuilt_at"])
         while _fold_once(state, batch_size, report) >= batch_size:
             pass
+    analyze(CaseDayStat, CaseMonthStat, vacuum=True)
     report.seconds = clock.perf_counter() - started
     return report
 
