@@ -297,7 +297,13 @@ for (const node of document.querySelectorAll("[data-action]")) {
     label: node.dataset.label,
   };
   dialogs.set(name, dialog);
-  node.addEventListener("shown.bs.modal", () => firstField(form)?.focus());
+  // Focus the first field once the dialog has faded in, unless the user is already typing in
+  // it: on a slow machine the fade ends after they have moved on, and taking the focus back to
+  // the first field sent their next Enter there (submitting the form, not adding a co-unit).
+  node.addEventListener("shown.bs.modal", () => {
+    const active = document.activeElement; // Bootstrap focuses the dialog itself on show
+    if (active === node || !node.contains(active)) firstField(form)?.focus();
+  });
   node.addEventListener("hidden.bs.modal", () => {
     if (dialog.done) {
       flashBox.focus();
