@@ -85,6 +85,16 @@ def map_data_names(page: Page) -> list[str]:
     )
 
 
+def assert_unit_ranking_workbook(download: Any) -> None:
+    """The download is the units' ranking as a valid .xlsx with at least one named unit."""
+    assert download.suggested_filename.startswith("rankings-unit-")
+    assert download.suggested_filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:2] == ("排名", "承办单位")
+    assert len(rows) >= 2 and rows[1][1]
+
+
 def kpi(page: Page, name: str) -> str:
     return page.locator(f'[data-kpi="{name}"]').inner_text()
 
@@ -153,13 +163,7 @@ def test_overview_exports_a_valid_workbook(
     open_overview(page, live_server.url)
     with page.expect_download() as info:
         page.locator('[data-export="rankings-unit"]').click()
-    download = info.value
-    assert download.suggested_filename.startswith("rankings-unit-")
-    assert download.suggested_filename.endswith(".xlsx")
-    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert rows[0][:2] == ("排名", "承办单位")
-    assert len(rows) >= 2 and rows[1][1]
+    assert_unit_ranking_workbook(info.value)
 
 
 def test_overview_background_export_shows_progress_then_a_download(
@@ -193,13 +197,7 @@ def test_overview_background_export_shows_progress_then_a_download(
     assert axe_violations(page) == []
     with page.expect_download() as info:
         link.click()
-    download = info.value
-    assert download.suggested_filename.startswith("rankings-unit-")
-    assert download.suggested_filename.endswith(".xlsx")
-    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert rows[0][:2] == ("排名", "承办单位")
-    assert len(rows) >= 2 and rows[1][1]
+    assert_unit_ranking_workbook(info.value)
 
 
 def test_overview_on_a_phone(
