@@ -58,11 +58,12 @@ def _path_q(path: str) -> Q:
     return Q() if field is None else Q(**{field: ids[-1]})
 
 
-def scope_q(user: User | AnonymousUser) -> Q:
-    """The rollup rows (or cases: the columns have the same names) ``user`` may count.
+def scope_q(user: User | AnonymousUser, unit_field: str = "unit_key") -> Q:
+    """The rollup rows (or cases: the region columns have the same names) ``user`` may count.
 
-    The area roles see their jurisdiction's region subtree and handlers see their own units.
-    A superuser sees everything. Anyone else raises ``NotStaff``.
+    The area roles see their jurisdiction's region subtree and handlers see their own units
+    (``unit_field``: the rollup's ``unit_key``, the cases' ``lead_unit_id``). A superuser sees
+    everything. Anyone else raises ``NotStaff``.
     """
     if not user.is_authenticated:
         raise NotStaff
@@ -79,29 +80,13 @@ def scope_q(user: User | AnonymousUser) -> Q:
             return Q()
         condition |= subtree
     if units:
-        condition |= Q(unit_key__in=sorted(units))
+        condition |= Q(**{f"{unit_field}__in": sorted(units)})
     return condition
 
 
 def case_scope_q(user: User | AnonymousUser) -> Q:
     """``scope_q`` for the cases table (a handler's units are the lead unit there)."""
-    if not user.is_authenticated:
-        raise NotStaff
-    if user.is_superuser:
-        return Q()
-    roots = jurisdiction.region_paths(user, *AREA_ROLES)
-    units = jurisdiction.unit_ids(user, Role.HANDLER)
-    if not roots and not units:
-        raise NotStaff
-    condition = Q(pk__in=[])
-    for root in roots:
-        subtree = _path_q(root)
-        if not subtree:  # the whole city (an empty Q would vanish from the OR)
-            return Q()
-        condition |= subtree
-    if units:
-        condition |= Q(lead_unit_id__in=sorted(units))
-    return condition
+    return scope_q(user, "lead_unit_id")
 
 
 def region_q(region: Region | None) -> Q:
