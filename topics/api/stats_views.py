@@ -1,6 +1,6 @@
 """报: the statistics API (overview, trend, rankings) and 未诉先办 topic candidates.
 
-All of them read the ``CaseDayStat`` rollup through ``topics.stats``, scoped to what the user
+All of them read the rollup (day and month rows) through ``topics.stats``, scoped to what the user
 may see. Residents get 403.
 """
 
