@@ -291,18 +291,26 @@ for (const node of document.querySelectorAll("[data-action]")) {
   const name = node.dataset.action;
   const form = node.querySelector("form");
   const dialog = {
-    node, form, name, fresh: true, done: false, trigger: null,
+    node, form, name, fresh: true, done: false, trigger: null, typing: null,
     modal: new bootstrap.Modal(node),
     path: node.dataset.path,
     label: node.dataset.label,
   };
   dialogs.set(name, dialog);
-  // Focus the first field once the dialog has faded in, unless the user is already typing in
-  // it: on a slow machine the fade ends after they have moved on, and taking the focus back to
-  // the first field sent their next Enter there (submitting the form, not adding a co-unit).
+  // Focus the first field once the dialog has faded in, unless the user has already moved into
+  // a field: on a slow machine the fade ends after they typed on, and Bootstrap's focus trap
+  // focuses the dialog itself just before "shown", so document.activeElement cannot tell. We
+  // remember the field they were in instead; sending the focus back to the first field made
+  // their next Enter submit the form rather than add a co-unit.
+  node.addEventListener("show.bs.modal", () => {
+    dialog.typing = null;
+  });
+  form.addEventListener("focusin", (event) => {
+    if (event.target.matches("input, select, textarea")) dialog.typing = event.target;
+  });
   node.addEventListener("shown.bs.modal", () => {
-    const active = document.activeElement; // Bootstrap focuses the dialog itself on show
-    if (active === node || !node.contains(active)) firstField(form)?.focus();
+    const field = dialog.typing && form.contains(dialog.typing) ? dialog.typing : firstField(form);
+    field?.focus();
   });
   node.addEventListener("hidden.bs.modal", () => {
     if (dialog.done) {
