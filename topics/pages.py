@@ -159,7 +159,24 @@ class CandidatesPage(CommitteePage):
         "week_n": _("第{n}周"),
         "new_growth": _("新出现"),
         "summary": _("最近 {weeks} 周（{from} 至 {to}）共 {n} 个候选议题"),
+        "adopt": _("立为题目"),
+        "adopt_label": _("把 {name} 立为题目"),
+        "adopt_title": _("{street}{category}问题"),
+        "adopt_cluster": _("{category} · {street}：最近 {weeks} 周 {count} 件"),
+        "adopt_problem": _(
+            "最近 {weeks} 周（{from} 至 {to}）{street}共收到{category}诉求 {count} 件，"
+            "上期 {previous} 件；重复诉求人 {repeats} 人；满意率 {rate}。"
+        ),
+        "adopted": _("已立为候选题目《{title}》，关联 {n} 件诉求。"),
+        "adopted_link": _("到每月一题查看"),
+        "unit_not_found": _("请从列表中选择牵头单位。"),
+        "month_required": _("请选择所属月份。"),
     }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["themes"] = TopicTheme.choices
+        return context
 
 
 class BulletinPage(CommitteePage):

@@ -3,21 +3,25 @@
 
 import { api, clearErrors, escapeHtml, showErrors, t } from "./api.js";
 import { chart, fill, num, pct } from "./dashboard-common.js";
+import { fieldError, showMoreErrors, unitPicker } from "./workbench-common.js";
 
 const form = document.getElementById("cand-form");
 const table = document.getElementById("cand-table");
 const summary = document.getElementById("cand-summary");
+const adopted = document.getElementById("cand-adopted");
+let shown = { weeks: 4, period: {}, results: [] }; // the candidates on the page now
 
 function render(data) {
+  shown = data;
   const rows = data.results;
   summary.textContent = fill(t("summary"), {
     weeks: data.weeks, from: data.period.from, to: data.period.to, n: rows.length,
   });
   const body = table.tBodies[0];
   if (!rows.length) {
-    body.innerHTML = `<tr><td colspan="10" class="xn-muted">${escapeHtml(t("no_data"))}</td></tr>`;
+    body.innerHTML = `<tr><td colspan="11" class="xn-muted">${escapeHtml(t("no_data"))}</td></tr>`;
   } else {
-    body.innerHTML = rows.map((r) => `<tr>
+    body.innerHTML = rows.map((r, i) => `<tr>
       <th scope="row">${escapeHtml(r.category.name)}</th>
       <td>${escapeHtml(r.street.name)}</td>
       <td>${escapeHtml(num(r.count))}</td>
@@ -28,6 +32,8 @@ function render(data) {
       <td>${escapeHtml(num(r.score))}</td>
       <td class="xn-figure">${escapeHtml(r.weekly.map((w) => w.count ?? w).join(" → "))}</td>
       <td>${r.sample_cases.map((c) => `<a class="xn-code" href="/workbench/cases/${c.id}/" title="${escapeHtml(c.title)}">${escapeHtml(c.tracking_code)}</a>`).join("<br>")}</td>
+      <td><button type="button" class="btn btn-sm btn-outline-primary text-nowrap" data-adopt="${i}"
+        aria-label="${escapeHtml(fill(t("adopt_label"), { name: `${r.category.name}·${r.street.name}` }))}">${escapeHtml(t("adopt"))}</button></td>
     </tr>`).join("");
   }
   const top = rows.slice(0, 5);
@@ -62,6 +68,100 @@ async function load() {
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   load();
+});
+
+// --- "adopt as topic": a candidate topic linked to the cluster's cases ----------------------
+
+const dialogNode = document.getElementById("adopt-dialog");
+const dialog = new bootstrap.Modal(dialogNode);
+const adoptForm = document.getElementById("adopt-form");
+const lead = unitPicker(adoptForm.elements.lead_unit, document.getElementById("adopt-lead-options"));
+let chosen = null; // { candidate, weeks, trigger }
+
+function nextMonth() {
+  const today = new Date();
+  const next = new Date(today.getFullYear(), today.getMonth() + 1, 1);
+  return `${next.getFullYear()}-${String(next.getMonth() + 1).padStart(2, "0")}`;
+}
+
+function openAdopt(candidate, trigger) {
+  chosen = { candidate, weeks: shown.weeks, trigger };
+  adopted.hidden = true;
+  const names = { category: candidate.category.name, street: candidate.street.name };
+  adoptForm.reset();
+  clearErrors(adoptForm);
+  document.getElementById("adopt-cluster").textContent = fill(t("adopt_cluster"), {
+    ...names, weeks: shown.weeks, count: num(candidate.count),
+  });
+  adoptForm.elements.title.value = fill(t("adopt_title"), names);
+  adoptForm.elements.month.value = nextMonth();
+  adoptForm.elements.problem.value = fill(t("adopt_problem"), {
+    ...names,
+    weeks: shown.weeks,
+    from: shown.period.from,
+    to: shown.period.to,
+    count: num(candidate.count),
+    previous: num(candidate.previous),
+    repeats: num(candidate.repeat_complainants),
+    rate: pct(candidate.satisfaction_rate),
+  });
+  dialog.show();
+}
+
+table.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-adopt]");
+  if (button) openAdopt(shown.results[Number(button.dataset.adopt)], button);
+});
+dialogNode.addEventListener("shown.bs.modal", () => adoptForm.elements.title.focus());
+dialogNode.addEventListener("hidden.bs.modal", () => {
+  if (!adopted.hidden) adopted.focus();
+  else if (chosen?.trigger && document.contains(chosen.trigger)) chosen.trigger.focus();
+});
+
+adoptForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(adoptForm);
+  const { elements } = adoptForm;
+  const unit = await lead.settle();
+  if (!unit) {
+    showErrors(adoptForm, fieldError("lead_unit", t("unit_not_found")));
+    return;
+  }
+  if (!elements.month.value) {
+    showErrors(adoptForm, fieldError("month", t("month_required")));
+    return;
+  }
+  const submit = adoptForm.querySelector("[data-submit]");
+  submit.disabled = true;
+  try {
+    const topic = await api("/api/v1/topics/candidates/adopt/", {
+      method: "POST",
+      body: {
+        title: elements.title.value,
+        month: `${elements.month.value}-01`,
+        theme: elements.theme.value,
+        lead_unit: unit.id,
+        problem: elements.problem.value,
+        category: chosen.candidate.category.id,
+        street: chosen.candidate.street.id,
+        weeks: chosen.weeks,
+      },
+    });
+    adopted.replaceChildren(
+      fill(t("adopted"), { title: topic.title, n: num(topic.cases.length) }), " ",
+    );
+    const link = document.createElement("a");
+    link.href = "/dashboard/topics/";
+    link.textContent = t("adopted_link");
+    adopted.append(link);
+    adopted.hidden = false;
+    dialog.hide();
+  } catch (error) {
+    showErrors(adoptForm, error);
+    showMoreErrors(adoptForm, error);
+  } finally {
+    submit.disabled = false;
+  }
 });
 form.elements.weeks.addEventListener("change", load);
 load();

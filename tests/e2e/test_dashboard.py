@@ -264,6 +264,33 @@ def test_candidates_list_clusters_with_evidence(
     assert axe_violations(page) == []
     screenshot(page, "dashboard-candidates-1280")
 
+    # "Adopt as topic" on the first candidate: the dialog is filled from its evidence
+    first = page.locator("#cand-table tbody tr").first
+    category = first.locator("th").inner_text()
+    street = first.locator("td").first.inner_text()
+    first.get_by_role("button", name=re.compile("立为题目")).click()
+    box = page.get_by_role("dialog", name="立为题目")
+    expect(box.get_by_label("题目")).to_have_value(f"{street}{category}问题")
+    expect(box.get_by_label("问题描述")).to_have_value(re.compile(r"^最近 12 周"))
+    assert axe_violations(page) == []
+    screenshot(page, "dashboard-candidates-adopt-1280")
+    # a lead unit that is not in the list is told beside the field, and nothing is created
+    topics_before = Topic.objects.count()
+    box.get_by_label("牵头单位").fill("没有这个单位")
+    box.get_by_role("button", name="立为候选题目").click()
+    expect(box.locator('[data-error-for="lead_unit"]')).to_have_text("请从列表中选择牵头单位。")
+    assert Topic.objects.count() == topics_before
+    box.get_by_label("牵头单位").fill("西宁市供热有限公司")
+    box.get_by_role("button", name="立为候选题目").click()
+    expect(box).to_be_hidden()
+    notice = page.locator("#cand-adopted")
+    expect(notice).to_contain_text(f"已立为候选题目《{street}{category}问题》")
+    topic = Topic.objects.get(title=f"{street}{category}问题")
+    assert topic.status == "candidate" and topic.lead_unit.code == "xn-heating"
+    assert topic.cases.count() > 0
+    assert {c.street.name for c in topic.cases.select_related("street")} == {street}
+    expect(notice).to_contain_text(f"关联 {topic.cases.count()} 件诉求")
+
 
 def test_bulletin_prints_without_navigation(
     page: Page, live_server: Any, dashboard: dict[str, Any]

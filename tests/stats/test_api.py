@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
 
 import pytest
 from django.core.management import call_command
@@ -12,24 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.demo_cases import generate_cases
-from cases.models import OPEN_STATUSES, Case, CaseEvent, EventType
+from cases.models import OPEN_STATUSES, Case
 from cases.rollup import refresh_rollup
 from tests.conftest import Demo
+from tests.stats.conftest import get
 from topics import stats
 
 pytestmark = [pytest.mark.urls("tests.stats.urls"), pytest.mark.django_db]
-
-
-@pytest.fixture
-def data(demo: Demo) -> Demo:
-    generate_cases(300, now=timezone.now(), seed=5)
-    refresh_rollup()
-    return demo
-
-
-def get(client, user, url: str, **params):  # type: ignore[no-untyped-def]
-    client.force_authenticate(user)
-    return client.get(url, params)
 
 
 def test_overview_totals_match_the_rollup_and_the_stages(api_client, data, superuser) -> None:
@@ -170,52 +158,6 @@ def test_month_summary(data) -> None:
     assert len(summary["top_categories"]) <= 5
     scores = [u["score"] for u in summary["worst_units"]]
     assert scores == sorted(scores)
-
-
-def test_a_planted_heating_cluster_is_the_first_candidate(api_client, data, superuser) -> None:
-    # Given 30 heating complaints in 城东区大众街街道 in the last two weeks (4 before)
-    street = data.region("城东区", "大众街街道")
-    community = street.children.first()
-    heating = data.category("heating-cold")
-    now = timezone.now()
-    rng = random.Random(4)
-    phones = ["13900000001", "13900000002"] + [f"1380000{i:04d}" for i in range(40)]
-    cases = []
-    for i in range(34):
-        ago = dt.timedelta(days=rng.uniform(0, 13)) if i < 30 else dt.timedelta(days=20 + i)
-        cases.append(
-            Case(
-                tracking_code=f"XN-PLANT-{i:04d}",
-                channel="phone",
-                category=heating,
-                region=community,
-                district=street.parent,
-                street=street,
-                dispatch_region=street.parent,
-                title="暖气不热",
-                description="家里暖气不热。",
-                complainant_name="王某",
-                complainant_phone=phones[i % 4 if i < 8 else i],
-                created_at=now - ago,
-            )
-        )
-    Case.objects.bulk_create(cases)
-    CaseEvent.objects.bulk_create(
-        CaseEvent(case=c, type=EventType.SUBMIT, payload={}, created_at=c.created_at)
-        for c in cases
-    )
-    refresh_rollup()
-
-    # When the committee asks for the candidates of the last two weeks
-    body = get(api_client, superuser, "/api/v1/topics/candidates/", weeks=2).json()
-
-    # Then the heating cluster in 大众街街道 comes first, with its evidence
-    top = body["results"][0]
-    assert (top["category"]["id"], top["street"]["id"]) == (heating.pk, street.pk)
-    assert top["count"] >= 30
-    assert top["repeat_complainants"] >= 2
-    assert len(top["sample_cases"]) == 5
-    assert sum(w["count"] for w in top["weekly"]) == top["count"]
 
 
 def test_the_schema_validates_with_the_stats_routes() -> None:

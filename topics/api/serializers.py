@@ -235,6 +235,18 @@ class TopicCreateSerializer(serializers.Serializer):
     )
 
 
+class CandidateAdoptSerializer(TopicCreateSerializer):
+    """ "Adopt as topic" from a 未诉先办 candidate: the topic's own fields, and the cluster
+    (category × street over the last ``weeks`` weeks) whose cases it is linked to."""
+
+    categories = None
+    regions = None
+    cases = None
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    street = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    weeks = serializers.IntegerField(min_value=1, max_value=26, default=4)
+
+
 class TopicAdoptSerializer(serializers.Serializer):
     adopted_on = serializers.DateField(help_text=_("常委会会议日期。"))
     note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -14,4 +14,9 @@ urlpatterns = [
         stats_views.TopicCandidatesView.as_view(),
         name="topics-candidates",
     ),
+    path(
+        "topics/candidates/adopt/",
+        stats_views.TopicCandidateAdoptView.as_view(),
+        name="topics-candidates-adopt",
+    ),
 ]

@@ -9,20 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.models import Case, CaseDayStat
+from cases.errors import invalid
+from cases.models import Case, CaseDayStat, Category
 from cases.stats import RATE_DEFINITIONS
-from org.models import Region
-from topics import stats
+from org.models import Region, RegionLevel
+from topics import selectors, stats, workflow
+from topics.api import serializers as s
+from xining_issues.transitions import ERRORS
 
 # --- parameters ------------------------------------------------------------------------------
 
@@ -311,6 +314,22 @@ class RankingsView(StatsView):
 SAMPLES = 5
 
 
+def candidate_window(weeks: int) -> tuple[dt.date, dt.date]:
+    """The last ``weeks`` whole weeks up to today (inclusive), as (first day, today)."""
+    end = timezone.localdate()
+    return end - dt.timedelta(days=7 * weeks - 1), end
+
+
+def cluster_cases(user: Any, category: Category, street: Region, weeks: int) -> QuerySet[Case]:
+    """The cases of one candidate cluster (category × street, last ``weeks`` weeks) that the
+    user may see: those a topic adopted from the candidate is linked to."""
+    start, _end = candidate_window(weeks)
+    since = dt.datetime.combine(start, dt.time(), tzinfo=timezone.get_current_timezone())
+    return Case.objects.filter(
+        stats.case_scope_q(user), category=category, street=street, created_at__gte=since
+    )
+
+
 def candidates(
     user: Any, weeks: int, region: Region | None = None, limit: int = 10
 ) -> dict[str, Any]:
@@ -322,12 +341,16 @@ def candidates(
     that appears twice or more in the cluster). Score = count + 2 × growth in cases
     + 3 × unsatisfied evaluations + 2 × repeat complainants.
     """
-    end = timezone.localdate()
-    start = end - dt.timedelta(days=7 * weeks - 1)
+    start, end = candidate_window(weeks)
     previous_start = start - dt.timedelta(days=7 * weeks)
     scope = stats.scope_q(user) & stats.region_q(region)
-    base = CaseDayStat.objects.filter(scope, day__gte=previous_start, day__lte=end)
-    rows = base.values("category_id", "street_id", "day").annotate(
+    # A row belongs to a period when ``since >= from`` and ``day <= to`` (``stats.period_q``):
+    # a correction row that started before the current period (a case rated before it and
+    # again within it) counts in neither the current nor, if it ends within, the previous one.
+    base = CaseDayStat.objects.filter(
+        scope, day__gte=previous_start, day__lte=end, since__gte=previous_start
+    )
+    rows = base.values("category_id", "street_id", "day", "since").annotate(
         created=Sum("created"), evaluated=Sum("evaluated"), satisfied=Sum("satisfied")
     )
     clusters: dict[tuple[int, int], dict[str, Any]] = {}
@@ -336,12 +359,12 @@ def candidates(
             (r["category_id"], r["street_id"]),
             {"count": 0, "previous": 0, "evaluated": 0, "satisfied": 0, "weekly": [0] * weeks},
         )
-        if r["day"] >= start:
+        if r["day"] >= start and r["since"] >= start:
             c["count"] += r["created"] or 0
             c["evaluated"] += r["evaluated"] or 0
             c["satisfied"] += r["satisfied"] or 0
             c["weekly"][(r["day"] - start).days // 7] += r["created"] or 0
-        else:
+        elif r["day"] < start:
             c["previous"] += r["created"] or 0
 
     def rough(c: dict[str, Any]) -> float:
@@ -425,8 +448,6 @@ def candidates(
     missing = [k for k in keys if k not in names]
     if missing:
         # Clusters whose newest cases were not in the sample window (rare): names by id.
-        from cases.models import Category
-
         cats = dict(
             Category.objects.filter(pk__in=[k[0] for k in missing]).values_list("pk", "name")
         )
@@ -460,3 +481,39 @@ class TopicCandidatesView(StatsView):
     def get(self, request: Request) -> Response:
         p = self.params(request)
         return Response(candidates(request.user, p["weeks"], p.get("region"), p["limit"]))
+
+
+class TopicCandidateAdoptView(APIView):
+    """ "Adopt as topic" (立为题目): a topic proposed from a candidate, linked to its cases."""
+
+    @extend_schema(
+        summary="未诉先办：把候选议题立为题目（候选状态，关联该聚集的全部诉求）",
+        description=(
+            "Creates a topic in status 候选 (candidate), as POST /api/v1/topics/ does, linked to "
+            "the category, the street and every case of the cluster that the user may see in "
+            "the last `weeks` weeks. The standing committee then adopts it (常委会确定) with "
+            "the date of its meeting."
+        ),
+        request=s.CandidateAdoptSerializer,
+        responses={201: s.TopicDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+        tags=["topics"],
+    )
+    def post(self, request: Request) -> Response:
+        workflow.check_may_create(request.user)  # 403 before 400
+        serializer = s.CandidateAdoptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        category, street, weeks = data.pop("category"), data.pop("street"), data.pop("weeks")
+        if street.level != RegionLevel.STREET:
+            raise invalid("street", _("请选择街道（乡镇）。"))
+        cases = list(cluster_cases(request.user, category, street, weeks).only("pk"))
+        if not cases:
+            raise invalid("street", _("该分类在该街道最近几周没有您可见的诉求，无法立题。"))
+        topic = workflow.topic_create(
+            actor=request.user, categories=[category], regions=[street], cases=cases, **data
+        )
+        detail = selectors.topic_detail(request.user).get(pk=topic.pk)
+        return Response(
+            s.TopicDetailSerializer(detail, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
