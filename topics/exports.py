@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from org.models import Region
 
-from . import stats
+from . import selectors, stats
 from .models import ExportJob, ExportStatus
 
 if TYPE_CHECKING:
@@ -103,17 +103,143 @@ def _trend(user: User | AnonymousUser, p: Params) -> Table:
     return _("趋势"), headers, rows
 
 
+def _stages(user: User | AnonymousUser, p: Params) -> Table:
+    data = stats.overview(user, p["from"], p["to"], p.get("region"), p.get("weights"))
+    rows = [[s["label"], s["count"]] for s in data["stages"]]
+    rows += [[_("在办合计"), data["open"]], [_("已超期"), data["overdue"]]]
+    return _("各环节在办"), [_("环节"), _("件数")], rows
+
+
+def _candidates(user: User | AnonymousUser, p: Params) -> Table:
+    """未诉先办 for the last ``weeks`` weeks: the table's own period replaces the request's."""
+    data = stats.candidates(user, p.get("weeks") or 4, p.get("region"), limit=50)
+    p["from"], p["to"] = data["period"]["from"], data["period"]["to"]
+    headers = [
+        _("分类"),
+        _("街道（乡镇）"),
+        _("件数"),
+        _("上期"),
+        _("增长(%)"),
+        _("重复诉求人"),
+        _("评价数"),
+        _("满意率(%)"),
+        _("得分"),
+        _("每周件数"),
+        _("典型案件"),
+    ]
+    rows = [
+        [
+            r["category"]["name"],
+            r["street"]["name"],
+            r["count"],
+            r["previous"],
+            _percent(r["growth"]),
+            r["repeat_complainants"],
+            r["evaluated"],
+            _percent(r["satisfaction_rate"]),
+            r["score"],
+            " / ".join(str(w["count"]) for w in r["weekly"]),
+            " ".join(c["tracking_code"] for c in r["sample_cases"]),
+        ]
+        for r in data["results"]
+    ]
+    return _("未诉先办候选议题"), headers, rows
+
+
+def _plan_year(p: Params) -> int:
+    year = p.get("year") or p["to"].year
+    p["from"], p["to"] = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return int(year)
+
+
+def _plan(user: User | AnonymousUser, p: Params) -> Table:
+    """工作计划安排表: the year's topics and their tasks (the period is the whole year)."""
+    today = timezone.localdate()
+    headers = [
+        _("所属月份"),
+        _("题目"),
+        _("牵头单位"),
+        _("任务措施"),
+        _("责任单位"),
+        _("开始日期"),
+        _("完成时限"),
+        _("状态"),
+        _("进度(%)"),
+        _("是否逾期"),
+    ]
+    rows = []
+    for topic in selectors.plan(user, _plan_year(p)):
+        month = f"{topic.month:%Y-%m}"
+        if topic.end_month and topic.end_month != topic.month:
+            month += f" — {topic.end_month:%Y-%m}"
+        for task in topic.tasks.all() or [None]:
+            head = [month, topic.title, topic.lead_unit.name]
+            if task is None:
+                rows.append([*head, "", "", None, None, "", None, ""])
+                continue
+            rows.append(
+                [
+                    *head,
+                    task.title,
+                    task.owner_unit.name,
+                    task.start_date,
+                    task.deadline,
+                    task.get_status_display(),
+                    task.progress,
+                    _("是") if task.is_overdue(today) else _("否"),
+                ]
+            )
+    return _("工作计划安排表"), headers, rows
+
+
+def _indicators(user: User | AnonymousUser, p: Params) -> Table:
+    """每月一题's indicators (target vs actual) of the topics the user may see."""
+    headers = [
+        _("题目"),
+        _("状态"),
+        _("指标"),
+        _("目标值"),
+        _("实际值"),
+        _("计量单位"),
+        _("完成率(%)"),
+        _("实际值日期"),
+    ]
+    rows = []
+    for topic in selectors.board(user):
+        for i in topic.indicators.all():
+            share = round(float(i.actual) * 100 / float(i.target), 2) if i.target else None
+            rows.append(
+                [
+                    topic.title,
+                    topic.get_status_display(),
+                    i.name,
+                    float(i.target),
+                    None if i.actual is None else float(i.actual),
+                    i.unit_of_measure,
+                    share if i.actual is not None else None,
+                    i.actual_on,
+                ]
+            )
+    return _("每月一题指标"), headers, rows
+
+
 TABLES: dict[str, Callable[..., Table]] = {
     "rankings-unit": _rankings("unit", lambda: _("承办单位排名"), lambda: _("承办单位")),
     "rankings-district": _rankings("district", lambda: _("区县排名"), lambda: _("区县")),
     "rankings-street": _rankings("street", lambda: _("街道排名"), lambda: _("街道（乡镇）")),
     "categories": _categories,
     "trend": _trend,
+    "stages": _stages,
+    "candidates": _candidates,
+    "plan": _plan,
+    "indicators": _indicators,
 }
 
 
 def build_table(user: User | AnonymousUser, table: str, params: Params) -> Table:
-    """The title, header row and data rows of ``table`` for the user and the period."""
+    """The title, header row and data rows of ``table`` for the user and the period. A table
+    with a period of its own (the candidates' weeks, the plan's year) writes it into
+    ``params["from"]`` and ``params["to"]``, for the workbook's notes and its file name."""
     return TABLES[table](user, params)
 
 
@@ -179,6 +305,8 @@ def job_params(p: Params) -> dict[str, Any]:
         "region": region.pk if region else None,
         "granularity": p.get("granularity", "day"),
         "weights": p.get("weights"),
+        "weeks": p.get("weeks"),
+        "year": p.get("year"),
     }
 
 
@@ -194,6 +322,8 @@ def params_from_job(data: dict[str, Any]) -> Params:
         "region": region,
         "granularity": data.get("granularity") or "day",
         "weights": data.get("weights"),
+        "weeks": data.get("weeks"),
+        "year": data.get("year"),
     }
 
 
@@ -209,9 +339,11 @@ def run_job(job_id: int) -> None:
     try:
         p = params_from_job(job.params)
         title, headers, rows = build_table(job.user, job.table, p)
+        # a table with its own period (candidates, plan) says which one it holds
+        job.params = {**job.params, "from": p["from"].isoformat(), "to": p["to"].isoformat()}
         job.row_count = len(rows)
         job.progress = 10
-        job.save(update_fields=["row_count", "progress"])
+        job.save(update_fields=["params", "row_count", "progress"])
 
         def progress(written: int) -> None:
             job.progress = 10 + int(85 * written / max(len(rows), 1))

@@ -119,6 +119,7 @@ class TopicBoardPage(CommitteePage):
         "next_steps": _("下步打算"),
         "no_report": _("暂无周调度记录。"),
         "no_topics": _("暂无题目。"),
+        "board_count": _("显示 {n} / {total} 个题目"),
         "bulletins": _("月通报"),
         "no_bulletins": _("暂无月通报。"),
         "bulletin_draft": _("草稿"),

@@ -60,6 +60,30 @@ def topic_list(user: Any) -> QuerySet[Topic]:
     )
 
 
+def board(user: Any) -> QuerySet[Topic]:
+    """每月一题 board: the topics past 候选 with their task counts, indicators with history and
+    weekly reports (newest first), in a fixed number of queries for any number of topics."""
+    return (
+        topic_list(user)
+        .exclude(status=TopicStatus.CANDIDATE)
+        .prefetch_related(
+            Prefetch(
+                "indicators",
+                queryset=Indicator.objects.prefetch_related(
+                    Prefetch("values", queryset=IndicatorValue.objects.order_by("date", "id"))
+                ),
+            ),
+            Prefetch(
+                "reports",
+                queryset=ProgressReport.objects.select_related("unit", "author").order_by(
+                    "-week", "-id"
+                ),
+            ),
+        )
+        .order_by("-month", "id")
+    )
+
+
 def topic_detail(user: Any) -> QuerySet[Topic]:
     return (
         visible_topics(user)

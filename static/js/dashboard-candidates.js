@@ -2,7 +2,7 @@
 // low satisfaction and the evidence (sample cases, weekly trend).
 
 import { api, clearErrors, escapeHtml, showErrors, t } from "./api.js";
-import { chart, fill, num, pct } from "./dashboard-common.js";
+import { chart, exportHref, fill, num, pct } from "./dashboard-common.js";
 import { fieldError, showMoreErrors, unitPicker } from "./workbench-common.js";
 
 const form = document.getElementById("cand-form");
@@ -13,6 +13,7 @@ let shown = { weeks: 4, period: {}, results: [] }; // the candidates on the page
 
 function render(data) {
   shown = data;
+  document.getElementById("cand-export").href = exportHref("candidates", { weeks: data.weeks });
   const rows = data.results;
   summary.textContent = fill(t("summary"), {
     weeks: data.weeks, from: data.period.from, to: data.period.to, n: rows.length,

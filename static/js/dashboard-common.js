@@ -77,6 +77,16 @@ export function indicatorTable(indicators) {
     <th scope="col"><span class="visually-hidden">%</span></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
+// The link of a table's Excel export (GET /api/v1/stats/export.xlsx) for these parameters.
+export function exportHref(table, params = {}) {
+  const url = new URL("/api/v1/stats/export.xlsx", window.location.origin);
+  url.searchParams.set("table", table);
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+  }
+  return url.pathname + url.search;
+}
+
 export function results(data) {
   return Array.isArray(data) ? data : data.results || [];
 }

@@ -2,9 +2,7 @@
 // has its data in a table too, and every table has an Excel export of the same figures.
 
 import { api, clearErrors, escapeHtml, showErrors, t } from "./api.js";
-import {
-  chart, fill, fillTable, indicatorTable, isoDate, num, pct, progressBar, results,
-} from "./dashboard-common.js";
+import { chart, exportHref, fill, fillTable, indicatorTable, isoDate, num, pct, progressBar, results } from "./dashboard-common.js";
 
 const form = document.getElementById("dash-filters");
 const status = document.getElementById("dash-status");
@@ -33,12 +31,7 @@ function params() {
 
 function updateExports(p) {
   for (const link of document.querySelectorAll("[data-export]")) {
-    const url = new URL("/api/v1/stats/export.xlsx", window.location.origin);
-    url.searchParams.set("table", link.dataset.export);
-    for (const [key, value] of Object.entries({ ...p, granularity: granularity.value })) {
-      if (value) url.searchParams.set(key, value);
-    }
-    link.href = url.pathname + url.search;
+    link.href = exportHref(link.dataset.export, { ...p, granularity: granularity.value });
   }
 }
 
@@ -272,18 +265,17 @@ async function load() {
 async function loadTopics() {
   const box = document.getElementById("topic-summary");
   try {
-    const list = results(await api("/api/v1/topics/", { params: { status: ["in_progress", "adopted", "carried_over"], page_size: 6 } }));
+    const list = results(await api("/api/v1/topics/board/", { params: { status: ["in_progress", "adopted", "carried_over"], page_size: 6 } }));
     if (!list.length) {
       box.innerHTML = `<p class="xn-muted">${escapeHtml(t("no_topics"))}</p>`;
       return;
     }
-    const details = await Promise.all(list.map((topic) => api(`/api/v1/topics/${topic.id}/`)));
-    box.innerHTML = details.map((topic, i) => `
+    box.innerHTML = list.map((topic) => `
       <div class="col-12 col-md-6">
         <article class="xn-card h-100" aria-labelledby="topic-card-${topic.id}">
           <h3 class="h6" id="topic-card-${topic.id}">${escapeHtml(topic.title)}
             <span class="badge text-bg-light border ms-1">${escapeHtml(t(`status_${topic.status}`, topic.status))}</span></h3>
-          ${progressBar(list[i].tasks_done, list[i].tasks_total)}
+          ${progressBar(topic.tasks_done, topic.tasks_total)}
           ${indicatorTable(topic.indicators)}
         </article>
       </div>`).join("");

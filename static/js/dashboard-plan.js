@@ -2,7 +2,7 @@
 // overdue ones in red, and the same data as a table for screen readers and for printing.
 
 import { api, escapeHtml, showErrors, clearErrors, t } from "./api.js";
-import { fill, fillTable } from "./dashboard-common.js";
+import { exportHref, fill, fillTable } from "./dashboard-common.js";
 
 const form = document.getElementById("plan-form");
 const gantt = document.getElementById("plan-gantt");
@@ -17,6 +17,7 @@ function monthIndex(iso, year) {
 }
 
 function render(plan) {
+  document.getElementById("plan-export").href = exportHref("plan", { year: plan.year });
   // A topic spans several months: list each one once, in its first month.
   const seen = new Map();
   for (const month of plan.months) {

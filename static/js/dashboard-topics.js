@@ -6,10 +6,12 @@ import { chart, fill, indicatorTable, num, progressBar, results } from "./dashbo
 
 const board = document.getElementById("topic-board");
 const status = document.getElementById("board-status");
+const more = document.getElementById("board-more");
+let next = null;
+more.addEventListener("click", () => next && load(next));
 
-function latestReport(reports) {
-  if (!reports.length) return `<p class="xn-muted small mb-0">${escapeHtml(t("no_report"))}</p>`;
-  const r = [...reports].sort((a, b) => (a.week < b.week ? 1 : -1))[0];
+function latestReport(r) {
+  if (!r) return `<p class="xn-muted small mb-0">${escapeHtml(t("no_report"))}</p>`;
   const part = (key, text) => (text ? `<dt>${escapeHtml(t(key))}</dt><dd>${escapeHtml(text)}</dd>` : "");
   return `<p class="small xn-muted mb-1">${escapeHtml(fill(t("week_of"), { week: r.week }))} · ${escapeHtml(r.unit?.name || "")}</p>
     <dl class="xn-report small mb-0">${part("done", r.done)}${part("problems", r.problems)}${part("next_steps", r.next_steps)}</dl>`;
@@ -45,7 +47,7 @@ function drawHistory(indicator) {
   });
 }
 
-function card(topic, summary) {
+function card(topic) {
   const units = topic.cooperating_units.map((u) => u.name).join("、") || t("none");
   const leader = [topic.leader_title, topic.leader_name].filter(Boolean).join(" ") || t("none");
   return `<article class="xn-card" aria-labelledby="topic-${topic.id}" data-topic="${topic.id}">
@@ -64,13 +66,13 @@ function card(topic, summary) {
     <div class="row g-3">
       <div class="col-12 col-lg-6">
         <h3 class="h6">${escapeHtml(t("progress"))}</h3>
-        ${progressBar(summary.tasks_done, summary.tasks_total)}
+        ${progressBar(topic.tasks_done, topic.tasks_total)}
         <h3 class="h6 mt-3">${escapeHtml(t("indicators"))}</h3>
         ${indicatorTable(topic.indicators)}
       </div>
       <div class="col-12 col-lg-6">
         <h3 class="h6">${escapeHtml(t("latest_report"))}</h3>
-        ${latestReport(topic.reports)}
+        ${latestReport(topic.latest_report)}
       </div>
     </div>
     ${topic.indicators.some((i) => i.values.length) ? `<h3 class="h6 mt-3">${escapeHtml(t("history"))}</h3>
@@ -78,22 +80,26 @@ function card(topic, summary) {
   </article>`;
 }
 
-async function load() {
+// One request per page of the board (selectors.board); "more" appends the next page.
+async function load(url = "/api/v1/topics/board/") {
   status.textContent = t("loading");
+  more.hidden = true;
   try {
-    const list = results(await api("/api/v1/topics/", { params: { page_size: 50 } }))
-      .filter((topic) => topic.status !== "candidate");
-    if (!list.length) {
+    const data = await api(url, url.includes("?") ? {} : { params: { page_size: 20 } });
+    const topics = results(data);
+    if (!topics.length && !board.children.length) {
       board.innerHTML = `<p class="xn-muted">${escapeHtml(t("no_topics"))}</p>`;
       status.textContent = "";
       return;
     }
-    const details = await Promise.all(list.map((topic) => api(`/api/v1/topics/${topic.id}/`)));
-    board.innerHTML = details.map((topic, i) => card(topic, list[i])).join("");
-    details.forEach((topic) => topic.indicators.forEach(drawHistory));
-    status.textContent = "";
+    board.insertAdjacentHTML("beforeend", topics.map(card).join(""));
+    topics.forEach((topic) => topic.indicators.forEach(drawHistory));
+    next = data.next;
+    more.hidden = !next;
+    status.textContent = fill(t("board_count"), { n: board.querySelectorAll("[data-topic]").length, total: data.count });
   } catch (error) {
-    board.innerHTML = `<p class="xn-failed">${escapeHtml(error.message)}</p>`;
+    board.insertAdjacentHTML("beforeend", `<p class="xn-failed">${escapeHtml(error.message)}</p>`);
+    status.textContent = error.message;
   }
 }
 

@@ -95,6 +95,17 @@ def assert_unit_ranking_workbook(download: Any) -> None:
     assert len(rows) >= 2 and rows[1][1]
 
 
+def download_rows(page: Page, link: Any, prefix: str) -> list[tuple[Any, ...]]:
+    """Click an export link; the rows of the first sheet of the valid .xlsx it downloads."""
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename.startswith(prefix)
+    assert download.suggested_filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    return list(workbook.worksheets[0].iter_rows(values_only=True))
+
+
 def kpi(page: Page, name: str) -> str:
     return page.locator(f'[data-kpi="{name}"]').inner_text()
 
@@ -231,8 +242,13 @@ def test_topic_board_shows_progress_and_indicators(
         ".every((n) => echarts.getInstanceByDom(n))"
     )
     expect(page.locator("#bulletin-list a").first).to_be_visible()
+    expect(page.locator("#board-status")).to_have_text(re.compile(r"显示 \d+ / \d+ 个题目"))
     assert axe_violations(page) == []
     screenshot(page, "dashboard-topics-1280")
+    rows = download_rows(page, page.get_by_role("link", name="导出指标 Excel"), "indicators-")
+    assert (PROPERTY_TITLE, "东府嘉和小区已办证户数", 3242, 650) in {
+        (r[0], r[2], r[3], r[4]) for r in rows
+    }
 
 
 def test_plan_marks_overdue_tasks_red(
@@ -251,6 +267,8 @@ def test_plan_marks_overdue_tasks_red(
     assert page.locator("#plan-table tbody tr").count() >= 7
     assert axe_violations(page) == []
     screenshot(page, "dashboard-plan-1280")
+    rows = download_rows(page, page.get_by_role("link", name="导出 Excel"), "plan-20230101-")
+    assert (PROPERTY_TITLE, OVERDUE_TASK, "是") in {(r[1], r[3], r[9]) for r in rows}
 
 
 def test_candidates_list_clusters_with_evidence(
@@ -263,6 +281,14 @@ def test_candidates_list_clusters_with_evidence(
     assert series_total(page, "chart-candidates") > 0
     assert axe_violations(page) == []
     screenshot(page, "dashboard-candidates-1280")
+    rows = download_rows(page, page.get_by_role("link", name="导出 Excel"), "candidates-")
+    shown = page.locator("#cand-table tbody tr").count()
+    assert len(rows) - 1 >= shown > 0  # the export holds up to 50, the page the first 10
+    first_shown = page.locator("#cand-table tbody tr").first
+    assert rows[1][:2] == (
+        first_shown.locator("th").inner_text(),
+        first_shown.locator("td").first.inner_text(),
+    )
 
     # "Adopt as topic" on the first candidate: the dialog is filled from its evidence
     first = page.locator("#cand-table tbody tr").first

@@ -17,7 +17,7 @@ from tests.stats.conftest import get
 from topics import stats
 from topics.models import Topic, TopicEvent, TopicStatus
 
-pytestmark = [pytest.mark.urls("tests.stats.urls"), pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def plant(

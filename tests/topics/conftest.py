@@ -27,11 +27,6 @@ PATH_TO: dict[str, list[str]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def topic_urls(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.topics.urls"
-
-
 @pytest.fixture
 def media_root(settings: Any, tmp_path: Path) -> Path:
     root = tmp_path / "media"

@@ -269,3 +269,76 @@ def test_broker_down_is_503_and_the_job_failed(
     assert set(response.json()) == {"code", "message", "fields"}
     job = ExportJob.objects.get()
     assert job.status == "failed" and job.error == response.json()["message"]
+
+
+# --- the other dashboard tables: stages, candidates, the work plan, the indicators ----------
+
+
+def test_stages_match_the_overview(api_client: APIClient, cases: Demo) -> None:
+    api_client.force_authenticate(cases.user("committee1"))
+    overview = api_client.get("/api/v1/stats/overview/", year_params()).json()
+    rows = sheet_rows(export(api_client, cases.user("committee1"), **year_params(table="stages")))
+    assert rows[0] == ("环节", "件数")
+    assert rows[1:7] == [(s["label"], s["count"]) for s in overview["stages"]]
+    assert rows[7:] == [("在办合计", overview["open"]), ("已超期", overview["overdue"])]
+
+
+def test_candidates_match_the_json_and_name_their_own_weeks(
+    api_client: APIClient, cases: Demo
+) -> None:
+    api_client.force_authenticate(cases.user("committee1"))
+    data = api_client.get("/api/v1/topics/candidates/", {"weeks": 26, "limit": 50}).json()
+    response = export(api_client, cases.user("committee1"), table="candidates", weeks=26)
+    rows = sheet_rows(response)
+    assert data["results"]
+    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [
+        (c["category"]["name"], c["street"]["name"], c["count"]) for c in data["results"]
+    ]
+    period = f"{data['period']['from'].replace('-', '')}-{data['period']['to'].replace('-', '')}"
+    assert f'filename="candidates-{period}.xlsx"' in response["Content-Disposition"]
+
+
+def test_plan_and_indicators_hold_the_demo_topics(api_client: APIClient, demo: Demo) -> None:
+    # Given the demo topics of 2023 (the property-certificate backlog and its indicators)
+    from topics.demo import PROPERTY_TITLE, seed_topics
+
+    seed_topics()
+    committee = demo.user("committee1")
+    api_client.force_authenticate(committee)
+    plan = api_client.get("/api/v1/topics/plan/", {"year": 2023}).json()
+    titles = {t["title"] for m in plan["months"] for t in m["topics"]}
+
+    # When the plan of 2023 and the indicators are exported
+    response = export(api_client, committee, table="plan", year=2023)
+    plan_rows = sheet_rows(response)
+    indicator_rows = sheet_rows(export(api_client, committee, table="indicators"))
+
+    # Then the plan holds every topic of the year with its tasks, and says the year
+    assert 'filename="plan-20230101-20231231.xlsx"' in response["Content-Disposition"]
+    assert {r[1] for r in plan_rows[1:]} == titles and PROPERTY_TITLE in titles
+    assert any(r[1] == PROPERTY_TITLE and r[3] == "东府嘉和小区集中办证" for r in plan_rows[1:])
+    # and the indicators hold 650 of 3,242 households at 东府嘉和
+    dongfu = next(r for r in indicator_rows[1:] if r[2] == "东府嘉和小区已办证户数")
+    assert (dongfu[0], dongfu[3], dongfu[4]) == (PROPERTY_TITLE, 3242, 650)
+    # and a unit that has no part in any topic exports an empty table
+    outsider = sheet_rows(export(api_client, demo.user("handler_gas"), table="indicators"))
+    assert outsider[1:] == []
+
+
+def test_background_export_of_the_plan_names_its_year(
+    api_client: APIClient, demo: Demo, queued: list[int]
+) -> None:
+    from topics.demo import seed_topics
+    from topics.models import ExportJob
+    from topics.tasks import build_export_task
+
+    seed_topics()
+    response = start_job(api_client, demo.user("committee1"), table="plan", year=2023)
+    assert response.status_code == 202, response.content
+    build_export_task(queued[0])
+    stored = ExportJob.objects.get(pk=queued[0])
+    assert stored.status == "done", stored.error
+    assert (stored.params["from"], stored.params["to"]) == ("2023-01-01", "2023-12-31")
+    assert stored.row_count > 0
+    download = api_client.get(f"{JOBS}{stored.pk}/download/")
+    assert 'filename="plan-20230101-20231231.xlsx"' in download["Content-Disposition"]

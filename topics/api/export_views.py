@@ -44,6 +44,12 @@ logger = logging.getLogger(__name__)
 class ExportParams(PeriodParams):
     table = serializers.ChoiceField(choices=sorted(exports.TABLES), help_text=_("要导出的表格。"))
     granularity = serializers.ChoiceField(choices=["day", "week", "month"], default="day")
+    weeks = serializers.IntegerField(
+        min_value=1, max_value=26, required=False, help_text=_("候选议题：最近几周（默认 4）。")
+    )
+    year = serializers.IntegerField(
+        min_value=2000, max_value=2100, required=False, help_text=_("工作计划：年度。")
+    )
 
 
 class StatsExportView(StatsView):
@@ -52,11 +58,13 @@ class StatsExportView(StatsView):
     params_class = ExportParams
 
     @extend_schema(
-        summary="导出报表：排名、热点分类或趋势（Excel）",
+        summary="导出报表（Excel）：排名、热点分类、趋势、各环节、候选议题、工作计划、指标",
         parameters=[
             OpenApiParameter("table", str, required=True, enum=sorted(exports.TABLES)),
             *PERIOD_PARAMETERS,
             OpenApiParameter("granularity", str, enum=["day", "week", "month"]),
+            OpenApiParameter("weeks", int, description="candidates: the last N weeks"),
+            OpenApiParameter("year", int, description="plan: the year"),
         ],
         responses={
             (200, XLSX_TYPE): OpenApiTypes.BINARY,

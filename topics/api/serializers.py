@@ -155,6 +155,22 @@ class TopicListSerializer(serializers.ModelSerializer):
         ]
 
 
+class TopicBoardSerializer(TopicListSerializer):
+    """A topic on the 每月一题 board: the list fields, its indicators with their history and
+    its latest 周调度 report."""
+
+    indicators = IndicatorSerializer(many=True)
+    latest_report = serializers.SerializerMethodField()
+
+    class Meta(TopicListSerializer.Meta):
+        fields = [*TopicListSerializer.Meta.fields, "target_date", "indicators", "latest_report"]
+
+    @extend_schema_field(ProgressReportSerializer(allow_null=True))
+    def get_latest_report(self, topic: Topic) -> dict | None:
+        reports = topic.reports.all()  # prefetched newest first (selectors.board)
+        return ProgressReportSerializer(reports[0]).data if reports else None
+
+
 class TopicDetailSerializer(serializers.ModelSerializer):
     lead_unit = TopicUnitSerializer()
     cooperating_units = TopicUnitSerializer(many=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -20,7 +19,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.errors import invalid
-from cases.models import Case, CaseDayStat, Category
 from cases.stats import RATE_DEFINITIONS
 from org.models import Region, RegionLevel
 from topics import selectors, stats, workflow
@@ -311,159 +309,6 @@ class RankingsView(StatsView):
 
 # --- 未诉先办: topic candidates ----------------------------------------------------------------
 
-SAMPLES = 5
-
-
-def candidate_window(weeks: int) -> tuple[dt.date, dt.date]:
-    """The last ``weeks`` whole weeks up to today (inclusive), as (first day, today)."""
-    end = timezone.localdate()
-    return end - dt.timedelta(days=7 * weeks - 1), end
-
-
-def cluster_cases(user: Any, category: Category, street: Region, weeks: int) -> QuerySet[Case]:
-    """The cases of one candidate cluster (category × street, last ``weeks`` weeks) that the
-    user may see: those a topic adopted from the candidate is linked to."""
-    start, _end = candidate_window(weeks)
-    since = dt.datetime.combine(start, dt.time(), tzinfo=timezone.get_current_timezone())
-    return Case.objects.filter(
-        stats.case_scope_q(user), category=category, street=street, created_at__gte=since
-    )
-
-
-def candidates(
-    user: Any, weeks: int, region: Region | None = None, limit: int = 10
-) -> dict[str, Any]:
-    """Clusters of category × street that grew in the last ``weeks`` weeks (未诉先办).
-
-    From the rollup: the count in the period and in the period before, the weekly trend and
-    the rating figures. Then, for the top clusters only, two bounded queries on the cases
-    (by category and time, indexed): sample cases and repeat complainants (a phone number
-    that appears twice or more in the cluster). Score = count + 2 × growth in cases
-    + 3 × unsatisfied evaluations + 2 × repeat complainants.
-    """
-    start, end = candidate_window(weeks)
-    previous_start = start - dt.timedelta(days=7 * weeks)
-    scope = stats.scope_q(user) & stats.region_q(region)
-    # A row belongs to a period when ``since >= from`` and ``day <= to`` (``stats.period_q``):
-    # a correction row that started before the current period (a case rated before it and
-    # again within it) counts in neither the current nor, if it ends within, the previous one.
-    base = CaseDayStat.objects.filter(
-        scope, day__gte=previous_start, day__lte=end, since__gte=previous_start
-    )
-    rows = base.values("category_id", "street_id", "day", "since").annotate(
-        created=Sum("created"), evaluated=Sum("evaluated"), satisfied=Sum("satisfied")
-    )
-    clusters: dict[tuple[int, int], dict[str, Any]] = {}
-    for r in rows:
-        c = clusters.setdefault(
-            (r["category_id"], r["street_id"]),
-            {"count": 0, "previous": 0, "evaluated": 0, "satisfied": 0, "weekly": [0] * weeks},
-        )
-        if r["day"] >= start and r["since"] >= start:
-            c["count"] += r["created"] or 0
-            c["evaluated"] += r["evaluated"] or 0
-            c["satisfied"] += r["satisfied"] or 0
-            c["weekly"][(r["day"] - start).days // 7] += r["created"] or 0
-        elif r["day"] < start:
-            c["previous"] += r["created"] or 0
-
-    def rough(c: dict[str, Any]) -> float:
-        unsatisfied = c["evaluated"] - c["satisfied"]
-        return c["count"] + 2 * max(c["count"] - c["previous"], 0) + 3 * unsatisfied
-
-    ranked = sorted(
-        ((key, c) for key, c in clusters.items() if c["count"] > 0),
-        key=lambda kc: -rough(kc[1]),
-    )[: limit * 2]
-    if not ranked:
-        return {"weeks": weeks, "period": {"from": start, "to": end}, "results": []}
-    window = {
-        "created_at__gte": dt.datetime.combine(
-            start, dt.time(), tzinfo=timezone.get_current_timezone()
-        )
-    }
-    cluster_q = Q(pk__in=[])
-    for category_id, street_id in (key for key, _c in ranked):
-        cluster_q |= Q(category_id=category_id, street_id=street_id)
-    visible = Case.objects.filter(stats.case_scope_q(user) & stats.region_q(region), **window)
-    repeats: dict[tuple[int, int], int] = {}
-    for r in (
-        visible.filter(cluster_q)
-        .values("category_id", "street_id", "complainant_phone")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=2)
-    ):
-        key = (r["category_id"], r["street_id"])
-        repeats[key] = repeats.get(key, 0) + 1
-    results = []
-    for key, c in ranked:
-        growth = round((c["count"] - c["previous"]) / c["previous"], 4) if c["previous"] else None
-        unsatisfied = c["evaluated"] - c["satisfied"]
-        score = rough(c) + 2 * repeats.get(key, 0)
-        results.append(
-            {
-                "key": key,
-                "count": c["count"],
-                "previous": c["previous"],
-                "growth": growth,
-                "repeat_complainants": repeats.get(key, 0),
-                "evaluated": c["evaluated"],
-                "satisfaction_rate": stats._share(c["satisfied"], c["evaluated"]),
-                "unsatisfied": unsatisfied,
-                "score": float(score),
-                "weekly": [
-                    {"start": start + dt.timedelta(days=7 * i), "count": n}
-                    for i, n in enumerate(c["weekly"])
-                ],
-            }
-        )
-    results.sort(key=lambda r: (-r["score"], -r["count"], r["key"]))
-    results = results[:limit]
-    keys = [r["key"] for r in results]
-    top_q = Q(pk__in=[])
-    for category_id, street_id in keys:
-        top_q |= Q(category_id=category_id, street_id=street_id)
-    samples: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    names: dict[tuple[int, int], tuple[str, str]] = {}
-    for case in (
-        visible.filter(top_q)
-        .order_by("-created_at", "-pk")
-        .values(
-            "pk",
-            "tracking_code",
-            "title",
-            "category_id",
-            "street_id",
-            "category__name",
-            "street__name",
-        )[: SAMPLES * len(keys) * 4]
-    ):
-        key = (case["category_id"], case["street_id"])
-        names[key] = (case["category__name"], case["street__name"])
-        bucket = samples.setdefault(key, [])
-        if len(bucket) < SAMPLES:
-            bucket.append(
-                {"id": case["pk"], "tracking_code": case["tracking_code"], "title": case["title"]}
-            )
-    missing = [k for k in keys if k not in names]
-    if missing:
-        # Clusters whose newest cases were not in the sample window (rare): names by id.
-        cats = dict(
-            Category.objects.filter(pk__in=[k[0] for k in missing]).values_list("pk", "name")
-        )
-        streets = dict(
-            Region.objects.filter(pk__in=[k[1] for k in missing]).values_list("pk", "name")
-        )
-        for k in missing:
-            names[k] = (cats.get(k[0], ""), streets.get(k[1], ""))
-    for r in results:
-        key = r.pop("key")
-        r.pop("unsatisfied")
-        r["category"] = {"id": key[0], "name": names[key][0]}
-        r["street"] = {"id": key[1], "name": names[key][1]}
-        r["sample_cases"] = samples.get(key, [])
-    return {"weeks": weeks, "period": {"from": start, "to": end}, "results": results}
-
 
 class TopicCandidatesView(StatsView):
     params_class = CandidateParams
@@ -480,7 +325,7 @@ class TopicCandidatesView(StatsView):
     )
     def get(self, request: Request) -> Response:
         p = self.params(request)
-        return Response(candidates(request.user, p["weeks"], p.get("region"), p["limit"]))
+        return Response(stats.candidates(request.user, p["weeks"], p.get("region"), p["limit"]))
 
 
 class TopicCandidateAdoptView(APIView):
@@ -506,7 +351,7 @@ class TopicCandidateAdoptView(APIView):
         category, street, weeks = data.pop("category"), data.pop("street"), data.pop("weeks")
         if street.level != RegionLevel.STREET:
             raise invalid("street", _("请选择街道（乡镇）。"))
-        cases = list(cluster_cases(request.user, category, street, weeks).only("pk"))
+        cases = list(stats.cluster_cases(request.user, category, street, weeks).only("pk"))
         if not cases:
             raise invalid("street", _("该分类在该街道最近几周没有您可见的诉求，无法立题。"))
         topic = workflow.topic_create(

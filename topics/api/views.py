@@ -297,6 +297,18 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     # --- 工作计划安排表 (the year's plan, for a Gantt view) --------------------------------
 
     @extend_schema(
+        summary="每月一题 board: topics past 候选 with task progress, indicators and the latest "
+        "weekly report (one request for the whole board)",
+        responses=s.TopicBoardSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def board(self, request: Request) -> Response:
+        queryset = self.filter_queryset(selectors.board(request.user))
+        page = self.paginate_queryset(queryset)
+        data = s.TopicBoardSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
         summary="工作计划安排表: the year's topics by month with their tasks (挂图作战)",
         parameters=[OpenApiParameter("year", int, required=False)],
         responses=s.PlanSerializer,

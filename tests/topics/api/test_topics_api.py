@@ -397,3 +397,55 @@ def test_list_and_detail_query_counts_are_constant(
     _fill(more, demo, lead, 4)
     assert _queries(client, URL) == list_one
     assert _queries(client, f"{URL}{more.pk}/") == detail_one
+
+
+def test_board_is_one_request_in_constant_queries(
+    make_topic: Callable[..., Topic], demo: Demo, lead: User
+) -> None:
+    # Given a topic in progress with a task, an indicator with a reading and two weekly reports
+    client = client_for(demo.user("committee1"))
+    first = make_topic(TopicStatus.IN_PROGRESS)
+    _fill(first, demo, lead, 2)
+    make_topic(TopicStatus.CANDIDATE, title="候选题目不上看板")
+    client.get(f"{URL}board/")  # warm up the user's memberships
+    one = _queries(client, f"{URL}board/")
+
+    # When the board is read
+    body = client.get(f"{URL}board/").json()
+
+    # Then it holds the topics past 候选 with their progress, indicators and latest report
+    assert [t["id"] for t in body["results"]] == [first.pk]
+    topic = body["results"][0]
+    assert (topic["tasks_done"], topic["tasks_total"]) == (0, 2)
+    assert [i["name"] for i in topic["indicators"]] == ["指标0", "指标1"]
+    assert [v["value"] for v in topic["indicators"][1]["values"]] == ["1.00"]
+    assert topic["latest_report"]["week"] == "2026-03-09"  # the newer of the two weeks
+    # and more topics with more rows cost no more queries
+    for n in (0, 3, 4):
+        _fill(make_topic(TopicStatus.IN_PROGRESS), demo, lead, n)
+    assert _queries(client, f"{URL}board/") == one
+    assert client.get(f"{URL}board/").json()["count"] == 4
+    # a status filter and pages work as on the list
+    paged = client.get(f"{URL}board/", {"page_size": 3}).json()
+    assert len(paged["results"]) == 3 and paged["next"]
+    assert client.get(f"{URL}board/", {"status": "closed"}).json()["count"] == 0
+
+
+def test_board_is_scoped_like_the_list(
+    make_topic: Callable[..., Topic], demo: Demo, lead: User, cooperator: User
+) -> None:
+    make_topic(TopicStatus.IN_PROGRESS)
+    users = {
+        "committee": demo.user("committee1"),
+        "supervisor": demo.user("supervisor1"),
+        "lead unit": lead,
+        "cooperating unit": cooperator,
+        "other unit": demo.user("handler_gas"),
+        "resident": demo.user("resident1"),
+    }
+    seen = {k: client_for(u).get(f"{URL}board/").json()["count"] for k, u in users.items()}
+    assert seen == {
+        "committee": 1, "supervisor": 1, "lead unit": 1, "cooperating unit": 1,
+        "other unit": 0, "resident": 0,
+    }  # fmt: skip
+    assert client_for(None).get(f"{URL}board/").status_code in (401, 403)
