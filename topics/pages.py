@@ -18,8 +18,8 @@ from cases.pages import StaffPage
 from org import jurisdiction
 from org.models import Role
 
-from . import selectors
-from .models import TaskStatus, TopicStatus, TopicTheme
+from . import bulletins, selectors
+from .models import BulletinStatus, TaskStatus, TopicStatus, TopicTheme
 
 DASHBOARD_ROLES = (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN)
 
@@ -185,11 +185,17 @@ class BulletinPage(CommitteePage):
 
     template_name = "topics/bulletin.html"
     section = "topics"
+    texts = {"saved": _("草稿已保存。"), "published": _("通报已发布。")}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["bulletin"] = get_object_or_404(
+        bulletin = get_object_or_404(
             selectors.visible_bulletins(self.request.user).select_related("published_by"),
             pk=kwargs["pk"],
+        )
+        context["bulletin"] = bulletin
+        # 草稿 → 发布: the committee and admins edit a draft here (topics.bulletins).
+        context["may_edit"] = bulletin.status == BulletinStatus.DRAFT and jurisdiction.has_role(
+            self.request.user, *bulletins.EDIT_ROLES
         )
         return context

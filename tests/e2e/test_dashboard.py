@@ -139,6 +139,14 @@ def test_overview_charts_filters_and_accessibility(
     # big figures
     for name in ("created", "response_rate", "resolution_rate", "satisfaction_rate", "score"):
         assert kpi(page, name) not in ("", "–")
+    # the topic board: the topics at work with their progress and indicators
+    summary = page.locator("#topic-summary")
+    expect(summary.locator("article").first).to_be_visible()
+    expect(summary).to_contain_text(PROPERTY_TITLE)
+    expect(summary).to_contain_text("650 / 3,242")
+    # the stages table is exported too
+    rows = download_rows(page, page.locator('[data-export="stages"]'), "stages-")
+    assert [r[0] for r in rows[1:7]] == page.locator("#table-stages tbody th").all_inner_texts()
     assert axe_violations(page) == []
     screenshot(page, "dashboard-overview-1280")
 
@@ -333,6 +341,49 @@ def test_bulletin_prints_without_navigation(
     expect(page.locator("header nav")).to_be_hidden()
     expect(page.locator(".xn-dash-nav")).to_be_hidden()
     expect(page.locator(".xn-bulletin-body")).to_be_visible()
+
+
+def test_committee_edits_and_publishes_the_draft_bulletin(
+    page: Page, live_server: Any, dashboard: dict[str, Any]
+) -> None:
+    bulletin = dashboard["bulletin"]
+    url = f"{live_server.url}/dashboard/bulletins/{bulletin.pk}/"
+    # a draft is the committee's: a supervisor does not find it
+    sign_in(page, live_server.url, "supervisor1")
+    response = page.goto(url)
+    assert response is not None and response.status == 404
+    page.context.clear_cookies()
+
+    # the committee empties the title: told beside the field, nothing saved
+    sign_in(page, live_server.url, "committee1")
+    page.goto(url)
+    form = page.locator("#bulletin-form")
+    form.get_by_label("标题").fill(" ")
+    form.get_by_role("button", name="保存草稿").click()
+    expect(form.locator('[data-error-for="title"]')).to_have_text("该字段不能为空。")
+    bulletin.refresh_from_db()
+    assert bulletin.title != " "
+    assert axe_violations(page) == []
+
+    # then saves a new title and text, and publishes
+    form.get_by_label("标题").fill("2023年11月“每月一题”工作通报（修订）")
+    form.get_by_label("正文").fill("一、总体情况\n本月推进顺利。")
+    form.get_by_role("button", name="保存草稿").click()
+    expect(page.locator("#bulletin-status")).to_have_text("草稿已保存。")
+    expect(page.locator("#bulletin-title")).to_have_text("2023年11月“每月一题”工作通报（修订）")
+    expect(page.locator(".xn-bulletin-body")).to_contain_text("本月推进顺利。")
+    page.locator("#bulletin-form").get_by_role("button", name="保存并发布").click()
+    expect(page.locator("#bulletin-done")).to_have_text("通报已发布。")
+    expect(page.locator("#bulletin-form")).to_have_count(0)
+    expect(page.locator(".xn-bulletin")).to_contain_text("已发布")
+    bulletin.refresh_from_db()
+    assert bulletin.status == "published" and bulletin.published_by.username == "committee1"
+    # and once published the supervisor reads it, with no editor
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, "supervisor1")
+    page.goto(url)
+    expect(page.locator("#bulletin-title")).to_have_text("2023年11月“每月一题”工作通报（修订）")
+    expect(page.locator("#bulletin-form")).to_have_count(0)
 
 
 @pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/topics/", "/dashboard/plan/"])

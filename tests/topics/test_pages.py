@@ -1,0 +1,51 @@
+"""Who may open the committee's dashboards (看板): the committee, supervisors and admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from tests.conftest import Demo
+from topics.bulletins import bulletin_generate
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/dashboard/", "/dashboard/topics/", "/dashboard/plan/", "/dashboard/candidates/"]
+READERS = ["committee1", "supervisor1", "supervisor_huangzhong", "admin"]
+OTHERS = ["resident1", "operator1", "dispatcher_city", "handler_huangzhong", "handler_gas"]
+
+
+def client_for(demo: Demo, username: str) -> Client:
+    client = Client()
+    client.force_login(demo.user(username))
+    return client
+
+
+@pytest.mark.parametrize("username", READERS)
+def test_readers_open_every_dashboard(demo: Demo, username: str) -> None:
+    client = client_for(demo, username)
+    assert {p: client.get(p).status_code for p in PAGES} == dict.fromkeys(PAGES, 200)
+
+
+@pytest.mark.parametrize("username", OTHERS)
+def test_residents_and_case_staff_are_refused(demo: Demo, username: str) -> None:
+    client = client_for(demo, username)
+    assert {p: client.get(p).status_code for p in PAGES} == dict.fromkeys(PAGES, 403)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(demo: Demo) -> None:
+    for path in PAGES:
+        response = Client().get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_draft_editor_is_only_for_the_committee_and_admins(demo: Demo) -> None:
+    draft = bulletin_generate(dt.date(2023, 11, 1))
+    url = f"/dashboard/bulletins/{draft.pk}/"
+    for username in ("committee1", "admin"):
+        page = client_for(demo, username).get(url)
+        assert page.status_code == 200 and b'id="bulletin-form"' in page.content
+    assert client_for(demo, "supervisor1").get(url).status_code == 404  # drafts are not theirs
+    assert client_for(demo, "handler_gas").get(url).status_code == 403
