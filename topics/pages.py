@@ -88,10 +88,15 @@ class OverviewPage(CommitteePage):
 
 
 class TopicBoardPage(CommitteePage):
-    """每月一题: each topic's progress, indicators with their history and latest 周调度."""
+    """每月一题: each topic's progress, indicators with their history and latest 周调度. Staff
+    of a lead or cooperating unit see the board too, with their own topics (the API scopes)."""
 
     template_name = "topics/board.html"
     section = "topics"
+
+    def test_func(self) -> bool:
+        return super().test_func() or selectors.visible_topics(self.request.user).exists()
+
     texts = {
         **CHART_TEXTS,
         **_choices("status", TopicStatus.choices),
@@ -177,6 +182,67 @@ class CandidatesPage(CommitteePage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["themes"] = TopicTheme.choices
+        return context
+
+
+class TopicPage(StaffPage):
+    """One topic's page (题目详情): its tasks with their deadlines, the weekly reports, the
+    indicators and the documents; forms for what the user may do now (the topic API's
+    ``allowed_actions``): the lead unit's tasks, 周调度 and readings, a supervisor's 督办 on a late
+    task, the committee's 常委会确定 / 结转 / 销号."""
+
+    template_name = "topics/topic.html"
+    texts = {
+        **CHART_TEXTS,
+        **_choices("status", TopicStatus.choices),
+        **_choices("theme", TopicTheme.choices),
+        **_choices("task", TaskStatus.choices),
+        "overdue": _("已逾期"),
+        "supervised": _("已督办 {n} 次"),
+        "supervise": _("督办"),
+        "supervise_note": _("督办意见"),
+        "save": _("保存"),
+        "record": _("记录"),
+        "value": _("数值"),
+        "date": _("日期"),
+        "note": _("说明"),
+        "no_tasks": _("暂无任务。"),
+        "no_reports": _("暂无周调度记录。"),
+        "no_indicators": _("暂无指标。"),
+        "no_documents": _("暂无文件。"),
+        "week_of": _("{week} 当周"),
+        "done": _("已完成"),
+        "problems": _("存在问题"),
+        "next_steps": _("下步打算"),
+        "saved": _("已保存。"),
+        "unit_not_found": _("请从列表中选择责任单位。"),
+        "progress_of": _("{title}的进度"),
+        "status_of": _("{title}的状态"),
+        "value_of": _("{name}的新数值"),
+        "date_of": _("{name}的日期"),
+        "note_of": _("对{title}的督办意见"),
+        "cases_n": _("{n} 件"),
+        "month": _("所属月份"),
+        "target_date": _("目标日期"),
+        "lead_unit": _("牵头单位"),
+        "leader": _("包案领导"),
+        "cooperating": _("配合单位"),
+        "linked_cases": _("关联诉求"),
+        "problem": _("问题描述"),
+        "goals": _("工作目标"),
+        "closing_summary": _("销号说明"),
+        "progress": _("任务进度"),
+        "topic_progress": _("任务完成 {done} / {total}"),
+        "month_required": _("请选择月份。"),
+    }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["topic"] = get_object_or_404(
+            selectors.visible_topics(self.request.user), pk=kwargs["pk"]
+        )
+        context["task_statuses"] = TaskStatus.choices
+        context["dashboard_section"] = "topics"
         return context
 
 

@@ -12,8 +12,17 @@ from org.models import Role
 
 def roles(request: HttpRequest) -> dict[str, Any]:
     held = jurisdiction.roles_of(request.user)
+
+    def in_topics() -> bool:
+        # Staff of a lead or cooperating unit of a 每月一题 topic get the board in the menu;
+        # a callable, so the query runs only where the menu asks (for staff, not dashboards).
+        from topics.selectors import visible_topics
+
+        return visible_topics(request.user).exists()
+
     return {
         "is_staff_user": bool(held - {Role.RESIDENT}),
         "is_operator": Role.OPERATOR in held,
         "is_dashboard_user": bool(held & {Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN}),
+        "in_topics": in_topics,
     }

@@ -52,7 +52,7 @@ function card(topic) {
   const leader = [topic.leader_title, topic.leader_name].filter(Boolean).join(" ") || t("none");
   return `<article class="xn-card" aria-labelledby="topic-${topic.id}" data-topic="${topic.id}">
     <div class="d-flex flex-wrap align-items-baseline gap-2 mb-2">
-      <h2 class="h5 mb-0 me-auto" id="topic-${topic.id}">${escapeHtml(topic.title)}</h2>
+      <h2 class="h5 mb-0 me-auto" id="topic-${topic.id}"><a href="/dashboard/topics/${topic.id}/">${escapeHtml(topic.title)}</a></h2>
       <span class="badge text-bg-light border">${escapeHtml(t(`theme_${topic.theme}`, topic.theme))}</span>
       <span class="badge text-bg-primary">${escapeHtml(t(`status_${topic.status}`, topic.status))}</span>
     </div>

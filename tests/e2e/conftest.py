@@ -6,6 +6,7 @@ so no CDN or tracker can slip into a template.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 from cases.demo import seed_reference
 from org.demo import seed_organisation
 from tests.conftest import Demo
+from topics.models import TopicTask
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # A loaded CI machine (two cores, parallel workers) can take seconds to answer a fetch: wait up to
@@ -147,3 +149,26 @@ def sign_in(page, base_url: str, username: str, password: str = "demo12345") -> 
     page.locator("#id_password").fill(password)
     page.locator("form button[type=submit]").click()
     page.wait_for_load_state("networkidle")
+
+
+OVERDUE_TASK = "补录遗留问题台账（逾期演示）"
+
+
+def demo_topics_with_a_late_task() -> TopicTask:
+    """The demo topics (``seed_topics``) and one overdue task on the property-certificate
+    topic, added by its lead unit: the red bar of the plan and the task a supervisor chases."""
+    from org.models import Unit, User
+    from topics import workflow
+    from topics.demo import PROPERTY_TITLE, seed_topics
+    from topics.models import Topic
+
+    seed_topics()
+    return workflow.task_add(
+        topic=Topic.objects.get(title=PROPERTY_TITLE),
+        actor=User.objects.get(username="handler_planning"),
+        title=OVERDUE_TASK,
+        owner_unit=Unit.objects.get(code="xn-planning"),
+        start_date=dt.date(2023, 10, 9),
+        deadline=dt.date(2023, 11, 10),
+        position=9,
+    )

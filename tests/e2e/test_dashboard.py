@@ -16,36 +16,28 @@ from playwright.sync_api import Page, expect
 
 from cases.demo_cases import generate_cases
 from cases.rollup import refresh_rollup
-from org.models import Unit, User
 from tests.conftest import Demo
-from tests.e2e.conftest import axe_violations, screenshot, sign_in
-from topics import workflow
+from tests.e2e.conftest import (
+    OVERDUE_TASK,
+    axe_violations,
+    demo_topics_with_a_late_task,
+    screenshot,
+    sign_in,
+)
 from topics.bulletins import bulletin_generate
-from topics.demo import PROPERTY_TITLE, seed_topics
+from topics.demo import PROPERTY_TITLE
 from topics.models import Topic, TopicTask
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-OVERDUE_TASK = "补录遗留问题台账（逾期演示）"
 
 
 @pytest.fixture
 def dashboard(seeded: Demo) -> dict[str, Any]:
     """The demo organisation, the demo topics, a year of cases folded into the rollup, one
     overdue task on the property-certificate topic and the November 2023 bulletin."""
-    seed_topics()
+    task = demo_topics_with_a_late_task()
     generate_cases(300)
     refresh_rollup()
-    topic = Topic.objects.get(title=PROPERTY_TITLE)
-    task = workflow.task_add(
-        topic=topic,
-        actor=User.objects.get(username="handler_planning"),
-        title=OVERDUE_TASK,
-        owner_unit=Unit.objects.get(code="xn-planning"),
-        start_date=dt.date(2023, 10, 9),
-        deadline=dt.date(2023, 11, 10),
-        position=9,
-    )
     bulletin = bulletin_generate(dt.date(2023, 11, 1))
     return {"demo": seeded, "task": task, "bulletin": bulletin}
 

@@ -49,3 +49,28 @@ def test_the_draft_editor_is_only_for_the_committee_and_admins(demo: Demo) -> No
         assert page.status_code == 200 and b'id="bulletin-form"' in page.content
     assert client_for(demo, "supervisor1").get(url).status_code == 404  # drafts are not theirs
     assert client_for(demo, "handler_gas").get(url).status_code == 403
+
+
+def test_unit_staff_see_the_board_and_the_pages_of_their_own_topics(demo: Demo) -> None:
+    # Given the demo topics: 自然资源和规划局 leads the property-certificate topic
+    from topics.demo import PROPERTY_TITLE, seed_topics
+    from topics.models import Topic
+
+    seed_topics()
+    own = Topic.objects.get(title=PROPERTY_TITLE)
+    other = Topic.objects.exclude(pk=own.pk).exclude(cooperating_units=own.lead_unit).first()
+    lead = client_for(demo, "handler_planning")
+    # Then its staff open the board (with the topic in their menu) and their topic's page,
+    board = lead.get("/dashboard/topics/")
+    assert board.status_code == 200
+    assert b'href="/dashboard/topics/"' in board.content  # 每月一题 in the main menu
+    assert b'href="/dashboard/"' not in board.content  # but not the committee's dashboards
+    assert lead.get(f"/dashboard/topics/{own.pk}/").status_code == 200
+    # not another unit's topic, and not the committee's dashboards
+    assert other is not None and lead.get(f"/dashboard/topics/{other.pk}/").status_code == 404
+    assert lead.get("/dashboard/").status_code == 403
+    # and a unit with no topic has neither
+    outsider = client_for(demo, "handler_gas")
+    assert outsider.get("/dashboard/topics/").status_code == 403
+    assert outsider.get(f"/dashboard/topics/{own.pk}/").status_code == 404
+    assert b"/dashboard/topics/" not in outsider.get("/workbench/").content
