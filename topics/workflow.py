@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from cases.attachments import MAX_BYTES, check_uploads
 from cases.errors import InvalidInput, NotAllowed, WrongState, invalid
 from cases.models import Case, Category
+from cases.selectors import visibility_filter
 from cases.sla import WorkCalendar
 from org import jurisdiction
 from org.models import Region, Role, Unit, User
@@ -284,7 +285,17 @@ def topic_create(
     topic.cooperating_units.set([u for u in cooperating_units if u.pk != lead_unit.pk])
     topic.categories.set(categories)
     topic.regions.set(regions)
-    topic.cases.set(cases)
+    # Only cases the proposer may see: the topic shows its cases' titles to everyone who reads it.
+    wanted = {case.pk for case in cases}
+    if wanted:
+        visible = set(
+            Case.objects.filter(visibility_filter(user), pk__in=wanted).values_list(
+                "pk", flat=True
+            )
+        )
+        if wanted - visible:
+            raise invalid("cases", _("只能关联您有权查看的诉求。"))
+    topic.cases.set(wanted)
     _record(topic, E.CREATE, user, None, "", {"title": topic.title})
     return topic
 

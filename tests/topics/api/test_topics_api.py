@@ -449,3 +449,33 @@ def test_board_is_scoped_like_the_list(
         "other unit": 0, "resident": 0,
     }  # fmt: skip
     assert client_for(None).get(f"{URL}board/").status_code in (401, 403)
+
+
+def test_a_proposer_links_only_cases_they_may_see(demo: Demo) -> None:
+    # Given a case in 湟中区 and one in 城东区, and the 湟中区 supervisor
+    from cases import workflow as case_workflow
+
+    def call(region: Any) -> Any:
+        return case_workflow.case_submit(
+            actor=demo.user("operator1"), channel="phone", category=demo.category("heating-cold"),
+            region=region, description="暖气不热。", complainant_name="王某",
+            complainant_phone="13900001111",
+        )  # fmt: skip
+
+    own = call(demo.region("湟中区", "多巴镇", "多巴一村"))
+    away = call(demo.region("城东区", "大众街街道").children.first())
+    client = client_for(demo.user("supervisor_huangzhong"))
+    body = {
+        "title": "供暖", "month": "2026-12-01", "theme": "basic_support",
+        "lead_unit": demo.unit("xn-heating").pk,
+    }  # fmt: skip
+    # When they propose a topic linked to the other district's case: 400, and no topic
+    before = Topic.objects.count()
+    refused = client.post(URL, {**body, "cases": [own.pk, away.pk]}, format="json")
+    assert refused.status_code == 400, refused.content
+    assert "cases" in refused.json()["fields"]
+    assert Topic.objects.count() == before
+    # and with their own district's case only: created, linked
+    created = client.post(URL, {**body, "cases": [own.pk]}, format="json")
+    assert created.status_code == 201, created.content
+    assert [c["id"] for c in created.json()["cases"]] == [own.pk]
