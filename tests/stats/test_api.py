@@ -146,6 +146,29 @@ def test_query_count_does_not_grow_with_the_data(api_client, demo: Demo) -> None
     assert min(small) >= 1  # the figures were really read (an empty scope skips the query)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/stats/overview/",
+        "/api/v1/stats/trend/?granularity=month",
+        "/api/v1/stats/rankings/?by=street",
+        "/api/v1/topics/board/",
+    ],
+)
+def test_dashboards_never_group_the_cases_table(api_client, data, superuser, url) -> None:
+    # The figures come from the rollup; the cases table is only COUNTed, filtered to the open
+    # statuses (the live stage counts), never grouped, whatever the period (here three years).
+    api_client.force_authenticate(superuser)
+    since = (timezone.localdate() - dt.timedelta(days=3 * 365)).isoformat()
+    with CaptureQueriesContext(connection) as ctx:
+        assert api_client.get(url, {"from": since}).status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    on_cases = [q for q in sql if 'FROM "cases_case"' in q]
+    assert all("GROUP BY" not in q for q in on_cases), on_cases
+    if "/stats/" in url:
+        assert any('"cases_casedaystat"' in q or '"cases_casemonthstat"' in q for q in sql)
+
+
 def test_month_summary(data) -> None:
     month = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     summary = stats.month_summary(month)
