@@ -207,16 +207,18 @@ def _indicators(user: User | AnonymousUser, p: Params) -> Table:
     rows = []
     for topic in selectors.board(user):
         for i in topic.indicators.all():
-            share = round(float(i.actual) * 100 / float(i.target), 2) if i.target else None
+            target = None if i.target is None else float(i.target)
+            actual = None if i.actual is None else float(i.actual)
+            share = round(actual * 100 / target, 2) if target and actual is not None else None
             rows.append(
                 [
                     topic.title,
                     topic.get_status_display(),
                     i.name,
-                    float(i.target),
-                    None if i.actual is None else float(i.actual),
+                    target,
+                    actual,
                     i.unit_of_measure,
-                    share if i.actual is not None else None,
+                    share,
                     i.actual_on,
                 ]
             )

@@ -176,7 +176,8 @@ class CandidatesPage(CommitteePage):
         "adopted": _("已立为候选题目《{title}》，关联 {n} 件诉求。"),
         "adopted_link": _("到每月一题查看"),
         "unit_not_found": _("请从列表中选择牵头单位。"),
-        "month_required": _("请选择所属月份。"),
+        "unit_label": _("%(name)s（%(region)s）"),
+        "month_required": _("请选择所属月份（格式 YYYY-MM）。"),
     }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -216,6 +217,7 @@ class TopicPage(StaffPage):
         "next_steps": _("下步打算"),
         "saved": _("已保存。"),
         "unit_not_found": _("请从列表中选择责任单位。"),
+        "unit_label": _("%(name)s（%(region)s）"),
         "progress_of": _("{title}的进度"),
         "status_of": _("{title}的状态"),
         "value_of": _("{name}的新数值"),
@@ -233,7 +235,7 @@ class TopicPage(StaffPage):
         "closing_summary": _("销号说明"),
         "progress": _("任务进度"),
         "topic_progress": _("任务完成 {done} / {total}"),
-        "month_required": _("请选择月份。"),
+        "month_required": _("请选择月份（格式 YYYY-MM）。"),
     }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

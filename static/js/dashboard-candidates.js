@@ -90,6 +90,7 @@ function openAdopt(candidate, trigger) {
   adopted.hidden = true;
   const names = { category: candidate.category.name, street: candidate.street.name };
   adoptForm.reset();
+  lead.clear();
   clearErrors(adoptForm);
   document.getElementById("adopt-cluster").textContent = fill(t("adopt_cluster"), {
     ...names, weeks: shown.weeks, count: num(candidate.count),
@@ -128,7 +129,7 @@ adoptForm.addEventListener("submit", async (event) => {
     showErrors(adoptForm, fieldError("lead_unit", t("unit_not_found")));
     return;
   }
-  if (!elements.month.value) {
+  if (!/^\d{4}-\d{2}$/.test(elements.month.value.trim())) {
     showErrors(adoptForm, fieldError("month", t("month_required")));
     return;
   }
@@ -139,7 +140,7 @@ adoptForm.addEventListener("submit", async (event) => {
       method: "POST",
       body: {
         title: elements.title.value,
-        month: `${elements.month.value}-01`,
+        month: `${elements.month.value.trim()}-01`,
         theme: elements.theme.value,
         lead_unit: unit.id,
         problem: elements.problem.value,
@@ -152,7 +153,7 @@ adoptForm.addEventListener("submit", async (event) => {
       fill(t("adopted"), { title: topic.title, n: num(topic.cases.length) }), " ",
     );
     const link = document.createElement("a");
-    link.href = "/dashboard/topics/";
+    link.href = `/dashboard/topics/${topic.id}/`;
     link.textContent = t("adopted_link");
     adopted.append(link);
     adopted.hidden = false;

@@ -72,9 +72,9 @@ export function indicatorTable(indicators) {
   const rows = indicators.map((i) => `<tr><th scope="row">${escapeHtml(i.name)}</th>
     <td class="xn-figure">${escapeHtml(num(i.actual))} / ${escapeHtml(num(i.target))} ${escapeHtml(i.unit_of_measure || "")}</td>
     <td>${i.percent === null ? "" : `<progress class="xn-progress xn-progress-sm" max="100" value="${Math.min(100, i.percent)}" aria-label="${escapeHtml(i.name)} ${i.percent}%">${i.percent}%</progress>`}</td></tr>`);
-  return `<table class="table table-sm mb-0 xn-indicators"><thead><tr>
+  return `<div class="table-responsive"><table class="table table-sm mb-0 xn-indicators"><thead><tr>
     <th scope="col">${escapeHtml(t("indicator"))}</th><th scope="col">${escapeHtml(t("actual_target"))}</th>
-    <th scope="col"><span class="visually-hidden">%</span></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    <th scope="col"><span class="visually-hidden">%</span></th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 // The link of a table's Excel export (GET /api/v1/stats/export.xlsx) for these parameters.

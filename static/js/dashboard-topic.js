@@ -43,20 +43,26 @@ function taskControls(task) {
   const parts = [];
   if (may("task_update")) {
     const options = ["todo", "doing", "done"].map((value) => `<option value="${value}"${value === task.status ? " selected" : ""}>${escapeHtml(label("task", value))}</option>`).join("");
+    const id = `task-${task.id}`;
     parts.push(`<form class="d-flex flex-wrap gap-1" data-task-update="${task.id}" novalidate>
-      <select class="form-select form-select-sm w-auto" name="status" aria-label="${escapeHtml(fill(t("status_of"), { title: task.title }))}">${options}</select>
+      <div class="alert alert-danger py-1 px-2 mb-1 w-100 small" role="alert" data-form-alert hidden></div>
+      <select class="form-select form-select-sm w-auto" name="status" aria-describedby="${id}-status-error"
+              aria-label="${escapeHtml(fill(t("status_of"), { title: task.title }))}">${options}</select>
       <input class="form-control form-control-sm xn-w-num" type="number" min="0" max="100" name="progress" value="${task.progress}"
-             aria-label="${escapeHtml(fill(t("progress_of"), { title: task.title }))}">
+             aria-describedby="${id}-progress-error" aria-label="${escapeHtml(fill(t("progress_of"), { title: task.title }))}">
       <button class="btn btn-sm btn-outline-primary" type="submit">${escapeHtml(t("save"))}</button>
-      <div class="xn-field-error w-100" data-error-for="progress" hidden></div>
+      <div class="xn-field-error w-100" id="${id}-status-error" data-error-for="status" hidden></div>
+      <div class="xn-field-error w-100" id="${id}-progress-error" data-error-for="progress" hidden></div>
     </form>`);
   }
   if (may("task_supervise") && task.is_overdue) {
+    const id = `supervise-${task.id}`;
     parts.push(`<form class="d-flex flex-wrap gap-1 mt-1" data-task-supervise="${task.id}" novalidate>
+      <div class="alert alert-danger py-1 px-2 mb-1 w-100 small" role="alert" data-form-alert hidden></div>
       <input class="form-control form-control-sm" name="note" required placeholder="${escapeHtml(t("supervise_note"))}"
-             aria-label="${escapeHtml(fill(t("note_of"), { title: task.title }))}">
+             aria-describedby="${id}-note-error" aria-label="${escapeHtml(fill(t("note_of"), { title: task.title }))}">
       <button class="btn btn-sm btn-danger" type="submit">${escapeHtml(t("supervise"))}</button>
-      <div class="xn-field-error w-100" data-error-for="note" hidden></div>
+      <div class="xn-field-error w-100" id="${id}-note-error" data-error-for="note" hidden></div>
     </form>`);
   }
   return parts.join("");
@@ -104,10 +110,14 @@ function indicators() {
     <td class="xn-figure">${escapeHtml(num(i.actual))} / ${escapeHtml(num(i.target))} ${escapeHtml(i.unit_of_measure || "")}</td>
     <td class="small">${i.values.map((v) => `${escapeHtml(v.date)}: ${escapeHtml(num(v.value))}`).join("<br>")}</td>
     <td>${may("indicator_value") ? `<form class="d-flex flex-wrap gap-1" data-indicator-value="${i.id}" novalidate>
-      <input class="form-control form-control-sm xn-w-num" type="number" step="0.01" name="value" required aria-label="${escapeHtml(fill(t("value_of"), { name: i.name }))}">
-      <input class="form-control form-control-sm w-auto" type="date" name="date" aria-label="${escapeHtml(fill(t("date_of"), { name: i.name }))}">
+      <div class="alert alert-danger py-1 px-2 mb-1 w-100 small" role="alert" data-form-alert hidden></div>
+      <input class="form-control form-control-sm xn-w-num" type="number" step="0.01" name="value" required
+             aria-describedby="indicator-${i.id}-value-error" aria-label="${escapeHtml(fill(t("value_of"), { name: i.name }))}">
+      <input class="form-control form-control-sm w-auto" type="date" name="date"
+             aria-describedby="indicator-${i.id}-date-error" aria-label="${escapeHtml(fill(t("date_of"), { name: i.name }))}">
       <button class="btn btn-sm btn-outline-primary" type="submit">${escapeHtml(t("record"))}</button>
-      <div class="xn-field-error w-100" data-error-for="value" hidden></div></form>` : ""}</td>
+      <div class="xn-field-error w-100" id="indicator-${i.id}-value-error" data-error-for="value" hidden></div>
+      <div class="xn-field-error w-100" id="indicator-${i.id}-date-error" data-error-for="date" hidden></div></form>` : ""}</td>
   </tr>`).join("");
 }
 
@@ -156,21 +166,24 @@ async function submit(form, path, body) {
   buttons.forEach((b) => { b.disabled = true; });
   try {
     await api(path, body);
-    form.reset?.();
-    await done();
   } catch (error) {
     showErrors(form, error);
     showMoreErrors(form, error);
-  } finally {
     buttons.forEach((b) => { b.disabled = false; });
+    return false;
   }
+  form.reset?.();
+  if (form.dataset.form === "task_add") owner.clear();
+  buttons.forEach((b) => { b.disabled = false; });
+  await done();
+  return true;
 }
 
 // The forms of the page: the topic's transitions and the lead unit's nested records.
 const build = {
   carry_over: (form) => {
-    const month = form.elements.to_month.value;
-    if (!month) throw fieldError("to_month", t("month_required"));
+    const month = form.elements.to_month.value.trim();
+    if (!/^\d{4}-\d{2}$/.test(month)) throw fieldError("to_month", t("month_required"));
     return { to_month: `${month}-01`, reason: form.elements.reason.value };
   },
   task_add: async (form) => {
@@ -204,7 +217,9 @@ root.addEventListener("submit", async (event) => {
   if (!taskUpdate && !taskSupervise && !indicatorValue) return;
   event.preventDefault();
   if (taskUpdate) {
-    const body = { status: form.elements.status.value, progress: Number(form.elements.progress.value) };
+    const body = { status: form.elements.status.value };
+    const progress = form.elements.progress.value.trim();
+    if (progress !== "") body.progress = Number(progress); // blank: leave the progress as it is
     await submit(form, `${base}tasks/${taskUpdate}/`, { method: "PATCH", body });
   } else if (taskSupervise) {
     await submit(form, `${base}tasks/${taskSupervise}/supervise/`, { method: "POST", body: formBody(form) });

@@ -80,26 +80,48 @@ function card(topic) {
   </article>`;
 }
 
-// One request per page of the board (selectors.board); "more" appends the next page.
+// One request per page of the board (selectors.board); "more" appends the next page and moves
+// the focus to the first topic it added.
 async function load(url = "/api/v1/topics/board/") {
   status.textContent = t("loading");
-  more.hidden = true;
+  more.disabled = true;
+  const first = !board.children.length;
   try {
-    const data = await api(url, url.includes("?") ? {} : { params: { page_size: 20 } });
+    const data = await api(url, first ? { params: { page_size: 20 } } : {});
     const topics = results(data);
-    if (!topics.length && !board.children.length) {
+    if (!topics.length && first) {
       board.innerHTML = `<p class="xn-muted">${escapeHtml(t("no_topics"))}</p>`;
       status.textContent = "";
+      more.hidden = true;
       return;
     }
     board.insertAdjacentHTML("beforeend", topics.map(card).join(""));
     topics.forEach((topic) => topic.indicators.forEach(drawHistory));
-    next = data.next;
+    // DRF's next link is absolute; keep only its path, so a proxy's host or scheme never leaks in
+    next = data.next ? new URL(data.next).pathname + new URL(data.next).search : null;
     more.hidden = !next;
     status.textContent = fill(t("board_count"), { n: board.querySelectorAll("[data-topic]").length, total: data.count });
+    if (!first && topics.length) board.querySelector(`#topic-${topics[0].id} a`)?.focus();
   } catch (error) {
     board.insertAdjacentHTML("beforeend", `<p class="xn-failed">${escapeHtml(error.message)}</p>`);
     status.textContent = error.message;
+  } finally {
+    more.disabled = false;
+  }
+}
+
+// 候选: topics proposed (from 未诉先办 or by hand) and not yet adopted; each links to its page,
+// where the committee adopts it with the date of its meeting.
+async function loadCandidates() {
+  const section = document.getElementById("candidate-topics");
+  try {
+    const topics = results(await api("/api/v1/topics/", { params: { status: "candidate", page_size: 50 } }));
+    document.getElementById("candidate-list").innerHTML = topics.map((topic) => `<li>
+      <a href="/dashboard/topics/${topic.id}/">${escapeHtml(topic.title)}</a>
+      <span class="small xn-muted">${escapeHtml(topic.month.slice(0, 7))} · ${escapeHtml(topic.lead_unit.name)}</span></li>`).join("");
+    section.hidden = !topics.length;
+  } catch (error) {
+    section.hidden = true; // the board itself says what failed
   }
 }
 
@@ -117,4 +139,5 @@ async function loadBulletins() {
 }
 
 load();
+loadCandidates();
 loadBulletins();

@@ -36,6 +36,13 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("quick-entry", "operator1", "/workbench/quick/"),
     ("inbox", "handler_huangzhong", "/workbench/inbox/"),
     ("api-docs", None, "/api/docs/"),
+    ("dashboard", "committee1", "/dashboard/"),
+    ("dashboard-topics", "committee1", "/dashboard/topics/"),
+    ("dashboard-topic", "committee1", "/dashboard/topics/{topic}/"),
+    ("dashboard-plan", "committee1", "/dashboard/plan/?year=2023"),
+    ("dashboard-candidates", "committee1", "/dashboard/candidates/"),
+    ("dashboard-bulletin", "committee1", "/dashboard/bulletins/{bulletin}/"),
+    ("topic-lead", "handler_planning", "/dashboard/topics/{topic}/"),
 ]
 
 
@@ -55,12 +62,29 @@ def sample_case(seeded: Any) -> Case:
     return case
 
 
+@pytest.fixture
+def topic_pages(seeded: Any) -> dict[str, int]:
+    """The demo topics and a bulletin, for the dashboards' pages."""
+    import datetime as dt
+
+    from topics.bulletins import bulletin_generate
+    from topics.demo import PROPERTY_TITLE, seed_topics
+    from topics.models import Topic
+
+    seed_topics()
+    return {
+        "topic": Topic.objects.get(title=PROPERTY_TITLE).pk,
+        "bulletin": bulletin_generate(dt.date(2023, 11, 1)).pk,
+    }
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_every_page_renders(
     browser: Any,
     live_server: Any,
     sample_case: Case,
+    topic_pages: dict[str, int],
     language: str,
     width: str,
     watch_requests: Callable[[Any], list[str]],
@@ -85,13 +109,22 @@ def test_every_page_renders(
                 if username:
                     sign_in(page, live_server.url, username)
                 signed_in = username
-            url = path.format(case=sample_case.pk, code=sample_case.tracking_code)
+            url = path.format(case=sample_case.pk, code=sample_case.tracking_code, **topic_pages)
             response = page.goto(live_server.url + url)
             assert response is not None and response.status == 200, (name, response)
             page.wait_for_load_state("networkidle")
             if name != "api-docs":  # Swagger UI's own page has no language of ours
                 assert page.locator("html").get_attribute("lang") == language, name
             screenshot(page, f"{name}-{language}-{width}")
+            # nothing sticks out sideways: the page scrolls only down (wide tables and the
+            # Gantt chart scroll inside their own box); on failure, name what sticks out
+            wide = page.evaluate(
+                """() => document.documentElement.scrollWidth <= innerWidth + 1 ? [] :
+                  [...document.querySelectorAll("body *")]
+                  .filter((n) => n.getBoundingClientRect().right > innerWidth + 1)
+                  .map((n) => `${n.tagName}#${n.id}.${n.className}`).slice(0, 8)"""
+            )
+            assert wide == [], (name, wide)
     finally:
         context.close()
     assert errors == []

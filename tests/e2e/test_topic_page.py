@@ -63,7 +63,12 @@ def test_the_lead_unit_keeps_its_topic_up_to_date(
     form.get_by_role("button", name="新增任务").click()
     expect(form.locator('[data-error-for="owner_unit"]')).to_have_text("请从列表中选择责任单位。")
     assert TopicTask.objects.filter(topic=topic).count() == tasks_before
-    form.get_by_label("责任单位").fill("西宁市住房和城乡建设局")
+    # picking a suggestion of the search, as a person would: each names its unit and region
+    form.get_by_label("责任单位").fill("住房和城乡")
+    options = form.locator("#task-owner-options option")
+    expect(options.first).to_have_attribute("value", re.compile("住房和城乡建设局（"))
+    city = form.locator('#task-owner-options option[value^="西宁市住房和城乡建设局（"]')
+    form.get_by_label("责任单位").fill(city.get_attribute("value") or "")
     form.get_by_role("button", name="新增任务").click()
     expect(page.locator("#topic-saved")).to_have_text("已保存。")
     row = page.locator("#task-table tbody tr", has_text="联合踏勘剩余小区")

@@ -342,3 +342,22 @@ def test_background_export_of_the_plan_names_its_year(
     assert stored.row_count > 0
     download = api_client.get(f"{JOBS}{stored.pk}/download/")
     assert 'filename="plan-20230101-20231231.xlsx"' in download["Content-Disposition"]
+
+
+def test_indicators_without_a_target_or_a_reading_export_as_blanks(
+    api_client: APIClient, demo: Demo
+) -> None:
+    from topics import workflow
+    from topics.demo import PROPERTY_TITLE, seed_topics
+    from topics.models import Topic
+
+    seed_topics()
+    topic = Topic.objects.get(title=PROPERTY_TITLE)
+    lead = demo.user("handler_planning")
+    workflow.indicator_add(topic=topic, actor=lead, name="无目标无读数")
+    workflow.indicator_add(topic=topic, actor=lead, name="有目标无读数", target=100)
+    rows = sheet_rows(export(api_client, demo.user("committee1"), table="indicators"))
+    by_name = {r[2]: r for r in rows[1:]}
+    assert by_name["无目标无读数"][3:7] == (None, None, None, None)  # openpyxl reads "" as None
+    assert by_name["有目标无读数"][3:7] == (100, None, None, None)
+    assert by_name["东府嘉和小区已办证户数"][6] == round(650 * 100 / 3242, 2)
