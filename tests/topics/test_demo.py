@@ -37,5 +37,10 @@ def test_seed_topics_holds_the_figures_and_is_idempotent() -> None:
     assert actual["供暖补贴（2023年）"] == 1_212_900
     assert actual["社区干部健康体检"] == 1_680
 
+    titles = set(Topic.objects.values_list("title", flat=True))
+    assert titles == {"强化基础保障", "优化服务平台", "关心关爱基层干部", PROPERTY_TITLE}
+    assert Topic.objects.get(title="优化服务平台").theme == "service_platform"
+    assert Topic.objects.get(title="关心关爱基层干部").theme == "cadre_care"
+
     statuses = set(Topic.objects.values_list("status", flat=True))
     assert {TopicStatus.CLOSED, TopicStatus.IN_PROGRESS, TopicStatus.ADOPTED} <= statuses
