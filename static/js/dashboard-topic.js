@@ -151,15 +151,18 @@ async function load() {
   status.textContent = "";
 }
 
-// After a change: say so, draw the page again, and keep the focus on the notice.
-async function done() {
+// After a change: draw the page again and say so (the notice is a status, read out). A row's
+// form is drawn anew: the focus goes back to it, so the next row is a Tab away; after the other
+// forms it goes to the notice.
+async function done(again) {
   await load();
   saved.textContent = t("saved");
   saved.hidden = false;
-  saved.focus();
+  const target = again && document.querySelector(again);
+  (target || saved).focus();
 }
 
-async function submit(form, path, body) {
+async function submit(form, path, body, again = null) {
   clearErrors(form);
   saved.hidden = true;
   const buttons = form.querySelectorAll("button");
@@ -175,7 +178,7 @@ async function submit(form, path, body) {
   form.reset?.();
   if (form.dataset.form === "task_add") owner.clear();
   buttons.forEach((b) => { b.disabled = false; });
-  await done();
+  await done(again);
   return true;
 }
 
@@ -220,11 +223,11 @@ root.addEventListener("submit", async (event) => {
     const body = { status: form.elements.status.value };
     const progress = form.elements.progress.value.trim();
     if (progress !== "") body.progress = Number(progress); // blank: leave the progress as it is
-    await submit(form, `${base}tasks/${taskUpdate}/`, { method: "PATCH", body });
+    await submit(form, `${base}tasks/${taskUpdate}/`, { method: "PATCH", body }, `[data-task-update="${taskUpdate}"] select`);
   } else if (taskSupervise) {
-    await submit(form, `${base}tasks/${taskSupervise}/supervise/`, { method: "POST", body: formBody(form) });
+    await submit(form, `${base}tasks/${taskSupervise}/supervise/`, { method: "POST", body: formBody(form) }, `[data-task-supervise="${taskSupervise}"] input`);
   } else {
-    await submit(form, `${base}indicators/${indicatorValue}/values/`, { method: "POST", body: formBody(form) });
+    await submit(form, `${base}indicators/${indicatorValue}/values/`, { method: "POST", body: formBody(form) }, `[data-indicator-value="${indicatorValue}"] input`);
   }
 });
 

@@ -77,9 +77,9 @@ def test_the_lead_unit_keeps_its_topic_up_to_date(
     # records its progress
     row.get_by_label("联合踏勘剩余小区的进度").fill("40")
     row.get_by_role("button", name="保存").click()
-    expect(page.locator("#task-table tbody tr", has_text="联合踏勘剩余小区")).to_contain_text(
-        "40%"
-    )
+    row = page.locator("#task-table tbody tr", has_text="联合踏勘剩余小区")
+    expect(row).to_contain_text("40%")
+    expect(row.get_by_label("联合踏勘剩余小区的状态")).to_be_focused()  # still in the row
     task = TopicTask.objects.get(topic=topic, title="联合踏勘剩余小区")
     assert task.progress == 40 and task.owner_unit.code == "xn-housing"
     # a progress over 100 is refused beside the field
