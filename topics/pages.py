@@ -18,7 +18,7 @@ from cases.pages import StaffPage
 from org import jurisdiction
 from org.models import Role
 
-from . import bulletins, selectors
+from . import bulletins, selectors, stats
 from .models import BulletinStatus, TaskStatus, TopicStatus, TopicTheme
 
 DASHBOARD_ROLES = (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN)
@@ -56,6 +56,12 @@ class OverviewPage(CommitteePage):
 
     template_name = "topics/overview.html"
     section = "overview"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["weights"] = stats.weights()  # the defaults (settings), shown in the form
+        return context
+
     texts = {
         **CHART_TEXTS,
         **_choices("stage", Stage.choices),

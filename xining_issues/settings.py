@@ -51,6 +51,9 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "SUPERVISION_OFFICE_AFTER_HOURS": (int, 72, "Overdue hours before the 督查室 above is told."),
     "SUPERVISION_EVALUATE_DAYS": (int, 7, "Days to evaluate before a reply is archived."),
     "SUPERVISION_BATCH_SIZE": (int, 200, "Cases per supervision task."),
+    "STATS_WEIGHT_RESPONSE": (float, 0.3, "Weight of 响应率 in the composite score."),
+    "STATS_WEIGHT_RESOLUTION": (float, 0.3, "Weight of 解决率 in the composite score."),
+    "STATS_WEIGHT_SATISFACTION": (float, 0.4, "Weight of 满意率 in the composite score."),
 }
 
 env = environ.Env(**{name: (kind, default) for name, (kind, default, _d) in ENV_VARIABLES.items()})
@@ -261,6 +264,13 @@ SUPERVISION = {
     "office_after_hours": env("SUPERVISION_OFFICE_AFTER_HOURS"),
     "evaluate_days": env("SUPERVISION_EVALUATE_DAYS"),
     "batch_size": env("SUPERVISION_BATCH_SIZE"),
+}
+# The dashboards' composite score (综合得分): the default weights of the three rates; a request
+# may pass others (w_response, w_resolution, w_satisfaction).
+STATS_SCORE_WEIGHTS = {
+    "response": env("STATS_WEIGHT_RESPONSE"),
+    "resolution": env("STATS_WEIGHT_RESOLUTION"),
+    "satisfaction": env("STATS_WEIGHT_SATISFACTION"),
 }
 
 LOGGING = {

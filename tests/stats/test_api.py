@@ -219,3 +219,10 @@ def test_the_schema_validates_and_holds_every_topics_and_stats_route(tmp_path) -
         "/api/v1/stats/export.xlsx",
         "/api/v1/stats/exports/",
     } <= paths, sorted(paths)
+
+
+def test_the_default_weights_come_from_the_settings(api_client, data, superuser, settings) -> None:
+    settings.STATS_SCORE_WEIGHTS = {"response": 0.0, "resolution": 1.0, "satisfaction": 0.0}
+    body = get(api_client, superuser, "/api/v1/stats/overview/").json()
+    assert body["weights"] == {"response": 0.0, "resolution": 1.0, "satisfaction": 0.0}
+    assert body["totals"]["score"] == round(100 * body["totals"]["resolution_rate"], 2)

@@ -74,3 +74,11 @@ def test_unit_staff_see_the_board_and_the_pages_of_their_own_topics(demo: Demo) 
     assert outsider.get("/dashboard/topics/").status_code == 403
     assert outsider.get(f"/dashboard/topics/{own.pk}/").status_code == 404
     assert b"/dashboard/topics/" not in outsider.get("/workbench/").content
+
+
+def test_the_overview_form_starts_from_the_configured_weights(demo: Demo, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.STATS_SCORE_WEIGHTS = {"response": 0.5, "resolution": 0.25, "satisfaction": 2}
+    page = client_for(demo, "committee1").get("/dashboard/").content.decode()
+    assert 'name="w_response" min="0" max="10" step="0.1" value="0.5"' in page
+    assert 'name="w_resolution" min="0" max="10" step="0.1" value="0.25"' in page
+    assert 'name="w_satisfaction" min="0" max="10" step="0.1" value="2"' in page
