@@ -56,12 +56,6 @@ class OverviewPage(CommitteePage):
 
     template_name = "topics/overview.html"
     section = "overview"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["weights"] = stats.weights()  # the defaults (settings), shown in the form
-        return context
-
     texts = {
         **CHART_TEXTS,
         **_choices("stage", Stage.choices),
@@ -91,6 +85,11 @@ class OverviewPage(CommitteePage):
         "export_failed": _("后台导出失败："),
         **_choices("status", TopicStatus.choices),
     }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["weights"] = stats.weights()  # the defaults (settings), shown in the form
+        return context
 
 
 class TopicBoardPage(CommitteePage):
@@ -210,9 +209,6 @@ class TopicPage(StaffPage):
         "supervise_note": _("督办意见"),
         "save": _("保存"),
         "record": _("记录"),
-        "value": _("数值"),
-        "date": _("日期"),
-        "note": _("说明"),
         "no_tasks": _("暂无任务。"),
         "no_reports": _("暂无周调度记录。"),
         "no_indicators": _("暂无指标。"),
@@ -249,7 +245,6 @@ class TopicPage(StaffPage):
         context["topic"] = get_object_or_404(
             selectors.visible_topics(self.request.user), pk=kwargs["pk"]
         )
-        context["task_statuses"] = TaskStatus.choices
         context["dashboard_section"] = "topics"
         return context
 
