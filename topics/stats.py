@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from org.models import User
 
 AREA_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.COMMITTEE, Role.ADMIN)
-DEFAULT_WEIGHTS = {"response": 0.3, "resolution": 0.3, "satisfaction": 0.4}
 SUMS = {name: Sum(name) for name in COUNTERS}
 # The column that holds a region of each level on the rollup (and on Case).
 LEVEL_FIELD = {
@@ -166,8 +165,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def weights(overrides: dict[str, float | None] | None = None) -> dict[str, float]:
     """The composite score's weights: settings.STATS_SCORE_WEIGHTS, then the overrides."""
-    result = dict(DEFAULT_WEIGHTS)
-    result.update(getattr(settings, "STATS_SCORE_WEIGHTS", {}))
+    result = dict(settings.STATS_SCORE_WEIGHTS)
     for name, value in (overrides or {}).items():
         if value is not None:
             result[name] = float(value)
@@ -425,14 +423,18 @@ def candidate_window(weeks: int) -> tuple[dt.date, dt.date]:
     return end - dt.timedelta(days=7 * weeks - 1), end
 
 
+def _cases_since(user: Any, start: dt.date, region: Region | None = None) -> QuerySet[Case]:
+    """The cases ``user`` may see, within ``region``, created from ``start`` (local midnight):
+    the candidates' evidence and the cases a topic adopted from a candidate is linked to."""
+    since = dt.datetime.combine(start, dt.time(), tzinfo=timezone.get_current_timezone())
+    return Case.objects.filter(case_scope_q(user) & region_q(region), created_at__gte=since)
+
+
 def cluster_cases(user: Any, category: Category, street: Region, weeks: int) -> QuerySet[Case]:
     """The cases of one candidate cluster (category × street, last ``weeks`` weeks) that the
     user may see: those a topic adopted from the candidate is linked to."""
     start, _end = candidate_window(weeks)
-    since = dt.datetime.combine(start, dt.time(), tzinfo=timezone.get_current_timezone())
-    return Case.objects.filter(
-        case_scope_q(user), category=category, street=street, created_at__gte=since
-    )
+    return _cases_since(user, start).filter(category=category, street=street)
 
 
 def candidates(
@@ -482,15 +484,10 @@ def candidates(
     )[: limit * 2]
     if not ranked:
         return {"weeks": weeks, "period": {"from": start, "to": end}, "results": []}
-    window = {
-        "created_at__gte": dt.datetime.combine(
-            start, dt.time(), tzinfo=timezone.get_current_timezone()
-        )
-    }
     cluster_q = Q(pk__in=[])
     for category_id, street_id in (key for key, _c in ranked):
         cluster_q |= Q(category_id=category_id, street_id=street_id)
-    visible = Case.objects.filter(case_scope_q(user) & region_q(region), **window)
+    visible = _cases_since(user, start, region)
     repeats: dict[tuple[int, int], int] = {}
     for r in (
         visible.filter(cluster_q)

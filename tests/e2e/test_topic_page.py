@@ -24,8 +24,6 @@ from topics.models import Topic, TopicStatus, TopicTask
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LATE = OVERDUE_TASK
-
 
 @pytest.fixture
 def topic(seeded: Demo) -> Topic:
@@ -112,7 +110,7 @@ def test_a_supervisor_issues_duban_on_the_late_task(
     page: Page, live_server: Any, topic: Topic
 ) -> None:
     open_topic(page, live_server.url, "supervisor1", topic)
-    late = page.locator("#task-table tbody tr", has_text=LATE)
+    late = page.locator("#task-table tbody tr", has_text=OVERDUE_TASK)
     expect(late).to_contain_text("已逾期")
     # only the late task has a 督办 form, and nobody but the lead unit edits tasks
     expect(page.locator("[data-task-supervise]")).to_have_count(
@@ -120,10 +118,12 @@ def test_a_supervisor_issues_duban_on_the_late_task(
         .filter(deadline__lt=dt.date.today()).count()
     )  # fmt: skip
     expect(page.locator("[data-task-update]")).to_have_count(0)
-    late.get_by_label(f"对{LATE}的督办意见").fill("请于本周内补齐台账。")
+    late.get_by_label(f"对{OVERDUE_TASK}的督办意见").fill("请于本周内补齐台账。")
     late.get_by_role("button", name="督办").click()
-    expect(page.locator("#task-table tbody tr", has_text=LATE)).to_contain_text("已督办 1 次")
-    assert TopicTask.objects.get(title=LATE).supervisions.get().note == "请于本周内补齐台账。"
+    late = page.locator("#task-table tbody tr", has_text=OVERDUE_TASK)
+    expect(late).to_contain_text("已督办 1 次")
+    supervision = TopicTask.objects.get(title=OVERDUE_TASK).supervisions.get()
+    assert supervision.note == "请于本周内补齐台账。"
 
 
 def test_the_committee_carries_the_topic_over(page: Page, live_server: Any, topic: Topic) -> None:
