@@ -27,11 +27,23 @@ export function isoDate(date) {
 }
 
 const charts = new Set();
-window.addEventListener("resize", () => charts.forEach((chart) => chart.resize()));
+// ECharts 6.1.0 throws on every frame when a map chart is laid out at 0×0 (apache/echarts#21706,
+// fixed after 6.1.0): no chart is drawn or resized while its box has no size; one that gets its
+// first option then is drawn as soon as the box has a size.
+const sized = (node) => node.offsetWidth > 0 && node.offsetHeight > 0;
+window.addEventListener("resize", () => charts.forEach((c) => sized(c.getDom()) && c.resize()));
+const waiting = new Map(); // container → its latest option, until it has a size
+const sizeWatch = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    if (!sized(target) || !waiting.has(target)) continue;
+    const option = waiting.get(target);
+    waiting.delete(target);
+    sizeWatch.unobserve(target);
+    draw(target, option);
+  }
+});
 
-// One ECharts instance per container; the container is role="img" and its aria-label is the
-// summary, so ECharts' own aria decoration stays off (the data is also in a table).
-export function chart(container, option, label) {
+function draw(container, option) {
   const echarts = window.echarts;
   let instance = echarts.getInstanceByDom(container);
   if (!instance) {
@@ -39,8 +51,20 @@ export function chart(container, option, label) {
     charts.add(instance);
   }
   instance.setOption({ aria: { enabled: false }, animation: false, ...option }, true);
-  if (label) container.setAttribute("aria-label", label);
   return instance;
+}
+
+// One ECharts instance per container; the container is role="img" and its aria-label is the
+// summary, so ECharts' own aria decoration stays off (the data is also in a table).
+export function chart(container, option, label) {
+  if (label) container.setAttribute("aria-label", label);
+  if (!sized(container)) {
+    waiting.set(container, option);
+    sizeWatch.observe(container);
+    return null;
+  }
+  waiting.delete(container);
+  return draw(container, option);
 }
 
 // Fill a table body with rows of cells (already formatted text); an empty list shows a note.

@@ -97,7 +97,8 @@ def test_every_page_renders(
     page = context.new_page()
     foreign = watch_requests(page)
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    current = {"name": ""}  # the page being shown, to say which one failed
+    page.on("pageerror", lambda error: errors.append(f"{current['name']}: {error} {error.stack}"))
     signed_in: str | None = None
     try:
         for name, username, path in PAGES:
@@ -110,6 +111,7 @@ def test_every_page_renders(
                     sign_in(page, live_server.url, username)
                 signed_in = username
             url = path.format(case=sample_case.pk, code=sample_case.tracking_code, **topic_pages)
+            current["name"] = name
             response = page.goto(live_server.url + url)
             assert response is not None and response.status == 200, (name, response)
             page.wait_for_load_state("networkidle")
