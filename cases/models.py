@@ -667,8 +667,10 @@ class Notification(models.Model):
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
     SENT = "sent", _("已发送")
     FAILED = "failed", _("发送失败")
+    UNKNOWN = "unknown", _("结果未知")
 
 
 class OutboxMessage(models.Model):
@@ -676,21 +678,33 @@ class OutboxMessage(models.Model):
 
     Written in the same transaction as the change it reports, so a message is never lost when
     the broker is down; a periodic task drains the table once it is back.
+
+    ``pending`` → (claimed) ``sending`` → ``sent``; a refused send goes back to ``pending`` with
+    a later ``next_attempt_at``, and to ``failed`` after the last attempt. ``unknown``: the send
+    was started but its outcome never recorded (the worker stopped mid-send); the message may
+    or may not have reached the phone, so it is left for an operator rather than sent again
+    (see ``cases.notifications.drain_outbox``).
     """
 
-    channel = models.CharField(max_length=8, choices=[("email", "email"), ("sms", "sms")])
+    channel = models.CharField(
+        _("渠道"), max_length=8, choices=[("email", "email"), ("sms", "sms")]
+    )
     recipient = models.CharField(max_length=254)
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(_("类型"), max_length=32)
     params = models.JSONField(default=dict, blank=True)
+    # Unique: the same change never queues its message twice; also sent to the SMS gateway as
+    # an idempotency key.
     key = models.CharField(max_length=128, unique=True)
     status = models.CharField(
-        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+        _("状态"), max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    last_error = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"))
+    # The lease of a ``sending`` row: its drain has until then to record the outcome.
+    claimed_until = models.DateTimeField(_("发送租约到期"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("待发消息")

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import smtplib
+import time
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,8 +31,13 @@ from .models import Case, CaseEvent, EventType, Notification, OutboxMessage, Out
 
 logger = logging.getLogger(__name__)
 
+# Attempts at one message before it is marked failed (the waits between them double from
+# 2 minutes: about four hours in all).
 MAX_ATTEMPTS = 8
-DRAIN_BATCH = 50
+# How long a drain holds a claimed message. Longer than any send by a live worker can take
+# (the gateway timeout) and than the drain task may run (its hard time limit), so a lease runs
+# out only when its worker is gone.
+LEASE = timedelta(minutes=5)
 
 
 def _handlers_of(unit_ids: Iterable[int], *, leaders_only: bool = False) -> list[User]:
@@ -165,39 +174,160 @@ def on_event(event: CaseEvent) -> None:
         notify_complainant(case, kind="case_closed", params=params, key=key, now=now)
 
 
-def drain_outbox(now: dt.datetime | None = None, batch: int = DRAIN_BATCH) -> int:
-    """Send the due emails and SMS; returns how many went out.
+def drain_outbox(
+    *,
+    now: dt.datetime | None = None,
+    backend: sms.SmsBackend | None = None,
+    stop_after: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Send the due emails and SMS, one message at a time; returns how many went out.
 
-    Rows are claimed with ``SKIP LOCKED`` so two drains never send the same row; a failure is
-    retried with exponential backoff and given up after ``MAX_ATTEMPTS``.
+    Each message goes through three steps, and no transaction is open while it is sent:
+
+    1. **claim** (one short transaction): the next due ``pending`` row becomes ``sending`` with
+       a lease (``claimed_until = now + LEASE``) and one more attempt. On PostgreSQL the row is
+       picked with ``FOR UPDATE SKIP LOCKED``, so drains running side by side take different
+       rows; the UPDATE is conditional on the row still being ``pending``, which alone makes
+       the claim exclusive on SQLite. Two drains never hold one row.
+    2. **send**, through the SMS backend or Django's mail, each bounded by a timeout
+       (``sms.GATEWAY_TIMEOUT``) far below the lease.
+    3. **mark** (another short transaction): ``sent``; or, if the gateway refused or could not be
+       reached, back to ``pending`` after an exponential backoff (2, 4, 8 … minutes), and
+       ``failed`` after ``MAX_ATTEMPTS``. ``failed`` rows wait for an operator (the admin's
+       retry action).
+
+    A lease runs out only when the worker that held it is gone (killed, out of memory, its
+    hard time limit): a live send ends within the gateway timeout, and the task's time limit is
+    shorter than the lease. Such a row is **not sent again**: it becomes ``unknown`` for an
+    operator. The message may well have reached the phone before the worker died, and the
+    rule for messages to residents is at most once: a second copy of "your complaint was
+    accepted" confuses and annoys, and re-sending blindly is exactly how one phone got three
+    copies. The operator checks the gateway's delivery report (by the message key, also sent
+    as the ``Idempotency-Key``) and retries from the admin if it never arrived. The same holds
+    when the task's soft time limit strikes mid-send: that row is marked ``unknown`` at once
+    and the drain stops.
+
+    ``stop_after`` (seconds on ``clock``) is when to stop claiming: the task passes a budget
+    that ends well before its soft time limit, so it finishes the send in hand and returns
+    instead of being cut off. ``now`` fixes the clock for due times, leases and backoff
+    (tests, a travelled clock); by default each message reads the time afresh.
     """
-    now = now or timezone.now()
-    backend = sms.get_backend()
+    backend = backend or sms.get_backend()
+    mail = get_connection(timeout=sms.GATEWAY_TIMEOUT)
+    deadline = None if stop_after is None else clock() + stop_after
+    _give_up_expired_leases(now=now or timezone.now())
     sent = 0
-    with transaction.atomic():
-        rows = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")[:batch]
-        )
-        for row in rows:
-            try:
-                title, body = messages.render(row.kind, row.params, settings.LANGUAGE_CODE)
-                if row.channel == "sms":
-                    backend.send(row.recipient, body)
-                else:
-                    send_mail(title, body, settings.DEFAULT_FROM_EMAIL, [row.recipient])
-            except Exception as error:  # any delivery failure is retried
-                row.attempts += 1
-                row.last_error = str(error)[:255]
-                row.next_attempt_at = now + timedelta(minutes=2**row.attempts)
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = OutboxStatus.FAILED
-            else:
-                row.status, row.sent_at = OutboxStatus.SENT, now
-                row.attempts += 1
-                sent += 1
-            row.save(
-                update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"]
-            )
+    while deadline is None or clock() < deadline:
+        moment = now or timezone.now()
+        row = _claim_next(now=moment)
+        if row is None:
+            break
+        sent += _send(row, backend=backend, mail=mail, now=moment)
     return sent
+
+
+def _claim_next(*, now: dt.datetime) -> OutboxMessage | None:
+    """Claim the next due message for this drain, or None when nothing is due."""
+    due = OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, next_attempt_at__lte=now
+    ).order_by("next_attempt_at", "id")
+    while True:
+        # durable: a claim must commit on its own, never inside a caller's transaction (one
+        # long transaction around the sends is what sent messages twice).
+        with transaction.atomic(durable=True):
+            # SKIP LOCKED (PostgreSQL): a row another drain is claiming right now is passed
+            # over, not waited for. SQLite ignores it; its writes are serialised instead.
+            pk = due.select_for_update(skip_locked=True).values_list("pk", flat=True).first()
+            if pk is None:
+                return None
+            # Conditional on still pending and due: on SQLite two drains can read the same
+            # pk, and only one UPDATE matches.
+            claimed = due.filter(pk=pk).update(
+                status=OutboxStatus.SENDING,
+                claimed_until=now + LEASE,
+                attempts=F("attempts") + 1,
+            )
+        if claimed:
+            return OutboxMessage.objects.get(pk=pk)
+
+
+def _send(
+    row: OutboxMessage, *, backend: sms.SmsBackend, mail: BaseEmailBackend, now: dt.datetime
+) -> int:
+    """Send one claimed message and record the outcome; 1 if it went out, else 0."""
+    try:
+        title, body = messages.render(row.kind, row.params, settings.LANGUAGE_CODE)
+    except Exception as error:  # bad parameters: nothing was sent, so a retry is harmless
+        _retry_later(row, error=error, now=now)
+        return 0
+    try:
+        if row.channel == "sms":
+            backend.send(row.recipient, body, key=row.key)
+        else:
+            send_mail(title, body, settings.DEFAULT_FROM_EMAIL, [row.recipient], connection=mail)
+    except (sms.SmsError, smtplib.SMTPException, OSError) as error:
+        # Refused, or not reachable: the message was not delivered; try again later.
+        _retry_later(row, error=error, now=now)
+        return 0
+    except Exception as error:
+        # Cut off mid-send (the soft time limit) or a backend's bug: it may have gone out.
+        # At most once: mark it for an operator now, and let the error stop the drain.
+        _mark(row, status=OutboxStatus.UNKNOWN, last_error=f"interrupted mid-send: {error!r}")
+        raise
+    with transaction.atomic(durable=True):
+        # The row is still ours (a live send ends long before its lease); ``unknown`` too is
+        # replaced, should it ever have been marked so, since it is now known to be sent.
+        OutboxMessage.objects.filter(
+            pk=row.pk, status__in=[OutboxStatus.SENDING, OutboxStatus.UNKNOWN]
+        ).update(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, last_error="")
+    return 1
+
+
+def _retry_later(row: OutboxMessage, *, error: Exception, now: dt.datetime) -> None:
+    last = row.attempts >= MAX_ATTEMPTS
+    if last:
+        logger.warning("outbox message %s failed after %s attempts", row.pk, row.attempts)
+    _mark(
+        row,
+        status=OutboxStatus.FAILED if last else OutboxStatus.PENDING,
+        last_error=str(error),
+        next_attempt_at=now + timedelta(minutes=2**row.attempts),
+    )
+
+
+def _mark(row: OutboxMessage, *, status: str, last_error: str, **fields: Any) -> None:
+    """Record the outcome of a send that did not succeed (only while the row is still ours)."""
+    with transaction.atomic(durable=True):
+        OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+            status=status, last_error=last_error[:255], claimed_until=None, **fields
+        )
+
+
+def _give_up_expired_leases(*, now: dt.datetime) -> None:
+    """Mark ``unknown`` every message whose sender vanished mid-send (see ``drain_outbox``)."""
+    expired = OutboxMessage.objects.filter(status=OutboxStatus.SENDING, claimed_until__lt=now)
+    for pk in expired.values_list("pk", flat=True):
+        logger.warning("outbox message %s: its sender stopped mid-send; not sent again", pk)
+    expired.update(
+        status=OutboxStatus.UNKNOWN,
+        last_error="lease expired mid-send (worker stopped?): delivery unknown, not sent again",
+    )
+
+
+def outbox_retry(*, ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    """An operator's retry: ``failed`` and ``unknown`` messages among ``ids`` go back to the
+    queue, due now and with a fresh set of attempts; returns how many. Messages in any other
+    state are left alone (a sent message is never queued again by a slip of the mouse)."""
+    with transaction.atomic():
+        count = OutboxMessage.objects.filter(
+            pk__in=list(ids), status__in=[OutboxStatus.FAILED, OutboxStatus.UNKNOWN]
+        ).update(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now or timezone.now(),
+            claimed_until=None,
+        )
+        if count:
+            kick_outbox_on_commit()
+    return count

@@ -2,6 +2,10 @@
 
 ``SMS_BACKEND`` picks one: ``logging`` writes a line with the number masked (never the whole
 number in a log), ``http`` POSTs JSON to ``SMS_GATEWAY_URL`` with a bearer token.
+
+A backend raises ``SmsError`` when the message was not accepted; the outbox then tries again
+later. Any other exception means the outcome is unknown, and the outbox will not send that
+message again on its own (see ``cases.notifications.drain_outbox``).
 """
 
 from __future__ import annotations
@@ -17,33 +21,47 @@ from .selectors import mask_phone
 
 logger = logging.getLogger(__name__)
 
+# Seconds one call to the HTTP gateway may take. Far below the outbox lease
+# (``cases.notifications.LEASE``), so that a send by a live worker always ends, one way or the
+# other, before its claim on the message runs out.
+GATEWAY_TIMEOUT = 10.0
+
 
 class SmsError(Exception):
     """The message was not accepted; the outbox will try again later."""
 
 
 class SmsBackend(Protocol):
-    def send(self, phone: str, text: str) -> None: ...
+    def send(self, phone: str, text: str, *, key: str | None = None) -> None:
+        """Send ``text`` to ``phone``; ``key`` names the message (the same on every retry)."""
+        ...
 
 
 class LoggingSmsBackend:
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, key: str | None = None) -> None:
         logger.info("SMS to %s: %s", mask_phone(phone), text)
 
 
 class HttpGatewaySmsBackend:
-    """POST {"phone", "text"} as JSON; any 2xx is success."""
+    """POST {"phone", "text"} as JSON; any 2xx is success.
 
-    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+    The message's key goes in an ``Idempotency-Key`` header: a gateway that honours it drops
+    a retry of a message it did accept (say, when its answer timed out on the way back).
+    """
+
+    def __init__(self, url: str, token: str, timeout: float = GATEWAY_TIMEOUT) -> None:
         if not url.startswith(("https://", "http://")):
             raise SmsError("SMS_GATEWAY_URL must be an http(s) URL")
         self.url, self.token, self.timeout = url, token, timeout
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, key: str | None = None) -> None:
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
+        if key:
+            headers["Idempotency-Key"] = key
         request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
             self.url,
             data=json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+            headers=headers,
             method="POST",
         )
         try:

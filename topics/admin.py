@@ -1,4 +1,9 @@
-"""Admin: read-mostly. Status and nested rows change only through ``topics.workflow``."""
+"""Admin: read-mostly. Status and nested rows change only through ``topics.workflow``.
+
+What the committee has concluded is not rewritten here: a closed topic (销号) and a published
+bulletin (月通报) are read-only, and neither can be deleted; nor can the documents and
+indicator readings of a closed topic (the evidence it was closed on).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,20 @@ from django.http import HttpRequest
 
 from .models import (
     Bulletin,
+    BulletinStatus,
     Indicator,
     IndicatorValue,
     PolicyDocument,
     ProgressReport,
     Topic,
     TopicEvent,
+    TopicStatus,
     TopicTask,
 )
+
+
+def _closed(topic: Topic) -> bool:
+    return topic.status == TopicStatus.CLOSED
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -65,6 +76,15 @@ class TopicAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # proposed through the API so that the event is written
 
+    def has_change_permission(self, request: HttpRequest, obj: Topic | None = None) -> bool:
+        # 销号 is final: the closed topic is the record of what was done (view only).
+        if obj is not None and _closed(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Topic | None = None) -> bool:
+        return False  # a topic has a timeline of events; it is closed or carried over instead
+
 
 @admin.register(TopicEvent)
 class TopicEventAdmin(admin.ModelAdmin):
@@ -88,6 +108,13 @@ class IndicatorValueAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_delete_permission(
+        self, request: HttpRequest, obj: IndicatorValue | None = None
+    ) -> bool:
+        if obj is not None and _closed(obj.indicator.topic):
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(PolicyDocument)
 class PolicyDocumentAdmin(admin.ModelAdmin):
@@ -98,8 +125,33 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(
+        self, request: HttpRequest, obj: PolicyDocument | None = None
+    ) -> bool:
+        if obj is not None and _closed(obj.topic):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: PolicyDocument | None = None
+    ) -> bool:
+        if obj is not None and _closed(obj.topic):
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Bulletin)
 class BulletinAdmin(admin.ModelAdmin):
     list_display = ["month", "title", "status", "published_at"]
     readonly_fields = ["status", "generated_at", "published_at", "published_by", "data"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Bulletin | None = None) -> bool:
+        # Once published, the bulletin is what the units were told: view only, as in the API.
+        if obj is not None and obj.status == BulletinStatus.PUBLISHED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Bulletin | None = None) -> bool:
+        if obj is not None and obj.status == BulletinStatus.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)

@@ -354,9 +354,11 @@ class RecordingBackend:
     def __init__(self, failures: int = 0) -> None:
         self.failures = failures
         self.calls: list[tuple[str, str]] = []
+        self.keys: list[str | None] = []
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, key: str | None = None) -> None:
         self.calls.append((phone, text))
+        self.keys.append(key)
         if len(self.calls) <= self.failures:
             raise sms.SmsError("gateway timeout")
 
@@ -418,6 +420,8 @@ class TestDrain:
         assert row.sent_at is not None
         notifications.drain_outbox(now=now + dt.timedelta(days=1))
         assert len(backend.calls) == 3
+        # every try named the message by the same key, for the gateway to drop a duplicate
+        assert backend.keys == [accepted_sms.key] * 3
         assert backend.calls[-1][0] == PHONE
         assert accepted_sms.params["code"] in backend.calls[-1][1]
 
@@ -504,6 +508,15 @@ class TestHttpGateway:
         assert request["headers"]["Authorization"] == "Bearer s3cret-token"
         assert request["headers"]["Content-Type"] == "application/json"
         assert request["body"] == {"phone": PHONE, "text": "诉求已受理"}
+
+    def test_the_message_key_is_sent_as_an_idempotency_key(self) -> None:
+        with gateway() as (url, seen):
+            backend = sms.HttpGatewaySmsBackend(url, "t", timeout=5)
+            backend.send(PHONE, "诉求已受理", key="event:42")
+            backend.send(PHONE, "诉求已受理")
+        assert seen[0]["headers"]["Idempotency-Key"] == "event:42"
+        assert "Idempotency-Key" not in seen[1]["headers"]
+        assert seen[0]["body"] == seen[1]["body"] == {"phone": PHONE, "text": "诉求已受理"}
 
     def test_a_refusal_is_an_sms_error(self) -> None:
         with gateway(status=503) as (url, seen), pytest.raises(sms.SmsError):
