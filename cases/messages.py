@@ -2,7 +2,10 @@
 
 A notification stores its ``kind`` and ``params``; the text is rendered when it is read (in the
 reader's language) or sent (SMS and email in the site's language). No template takes the
-complainant's name or phone: messages to staff name the case by its tracking code only.
+complainant's name or phone: messages to staff name the case by its tracking code only. Nor
+does any take text typed into a case (title, description, notes, reply): an SMS or e-mail
+leaves the system for phones and mailboxes we do not control, so it carries the code, the
+category, units and deadlines, and the reader opens the case where the masking rule applies.
 """
 
 from __future__ import annotations

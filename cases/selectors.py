@@ -9,7 +9,9 @@ Who sees which cases:
 
 Who sees the complainant's name and phone whole (PIPL): the complainant; the dispatchers of the
 case's jurisdiction; the operators of its jurisdiction and the handlers of its assigned units,
-unless the complainant asked to hide their identity. Everyone else gets them masked.
+unless the complainant asked to hide their identity. Everyone else gets them masked, and the
+same rule covers free text: a name or number typed into a title, description, note or reply is
+masked (``masked_text``) for whoever may not see the name and phone fields whole.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from org import jurisdiction
 from org.models import Role
+from xining_issues.privacy import mask_name as mask_name
+from xining_issues.privacy import mask_phone as mask_phone
+from xining_issues.privacy import mask_text
 
 from .models import OPEN_STATUSES, Case, CaseEvent, Stage, Status, SupervisionLevel
 
@@ -61,8 +66,10 @@ def case_detail(user: User | AnonymousUser) -> QuerySet[Case]:
     return case_list(user).select_related("dispatch_region", "duplicate_of")
 
 
-def case_events(case: Case) -> QuerySet[CaseEvent]:
-    return case.events.select_related("actor", "unit").prefetch_related("attachments")
+def case_events(case: Case, *, public_only: bool = False) -> QuerySet[CaseEvent]:
+    """The case's timeline; ``public_only`` for a complainant, who reads the public steps."""
+    events = case.events.select_related("actor", "unit").prefetch_related("attachments")
+    return events.filter(is_public=True) if public_only else events
 
 
 def can_see_identity(user: User | AnonymousUser, case: Case) -> bool:
@@ -77,22 +84,35 @@ def can_see_identity(user: User | AnonymousUser, case: Case) -> bool:
         return False
     if jurisdiction.may_act(user, case.region, Role.OPERATOR):
         return True
+    return _handles(user, case)
+
+
+def _handles(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether one of the user's handling units is the case's lead or co-handling unit (read
+    from the prefetched ``co_units``, so a page of cases costs no query per row)."""
     units = jurisdiction.unit_ids(user, Role.HANDLER)
     return bool(units) and (
         case.lead_unit_id in units or any(u.pk in units for u in case.co_units.all())
     )
 
 
-def mask_name(name: str) -> str:
-    """张三丰 → 张**; a single character stays a single mask."""
-    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
+def reads_as_staff(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether ``user`` reads the case in a staff role (its jurisdiction or a handling unit).
+    A user who sees it only because they raised it reads it as a resident, even if they are
+    staff elsewhere: public events, unit names, no staff names or internal notes."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if any(jurisdiction.may_act(user, case.region, role) for role in AREA_ROLES):
+        return True
+    return _handles(user, case)
 
 
-def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678; shorter numbers keep only their last four digits."""
-    if len(phone) >= 11:
-        return phone[:3] + "****" + phone[-4:]
-    return "****" + phone[-4:] if len(phone) > 4 else "****"
+def masked_text(text: str, *, case: Case) -> str:
+    """Free text about ``case`` as a reader without the need reads it: phone, ID and card
+    numbers, e-mail addresses and the complainant's name masked (PIPL)."""
+    return mask_text(text, names=(case.complainant_name,))
 
 
 STATUS_STAGE: dict[str, str] = {

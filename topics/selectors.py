@@ -114,7 +114,8 @@ def topic_detail(user: Any) -> QuerySet[Topic]:
 def _case_brief() -> QuerySet[Any]:
     from cases.models import Case
 
-    return Case.objects.only("id", "tracking_code", "title", "status")
+    # The complainant's name is read to mask it in the title (TopicCaseSerializer).
+    return Case.objects.only("id", "tracking_code", "title", "status", "complainant_name")
 
 
 def plan(user: Any, year: int) -> list[Topic]:

@@ -28,6 +28,7 @@ from cases.rollup import COUNTERS
 from cases.selectors import queue_filters, stage_filter
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role
+from xining_issues.privacy import mask_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -534,6 +535,7 @@ def candidates(
             "pk",
             "tracking_code",
             "title",
+            "complainant_name",
             "category_id",
             "street_id",
             "category__name",
@@ -544,8 +546,10 @@ def candidates(
         names[key] = (case["category__name"], case["street__name"])
         bucket = samples.setdefault(key, [])
         if len(bucket) < SAMPLES:
+            # The committee reads these titles: personal data typed into them is masked.
+            title = mask_text(case["title"], names=(case["complainant_name"],))
             bucket.append(
-                {"id": case["pk"], "tracking_code": case["tracking_code"], "title": case["title"]}
+                {"id": case["pk"], "tracking_code": case["tracking_code"], "title": title}
             )
     missing = [k for k in keys if k not in names]
     if missing:

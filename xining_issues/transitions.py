@@ -48,7 +48,9 @@ def transition_action(
         precheck(request.user, obj, event)
         data: dict[str, Any] = {}
         if serializer_class is not None:
-            serializer = serializer_class(data=request.data)
+            # The view's context carries the request: input fields that resolve references
+            # (a duplicate's tracking code) look them up only among what the actor may see.
+            serializer = serializer_class(data=request.data, context=self.get_serializer_context())
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
         call(**{subject: obj}, actor=request.user, **data)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -69,7 +71,11 @@ class PendingExtensionSerializer(serializers.ModelSerializer):
 
 
 class CaseListSerializer(serializers.ModelSerializer):
-    """A queue row. Name and phone are masked unless the reader may see them whole."""
+    """A queue row. Name and phone are masked unless the reader may see them whole, and so is
+    personal data typed into the free text (``selectors.masked_text``)."""
+
+    # Free text that follows the name and phone fields' rule (PIPL).
+    masked_fields: tuple[str, ...] = ("title",)
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     stage = serializers.SerializerMethodField()
@@ -98,12 +104,22 @@ class CaseListSerializer(serializers.ModelSerializer):
             cache[case.pk] = selectors.can_see_identity(self.context["request"].user, case)
         return cache[case.pk]
 
+    def _text(self, case: Case, text: str) -> str:
+        return text if self._identity(case) else selectors.masked_text(text, case=case)
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        data = super().to_representation(case)
+        for field in self.masked_fields:
+            data[field] = self._text(case, data[field] or "")
+        return data
+
     def get_stage(self, case: Case) -> str:
         return selectors.stage_of(case)
 
     def get_summary(self, case: Case) -> str:
-        """The title, or the start of the description for cases logged without one."""
-        text = case.title or case.description
+        """The title, or the start of the description for cases logged without one (masked
+        before it is cut, so that a number cut in two is still found)."""
+        text = self._text(case, case.title or case.description)
         return text if len(text) <= 60 else text[:59] + "…"
 
     def get_complainant_name(self, case: Case) -> str:
@@ -118,7 +134,9 @@ class CaseListSerializer(serializers.ModelSerializer):
 class CaseDetailSerializer(CaseListSerializer):
     co_units = NamedSerializer(many=True, read_only=True)
     region_full_name = serializers.SerializerMethodField()
-    duplicate_of = serializers.SlugRelatedField(slug_field="tracking_code", read_only=True)
+    duplicate_of = serializers.SlugRelatedField(
+        slug_field="tracking_code", read_only=True, allow_null=True
+    )
     attachments = AttachmentSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
     pending_extension = serializers.SerializerMethodField()
@@ -134,10 +152,18 @@ class CaseDetailSerializer(CaseListSerializer):
             "pending_extension",
         ]  # fmt: skip
 
+    masked_fields = ("title", "description", "address", "reply_text")
+
     @extend_schema_field(PendingExtensionSerializer(allow_null=True))
     def get_pending_extension(self, case: Case) -> dict[str, Any] | None:
+        """The unit's request for more time, for the dispatcher to decide. It is a note between
+        staff (its event is not public), so the complainant does not read it here either."""
         pending = [r for r in case.extension_requests.all() if r.status == "pending"]
-        return PendingExtensionSerializer(pending[0]).data if pending else None
+        if not pending or not selectors.reads_as_staff(self.context["request"].user, case):
+            return None
+        data = dict(PendingExtensionSerializer(pending[0]).data)
+        data["reason"] = self._text(case, data["reason"])
+        return data
 
     def get_region_full_name(self, case: Case) -> str:
         return f"{case.district.name}{case.street.name}{case.region.name}"
@@ -147,7 +173,35 @@ class CaseDetailSerializer(CaseListSerializer):
         return workflow.allowed_actions(self.context["request"].user, case)
 
 
+# Payload keys that hold what somebody typed (notes, reasons, replies, comments).
+TEXT_KEYS = frozenset({"note", "reason", "text", "reply", "comment"})
+# What the complainant reads of each public step: the facts that concern them, never the notes
+# staff write to each other (a dispatch note, a return or reopen reason, a 督办 order) nor the
+# role of who acted. Steps not listed show no details.
+RESIDENT_PAYLOAD: dict[str, frozenset[str]] = {
+    "submit": frozenset({"channel"}),
+    "accept": frozenset({"category"}),
+    "reject": frozenset({"reason"}),  # a RejectReason code, the answer they are owed
+    "resolve_at_intake": frozenset({"reply", "outcome"}),
+    "dispatch": frozenset({"lead_unit", "co_units", "resolve_by"}),
+    "sign": frozenset({"unit"}),
+    "progress": frozenset({"text"}),  # only public progress reaches them
+    "reply": frozenset({"outcome", "text"}),
+    "evaluate": frozenset({"rating", "comment"}),  # their own words
+    "reopen": frozenset({"resolve_by"}),
+    "close": frozenset({"not_evaluated"}),
+}
+
+
 class EventSerializer(serializers.ModelSerializer):
+    """A step of the timeline, for its audience (the view sets the context):
+
+    * ``resident``: the complainant, reading only as such: public steps (the view filters
+      them), unit names but no staff names, the payload cut to ``RESIDENT_PAYLOAD``;
+    * otherwise staff, with names and every detail; the typed text is whole when ``whole``
+      (they may see the complainant's identity) and masked when not.
+    """
+
     type_display = serializers.CharField(source="get_type_display", read_only=True)
     actor = serializers.SerializerMethodField()
     unit = NamedSerializer(read_only=True, allow_null=True)
@@ -164,11 +218,30 @@ class EventSerializer(serializers.ModelSerializer):
         # Staff act under their names; a resident's own actions show as 诉求人, never a name.
         if event.actor is None or event.payload.get("role") in (None, "resident"):
             return str(_("诉求人")) if event.type in ("submit", "evaluate") else None
-        return str(event.actor)
+        # The complainant reads who acted by unit, never by person.
+        return None if self.context.get("resident") else str(event.actor)
+
+    def to_representation(self, event: CaseEvent) -> dict[str, Any]:
+        data = super().to_representation(event)
+        payload = event.payload or {}
+        if self.context.get("resident"):
+            keep = RESIDENT_PAYLOAD.get(event.type, frozenset())
+            data["payload"] = {k: v for k, v in payload.items() if k in keep}
+        elif not self.context.get("whole", False):
+            case = self.context["case"]
+            data["payload"] = {
+                k: selectors.masked_text(v, case=case)
+                if k in TEXT_KEYS and isinstance(v, str)
+                else v
+                for k, v in payload.items()
+            }
+        return data
 
 
 class PublicEventSerializer(serializers.ModelSerializer):
-    """A line of the public tracking timeline: what happened and when, no people."""
+    """A line of the public tracking timeline: what happened and when, no people, and the
+    texts masked (anyone holding the code and four digits reads them). The context names the
+    ``case``."""
 
     type_display = serializers.CharField(source="get_type_display", read_only=True)
     text = serializers.SerializerMethodField()
@@ -178,11 +251,12 @@ class PublicEventSerializer(serializers.ModelSerializer):
         fields = ["type", "type_display", "to_status", "created_at", "text"]
 
     def get_text(self, event: CaseEvent) -> str:
+        text = ""
         if event.type == "progress" and event.payload.get("public"):
-            return event.payload.get("text", "")
-        if event.type in ("reply", "resolve_at_intake"):
-            return event.payload.get("text") or event.payload.get("reply", "")
-        return ""
+            text = event.payload.get("text", "")
+        elif event.type in ("reply", "resolve_at_intake"):
+            text = event.payload.get("text") or event.payload.get("reply", "")
+        return selectors.masked_text(text, case=self.context["case"]) if text else ""
 
 
 class PublicCaseSerializer(serializers.ModelSerializer):
@@ -204,10 +278,16 @@ class PublicCaseSerializer(serializers.ModelSerializer):
     def get_can_evaluate(self, case: Case) -> bool:
         return case.status == "replied"
 
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        data = super().to_representation(case)
+        for field in ("title", "reply_text"):
+            data[field] = selectors.masked_text(data[field] or "", case=case)
+        return data
+
     @extend_schema_field(PublicEventSerializer(many=True))
     def get_timeline(self, case: Case) -> list[dict[str, Any]]:
         events = [e for e in case.events.all() if e.is_public]
-        return PublicEventSerializer(events, many=True).data
+        return PublicEventSerializer(events, many=True, context={"case": case}).data
 
 
 class ReplyTemplateSerializer(serializers.ModelSerializer):
@@ -217,7 +297,8 @@ class ReplyTemplateSerializer(serializers.ModelSerializer):
 
 
 class PublicResultSerializer(serializers.ModelSerializer):
-    """A finished case on the home page: what and where (street level) and the answer."""
+    """A finished case on the home page: what and where (street level) and the answer, with
+    personal data typed into them masked."""
 
     category = serializers.CharField(source="category.name")
     district = serializers.CharField(source="district.name")
@@ -226,6 +307,12 @@ class PublicResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = Case
         fields = ["category", "district", "street", "title", "reply_text", "replied_at", "rating"]
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        data = super().to_representation(case)
+        for field in ("title", "reply_text"):
+            data[field] = selectors.masked_text(data[field] or "", case=case)
+        return data
 
 
 class QueueCountsSerializer(serializers.Serializer):
@@ -281,6 +368,31 @@ class SubmittedSerializer(serializers.Serializer):
     tracking_code = serializers.CharField()
 
 
+class VisibleCaseCodeField(serializers.SlugRelatedField):
+    """A case named by its tracking code (as typed: spaces and case do not matter), among the
+    cases the acting user may see. A code out of their sight gets the same answer as a code
+    that does not exist, so naming a duplicate cannot tell a dispatcher that a case exists
+    outside their area. The acting user is the context's ``request.user``; a serializer built
+    without a request (a script, the shell) resolves any code."""
+
+    default_error_messages = {
+        "does_not_exist": _("没有找到受理编号为 {value} 的诉求。"),
+        "invalid": _("受理编号无效。"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="tracking_code", queryset=Case.objects.all(), **kwargs)
+
+    def get_queryset(self) -> Any:
+        request = self.context.get("request")
+        if request is None:
+            return Case.objects.all()
+        return Case.objects.filter(selectors.visibility_filter(request.user))
+
+    def to_internal_value(self, data: Any) -> Case:
+        return super().to_internal_value(data.strip().upper() if isinstance(data, str) else data)
+
+
 class AcceptSerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
@@ -290,17 +402,13 @@ class AcceptSerializer(serializers.Serializer):
     duty_level = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=4
     )
-    duplicate_of = serializers.SlugRelatedField(
-        slug_field="tracking_code", queryset=Case.objects.all(), required=False, allow_null=True
-    )
+    duplicate_of = VisibleCaseCodeField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class RejectSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=RejectReason.choices)
-    duplicate_of = serializers.SlugRelatedField(
-        slug_field="tracking_code", queryset=Case.objects.all(), required=False, allow_null=True
-    )
+    duplicate_of = VisibleCaseCodeField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -388,9 +496,15 @@ class SuggestionsSerializer(serializers.Serializer):
     possible_duplicates = CaseListSerializer(many=True)
 
 
+# The calendar the rates are asked about: far enough back for any history the city loads, a
+# year ahead at most. Dates beyond it mean nothing here, and 9999-12-31 + 1 day overflows.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+DAYS_AHEAD = 366
+
+
 class RatesQuerySerializer(serializers.Serializer):
     """``?group_by=unit|region&from=YYYY-MM-DD&to=YYYY-MM-DD`` (``to`` inclusive; default: the
-    last 30 days)."""
+    last 30 days; both between 2000-01-01 and a year from today)."""
 
     group_by = serializers.ChoiceField(choices=["unit", "region"], default="unit")
 
@@ -402,6 +516,18 @@ class RatesQuerySerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        latest = timezone.localdate() + dt.timedelta(days=DAYS_AHEAD)
+        message = _("日期须在 %(first)s 至 %(last)s 之间。") % {
+            "first": EARLIEST_DAY.isoformat(),
+            "last": latest.isoformat(),
+        }
+        outside = {
+            name: [message]
+            for name in ("from", "to")
+            if attrs.get(name) and not EARLIEST_DAY <= attrs[name] <= latest
+        }
+        if outside:
+            raise serializers.ValidationError(outside)
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
             raise serializers.ValidationError({"to": [_("结束日期不能早于开始日期。")]})
         return attrs

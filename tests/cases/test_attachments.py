@@ -1,7 +1,10 @@
 """Uploads: residents' photos and units' evidence are trusted by their content, never their name.
 
-Files are built in memory: images with Pillow, a minimal PDF by hand, large payloads as bytes.
-Every test that stores a file points ``MEDIA_ROOT`` at its own temporary folder.
+Images are decoded and written again on the server (orientation applied, metadata such as EXIF
+GPS dropped) and refused above a pixel count read from their header; what is stored is the clean
+copy, named by its own hash. Files are built in memory: images with Pillow, a minimal PDF by
+hand, large payloads as bytes. Every test that stores a file points ``MEDIA_ROOT`` at its own
+temporary folder.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import ExifTags, Image, PngImagePlugin
+from rest_framework.test import APIClient
 
 from cases import workflow
-from cases.attachments import MAX_ATTACHMENTS, MAX_BYTES, check_uploads
+from cases.attachments import MAX_ATTACHMENTS, MAX_BYTES, MAX_PIXELS, check_uploads
 from cases.errors import InvalidInput
 from cases.models import Attachment, Case, CaseEvent, EventType, Status
 from tests.conftest import Demo
@@ -59,21 +63,77 @@ def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> Simpl
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A valid, tiny PNG that claims to be ``width`` × ``height`` pixels (a decompression bomb
-    needs no more than its header to exhaust a server that believes it)."""
+def png_chunks(header: bytes, pixels: bytes) -> bytes:
+    """A PNG file from its IHDR data and its compressed pixels, with correct checksums."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1)))
+        + chunk(b"IDAT", pixels)
         + chunk(b"IEND", b"")
     )
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A valid, tiny PNG that claims to be ``width`` × ``height`` pixels (a decompression bomb
+    needs no more than its header to exhaust a server that believes it)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return png_chunks(header, zlib.compress(b"\x00" * (width + 1)))
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    """A valid, fully decodable grey PNG of ``width`` × ``height`` pixels, compressed as PNG
+    compresses a flat colour (12000 × 12000 fits in about 140 KB)."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\x80" * width  # filter byte, then one grey byte per pixel
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return png_chunks(struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0), pixels)
+
+
+GPS = {
+    ExifTags.GPS.GPSLatitudeRef: "N",
+    ExifTags.GPS.GPSLatitude: (36.0, 37.0, 12.5),
+    ExifTags.GPS.GPSLongitudeRef: "E",
+    ExifTags.GPS.GPSLongitude: (101.0, 46.0, 3.25),
+}
+
+
+def photo_with_gps(image_format: str = "JPEG", orientation: int = 1) -> bytes:
+    """A 40 × 20 photo, left half red and right half blue, as a phone writes it: with the
+    place it was taken (EXIF GPS), the camera, and an orientation tag."""
+    image = Image.new("RGB", (40, 20), "red")
+    image.paste((0, 0, 255), (20, 0, 40, 20))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.Base.Orientation] = orientation
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(GPS)
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, exif=exif)
+    return buffer.getvalue()
+
+
+def metadata_of(content: bytes) -> dict[str, Any]:
+    """What a reader of the stored file learns besides the pixels: the EXIF tags, the GPS
+    ones, and the names of the other metadata blocks (text chunks, XMP, comments)."""
+    with Image.open(io.BytesIO(content)) as image:
+        exif = image.getexif()
+        return {
+            "exif": dict(exif),
+            "gps": dict(exif.get_ifd(ExifTags.IFD.GPSInfo)),
+            "blocks": set(image.info) - HARMLESS_INFO,
+        }
+
+
+# What Pillow reports of any image: the JPEG header's density, a colour profile, animation.
+HARMLESS_INFO = {
+    "dpi", "jfif", "jfif_version", "jfif_unit", "jfif_density", "icc_profile", "progressive",
+    "progression", "adobe", "adobe_transform", "background", "version", "duration", "loop",
+    "transparency", "gamma", "srgb", "aspect", "lossless", "mode",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -115,15 +175,18 @@ class TestCheckUploads:
         ]
         # When they are checked
         checked = check_uploads(files)
-        # Then each is typed by its content and fingerprinted
-        assert [(f.name, content_type, digest) for f, content_type, digest in checked] == [
-            ("IMG_0001.jpg", "image/png", hashlib.sha256(photo_png).hexdigest()),
-            ("pipe", "image/jpeg", hashlib.sha256(photo_jpeg).hexdigest()),
+        # Then each is typed by its content, and comes back as a clean copy fingerprinted by
+        # its own hash, rewound and ready to be stored whole
+        assert [(f.name, content_type) for f, content_type, _digest in checked] == [
+            ("IMG_0001.jpg", "image/png"),
+            ("pipe", "image/jpeg"),
         ]
-        # and each file is rewound, ready to be stored whole
-        assert all(
-            f.read() == content for f, content in zip(files, [photo_png, photo_jpeg], strict=True)
-        )
+        for f, content_type, digest in checked:
+            content = f.read()
+            assert hashlib.sha256(content).hexdigest() == digest
+            assert f.size == len(content)
+            with Image.open(io.BytesIO(content)) as image:
+                assert (image.format, image.size) == (content_type[6:].upper(), (16, 12))
 
     @pytest.mark.parametrize("image_format", ["WEBP", "GIF"])
     def test_other_allowed_image_formats(self, image_format: str) -> None:
@@ -202,6 +265,107 @@ class TestCheckUploads:
             check_uploads([upload("bomb.png", bomb, "image/png")])
         assert "attachments" in caught.value.fields
 
+    def test_a_real_144_megapixel_png_is_refused_by_its_header(self) -> None:
+        # Given a valid 12000 × 12000 PNG of about 140 KB (Pillow only warns below 179 MP)
+        bomb = png_of_size(12_000, 12_000)
+        assert len(bomb) < 200 * 1024
+        # Then it is refused for its pixel count, under the field that sent it
+        with pytest.raises(InvalidInput) as caught:
+            check_uploads([upload("huge.png", bomb, "image/png")], field="evidence")
+        assert "huge.png" in caught.value.message
+        assert "40" in caught.value.message
+        assert list(caught.value.fields) == ["evidence"]
+
+    def test_the_pixel_cap_is_forty_megapixels(self) -> None:
+        assert MAX_PIXELS == 40_000_000
+        # a panorama just under the cap passes, one row more does not
+        width = 10_000
+        height = MAX_PIXELS // width
+        assert check_uploads([upload("ok.png", png_of_size(width, height))])
+        with pytest.raises(InvalidInput):
+            check_uploads([upload("over.png", png_of_size(width, height + 1))])
+
+    def test_a_png_whose_pixels_do_not_decode_is_refused(self) -> None:
+        # Given a PNG whose chunks and checksums are sound but whose compressed pixels are
+        # garbled (verify() reads the chunks, not the pixels)
+        pixels = zlib.compress(b"\x00" * 401 * 300)
+        garbled = pixels[:10] + bytes(b ^ 0x5A for b in pixels[10:40]) + pixels[40:]
+        broken = png_chunks(struct.pack(">IIBBBBB", 400, 300, 8, 0, 0, 0, 0), garbled)
+        # Then the server, which decodes it to write it again, refuses it
+        with pytest.raises(InvalidInput) as caught:
+            check_uploads([upload("broken.png", broken, "image/png")])
+        assert "broken.png" in caught.value.message
+
+
+class TestMetadataIsDropped:
+    @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+    def test_gps_and_camera_are_gone(self, image_format: str) -> None:
+        # Given a photo that says where it was taken
+        photo = photo_with_gps(image_format)
+        assert metadata_of(photo)["gps"]
+        # When it is checked
+        [(clean, content_type, _digest)] = check_uploads([upload("p", photo)])
+        content = clean.read()
+        # Then the clean copy says nothing but its pixels
+        assert content_type == f"image/{image_format.lower()}"
+        assert metadata_of(content) == {"exif": {}, "gps": {}, "blocks": set()}
+        assert b"PhoneMaker" not in content
+        with Image.open(io.BytesIO(content)) as image:
+            assert image.size == (40, 20)
+
+    def test_text_chunks_of_a_png_are_gone(self) -> None:
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", "拍摄于 36.62N 101.77E，赵先生 13909712345")
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), "red").save(buffer, "PNG", pnginfo=info)
+        [(clean, _type, _digest)] = check_uploads([upload("p.png", buffer.getvalue())])
+        content = clean.read()
+        assert b"13909712345" not in content and metadata_of(content)["blocks"] == set()
+
+    def test_a_jpeg_comment_is_gone(self) -> None:
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), "red").save(buffer, "JPEG", comment="赵先生 13909712345")
+        [(clean, _type, _digest)] = check_uploads([upload("c.jpg", buffer.getvalue())])
+        content = clean.read()
+        assert b"13909712345" not in content and metadata_of(content)["blocks"] == set()
+
+    def test_a_transparent_png_stays_transparent(self) -> None:
+        image = Image.new("P", (8, 8), 1)
+        image.putpixel((0, 0), 0)
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", transparency=0)
+        [(clean, _type, _digest)] = check_uploads([upload("t.png", buffer.getvalue())])
+        with Image.open(io.BytesIO(clean.read())) as stored:
+            rgba = stored.convert("RGBA")
+            assert rgba.getpixel((0, 0))[3] == 0 and rgba.getpixel((1, 1))[3] == 255
+
+    def test_orientation_is_applied_to_the_pixels(self) -> None:
+        # Given a photo taken with the phone turned (EXIF orientation 6: rotate 90° clockwise)
+        photo = photo_with_gps("JPEG", orientation=6)
+        # When it is checked
+        [(clean, _type, _digest)] = check_uploads([upload("turned.jpg", photo)])
+        # Then the stored pixels stand upright (red on top), with no tag left to turn them again
+        with Image.open(io.BytesIO(clean.read())) as image:
+            assert image.size == (20, 40)
+            assert image.getexif().get(ExifTags.Base.Orientation) is None
+            top, bottom = image.getpixel((10, 5)), image.getpixel((10, 35))
+        assert top[0] > 200 and top[2] < 60  # red
+        assert bottom[2] > 200 and bottom[0] < 60  # blue
+
+    def test_an_animated_gif_keeps_its_frames(self) -> None:
+        frames = [Image.new("RGB", (10, 10), c) for c in ("red", "green", "blue")]
+        buffer = io.BytesIO()
+        frames[0].save(
+            buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0,
+            comment=b"13909712345",
+        )  # fmt: skip
+        [(clean, content_type, _digest)] = check_uploads([upload("a.gif", buffer.getvalue())])
+        content = clean.read()
+        assert content_type == "image/gif"
+        assert b"13909712345" not in content
+        with Image.open(io.BytesIO(content)) as image:
+            assert image.n_frames == 3
+
 
 # --- through the workflow: what is stored -----------------------------------------------------
 
@@ -222,18 +386,18 @@ class TestSubmitWithPhotos:
         attachments = list(Attachment.objects.filter(case=case).order_by("id"))
         assert len(attachments) == 2
         submit_event = CaseEvent.objects.get(case=case, type=EventType.SUBMIT)
-        for attachment, content, name, content_type in zip(
+        for attachment, name, content_type in zip(
             attachments,
-            [photo_png, photo_jpeg],
             ["赵先生家暖气.png", "管道.jpg"],  # the upload keeps only the base name
             ["image/png", "image/jpeg"],
             strict=True,
         ):
+            content = (media_root / attachment.file.name).read_bytes()
             digest = hashlib.sha256(content).hexdigest()
             assert attachment.file.name == f"attachments/{case.pk}/{digest[:2]}/{digest}"
-            path = media_root / attachment.file.name
-            assert path.read_bytes() == content
             assert (attachment.sha256, attachment.size) == (digest, len(content))
+            with Image.open(io.BytesIO(content)) as image:
+                assert image.size == (16, 12)
             assert attachment.content_type == content_type
             assert attachment.original_name == name  # kept for display only
             assert attachment.event == submit_event
@@ -307,7 +471,8 @@ class TestReplyWithEvidence:
             ("image/jpeg", handler, case),
             ("application/pdf", handler, case),
         ]
-        assert (media_root / attachments[0].file.name).read_bytes() == photo
+        with Image.open(media_root / attachments[0].file.name) as stored:
+            assert (stored.format, stored.size) == ("JPEG", Image.open(io.BytesIO(photo)).size)
         assert (media_root / attachments[1].file.name).read_bytes() == PDF
         assert attachments[1].file.name.endswith(hashlib.sha256(PDF).hexdigest())
 
@@ -329,3 +494,54 @@ class TestReplyWithEvidence:
         assert CaseEvent.objects.filter(case=case).count() == events
         assert not Attachment.objects.filter(case=case).exists()
         assert stored_files(media_root) == []
+
+
+# --- through the API: what a resident's phone sends -------------------------------------------
+
+
+@pytest.mark.django_db
+class TestUploadThroughTheApi:
+    def fields(self, demo: Demo, files: list[SimpleUploadedFile]) -> dict[str, Any]:
+        return {
+            "category": demo.category("heating-cold").pk,
+            "region": demo.region("湟中区", "多巴镇", "多巴一村").pk,
+            "description": "家里暖气不热，附近管道破损。",
+            "complainant_name": "赵先生",
+            "complainant_phone": "13897123456",
+            "attachments": files,
+        }
+
+    def test_a_photo_with_gps_is_stored_without_it(self, demo: Demo, media_root: Path) -> None:
+        # When a resident's phone uploads a photo that carries its GPS position
+        response = APIClient().post(
+            "/api/v1/cases/",
+            self.fields(demo, [upload("IMG_2041.jpg", photo_with_gps("JPEG"))]),
+            format="multipart",
+        )
+        # Then the complaint is taken and the stored photo has no position, nor any EXIF
+        assert response.status_code == 201, response.json()
+        [attachment] = Attachment.objects.filter(case_id=response.json()["id"])
+        content = (media_root / attachment.file.name).read_bytes()
+        assert metadata_of(content) == {"exif": {}, "gps": {}, "blocks": set()}
+        assert b"Exif" not in content
+
+    def test_a_144_megapixel_png_is_a_400_naming_the_field(
+        self, demo: Demo, media_root: Path
+    ) -> None:
+        response = APIClient().post(
+            "/api/v1/cases/",
+            self.fields(demo, [upload("huge.png", png_of_size(12_000, 12_000), "image/png")]),
+            format="multipart",
+        )
+        assert response.status_code == 400
+        assert list(response.json()["fields"]) == ["attachments"]
+        assert not Case.objects.exists() and stored_files(media_root) == []
+
+    def test_normal_photos_still_work(self, demo: Demo, media_root: Path) -> None:
+        response = APIClient().post(
+            "/api/v1/cases/",
+            self.fields(demo, [upload("a.png", png()), upload("b.jpg", jpeg())]),
+            format="multipart",
+        )
+        assert response.status_code == 201
+        assert Attachment.objects.filter(case_id=response.json()["id"]).count() == 2

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import Case, Category
+from cases.selectors import masked_text
 from org.models import Region, Unit
 
 from ..models import (
@@ -36,9 +39,17 @@ class TopicNamedSerializer(serializers.Serializer):
 
 
 class TopicCaseSerializer(serializers.ModelSerializer):
+    """A case linked to a topic. Its title is masked for every reader: a topic is read by the
+    committee and by units that do not handle the case from there (PIPL)."""
+
     class Meta:
         model = Case
         fields = ["id", "tracking_code", "title", "status"]
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        data = super().to_representation(case)
+        data["title"] = masked_text(data["title"] or "", case=case)
+        return data
 
 
 class TaskSupervisionSerializer(serializers.ModelSerializer):
