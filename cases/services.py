@@ -1,16 +1,22 @@
-"""Help for the people dispatching: who should take a case, and which cases it may repeat."""
+"""Help for the people dispatching: who should take a case, whom they may send it to, and which
+cases it may repeat."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from org.models import Unit, User
+from org import jurisdiction
+from org.models import Role, Unit, User
 
 from .models import Case, Category, Responsibility
 from .selectors import visibility_filter
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 DUPLICATE_WINDOW = dt.timedelta(days=30)
 
@@ -33,13 +39,10 @@ def category_chain(category: Category | None) -> list[int]:
     return chain
 
 
-def suggest_lead_units(case: Case) -> list[Suggestion]:
-    """权责清单 → candidate lead units for this case, best first.
-
-    A rule naming a unit suggests it outright; a rule naming a kind of unit at a level suggests
-    the active unit of that kind whose region is the case's ancestor at that level (e.g. the
-    district government of the case's district).
-    """
+def _responsible_units(case: Case) -> list[tuple[Responsibility, Unit | None]]:
+    """The 权责清单 rules for the case's category (and its ancestors), best first, each with the
+    unit it names for this case: the named unit, or the active unit of the rule's kind whose
+    region is the case's ancestor at the rule's level (None when there is none)."""
     chain = category_chain(case.category)
     rules = list(
         Responsibility.objects.filter(category_id__in=chain)
@@ -60,18 +63,67 @@ def suggest_lead_units(case: Case) -> list[Suggestion]:
         (u.kind, u.region_id): u
         for u in Unit.objects.filter(condition, is_active=True).order_by("pk")
     }
-    suggestions: list[Suggestion] = []
-    seen: set[int] = set()
+    resolved: list[tuple[Responsibility, Unit | None]] = []
     for rule in rules:
         unit = rule.unit
         if unit is None and rule.region_level - 1 < len(ancestors):
             unit = by_kind_region.get((rule.unit_kind, ancestors[rule.region_level - 1]))
+        resolved.append((rule, unit))
+    return resolved
+
+
+def suggest_lead_units(case: Case) -> list[Suggestion]:
+    """权责清单 → candidate lead units for this case, best first.
+
+    A rule naming a unit suggests it outright; a rule naming a kind of unit at a level suggests
+    the active unit of that kind whose region is the case's ancestor at that level (e.g. the
+    district government of the case's district).
+    """
+    suggestions: list[Suggestion] = []
+    seen: set[int] = set()
+    for rule, unit in _responsible_units(case):
         if unit is None or not unit.is_active or unit.pk in seen:
             continue
         seen.add(unit.pk)
         reason = rule.note or f"权责清单：{rule.category.name}"
         suggestions.append(Suggestion(unit, list(rule.co_units.all()), reason))
     return suggestions
+
+
+def dispatch_targets(*, case: Case, actor: User | AnonymousUser) -> QuerySet[Unit]:
+    """派单范围: the active units ``actor`` may send ``case`` to, as lead or as co-handler.
+
+    The complainant's full name and phone go with the case to every unit that handles it, so a
+    dispatcher reaches only:
+
+    * the units of the area they dispatch for: those whose region lies within the root of
+      their dispatcher jurisdiction that covers the case's dispatch level (a district's
+      dispatcher: the district's government, departments, towns and villages; the city's
+      dispatcher, or any dispatcher once a case has gone up to the city, every unit of the
+      city);
+    * the units the 权责清单 names for the case's category in the case's region, as owner or
+      as co-handler (华润燃气 for heating anywhere in the city): the units the dispatch
+      suggestions offer. The list is kept by the administrators and is the city's word on who
+      owns a matter, so a unit it names may take either place.
+
+    Empty for anyone who may not dispatch the case (the workflow answers them 403 first).
+    """
+    roots = [
+        root
+        for root in jurisdiction.region_paths(actor, Role.DISPATCHER)
+        if case.dispatch_region.path.startswith(root)
+    ]
+    if not roots:
+        return Unit.objects.none()
+    named: set[int] = set()
+    for rule, unit in _responsible_units(case):
+        if unit is not None:
+            named.add(unit.pk)
+        named.update(co.pk for co in rule.co_units.all())
+    area = Q(pk__in=named)
+    for root in roots:
+        area |= Q(region__path__startswith=root)
+    return Unit.objects.filter(area, is_active=True)
 
 
 def possible_duplicates(case: Case, user: User, limit: int = 10) -> QuerySet[Case]:

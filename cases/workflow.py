@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role, Unit, User
 
-from . import notifications, sla
+from . import notifications, services, sla
 from .attachments import check_uploads, store_uploads
 from .errors import NotAllowed, WrongState, invalid
 from .models import (
@@ -454,6 +454,30 @@ def case_resolve_at_intake(*, case: Case, actor: User, reply: str) -> Case:
 # --- 派 dispatch -----------------------------------------------------------------------------
 
 
+def _check_dispatch_scope(case: Case, actor: User, lead_unit: Unit, co: Sequence[Unit]) -> None:
+    """派单范围: every unit the case goes to gets the complainant's full name and phone, so each
+    must be one this dispatcher may reach (``services.dispatch_targets``: the area they dispatch
+    for, or a unit the 权责清单 names for the matter); 400 on the field that names one outside."""
+    reachable = set(
+        services.dispatch_targets(case=case, actor=actor)
+        .filter(pk__in=[lead_unit.pk, *(u.pk for u in co)])
+        .values_list("pk", flat=True)
+    )
+    if lead_unit.pk not in reachable:
+        raise invalid(
+            "lead_unit",
+            _("“%(units)s”不在您的派单范围内：只能派给本辖区的单位或权责清单列明的单位。")
+            % {"units": lead_unit.name},
+        )
+    outside = [u.name for u in co if u.pk not in reachable]
+    if outside:
+        raise invalid(
+            "co_units",
+            _("“%(units)s”不在您的派单范围内：只能派给本辖区的单位或权责清单列明的单位。")
+            % {"units": "、".join(outside)},
+        )
+
+
 @transaction.atomic
 def case_dispatch(
     *,
@@ -463,13 +487,15 @@ def case_dispatch(
     co_units: Sequence[Unit] = (),
     note: str = "",
 ) -> Case:
-    """派单 to a lead unit and co-handlers; the contact and resolve deadlines start now."""
+    """派单 to a lead unit and co-handlers the dispatcher may reach (派单范围); the contact and
+    resolve deadlines start now."""
     case, role = _begin(case, actor, EventType.DISPATCH)
     if lead_unit is None or not lead_unit.is_active:
         raise invalid("lead_unit", _("请选择承办单位。"))
     co = [u for u in co_units if u.pk != lead_unit.pk]
     if any(not u.is_active for u in co):
         raise invalid("co_units", _("协办单位已停用。"))
+    _check_dispatch_scope(case, actor, lead_unit, co)
     now = timezone.now()
     calendar = sla.WorkCalendar.load()
     case.lead_unit = lead_unit

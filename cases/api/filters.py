@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from org.api.filters import IdFilter
 from org.models import Region, Unit
 
 from ..models import OPEN_STATUSES, Case, Category, Channel, Stage, Status, SupervisionLevel
@@ -34,7 +35,7 @@ class CaseFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", label="search (code, title, description)")
-    topic = django_filters.NumberFilter(field_name="topics", label="linked to this 每月一题 topic")
+    topic = IdFilter(field_name="topics", label="linked to this 每月一题 topic")
     queue = django_filters.ChoiceFilter(
         choices=[(name, name) for name in QUEUES], method="filter_queue", label="workbench tab"
     )

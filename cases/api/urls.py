@@ -1,5 +1,5 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from .notifications import NotificationViewSet
 from .views import (
@@ -12,7 +12,9 @@ from .views import (
     TrackView,
 )
 
-router = DefaultRouter()
+# SimpleRouter: no browsable API root and no format-suffix routes (``events.json``), whose
+# ``format`` argument the actions do not take; the API speaks JSON only.
+router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("reply-templates", ReplyTemplateViewSet, basename="reply-template")

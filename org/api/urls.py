@@ -1,9 +1,11 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from .views import MeView, RegionViewSet, RegisterView, TokenView, UnitViewSet
 
-router = DefaultRouter()
+# SimpleRouter: no browsable API root and no format-suffix routes (``events.json``), whose
+# ``format`` argument the actions do not take; the API speaks JSON only.
+router = SimpleRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("units", UnitViewSet, basename="unit")
 

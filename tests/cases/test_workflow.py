@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from cases import workflow
+from cases import services, workflow
 from cases.errors import InvalidInput, NotAllowed, WorkflowError, WrongState
 from cases.models import (
     Case,
@@ -544,6 +544,137 @@ class TestDispatch:
             field=field,
         )
         assert not case.co_units.exists()
+
+
+class TestDispatchScope:
+    """派单范围: a dispatcher sends a case only to units of the area they dispatch for, or to
+    the units the 权责清单 names for the matter in the case's region (a city-wide utility), so
+    a district dispatcher cannot hand a complainant's full phone to any unit of the city.
+
+    The case is 赵先生's heating complaint in 湟中区多巴镇多巴一村. For 供暖 the list names the
+    district government of the case's district (lead) with 华润燃气 (co-handler), and the city
+    heating company."""
+
+    @staticmethod
+    def duobatown(demo: Demo) -> str:
+        return f"huangzhong-s{demo.region('湟中区', '多巴镇').pk}"
+
+    @pytest.mark.parametrize(
+        "unit_code",
+        [
+            pytest.param("huangzhong-gov", id="district-government"),
+            pytest.param("huangzhong-housing", id="district-department"),
+            pytest.param("town", id="town-in-the-district"),
+            pytest.param("xn-gas", id="named-by-the-list-as-co-handler"),
+            pytest.param("xn-heating", id="named-by-the-list-as-owner"),
+        ],
+    )
+    def test_a_district_dispatcher_reaches_the_district_and_the_units_the_list_names(
+        self, demo: Demo, make_case: MakeCase, unit_code: str
+    ) -> None:
+        case = make_case(Status.ACCEPTED)
+        unit = demo.unit(self.duobatown(demo) if unit_code == "town" else unit_code)
+        # When the 湟中 dispatcher sends it there, as lead and as co-handler of the district
+        workflow.case_dispatch(
+            case=case,
+            actor=demo.user("dispatcher_huangzhong"),
+            lead_unit=unit,
+            co_units=[demo.unit("huangzhong-gov")],
+        )
+        # Then it is dispatched there
+        case.refresh_from_db()
+        assert case.status == Status.DISPATCHED
+        assert case.lead_unit == unit
+
+    @pytest.mark.parametrize(
+        ("lead", "co", "field"),
+        [
+            pytest.param("chengdong-gov", [], "lead_unit", id="another-district-as-lead"),
+            pytest.param("xn-water", [], "lead_unit", id="a-city-utility-not-named-as-lead"),
+            pytest.param("xn-urban", [], "lead_unit", id="a-city-department-as-lead"),
+            pytest.param("huangzhong-gov", ["chengdong-gov"], "co_units", id="outside-co-unit"),
+            pytest.param(
+                "huangzhong-gov", ["xn-gas", "xn-water"], "co_units", id="one-co-unit-outside"
+            ),
+        ],
+    )
+    def test_a_unit_outside_is_refused_and_nothing_changes(
+        self, demo: Demo, make_case: MakeCase, lead: str, co: list[str], field: str
+    ) -> None:
+        case = make_case(Status.ACCEPTED)
+        # When the 湟中 dispatcher names a unit outside their reach; Then a 400 on that field,
+        # which names the unit, and the case is as it was
+        error = refused(
+            case,
+            InvalidInput,
+            lambda: workflow.case_dispatch(
+                case=case,
+                actor=demo.user("dispatcher_huangzhong"),
+                lead_unit=demo.unit(lead),
+                co_units=[demo.unit(c) for c in co],
+            ),
+            field=field,
+        )
+        outside = demo.unit(co[-1] if co else lead)
+        assert outside.name in error.fields[field][0]
+        assert not case.co_units.exists()
+
+    @pytest.mark.parametrize("unit_code", ["chengdong-gov", "xn-water", "xn-urban"])
+    def test_the_city_dispatcher_reaches_every_unit_of_the_city(
+        self, demo: Demo, make_case: MakeCase, unit_code: str
+    ) -> None:
+        case = make_case(Status.ACCEPTED)
+        workflow.case_dispatch(
+            case=case, actor=demo.user("dispatcher_city"), lead_unit=demo.unit(unit_code)
+        )
+        case.refresh_from_db()
+        assert case.lead_unit == demo.unit(unit_code)
+
+    def test_the_list_follows_the_category(self, demo: Demo, make_case: MakeCase) -> None:
+        # Given a water complaint in 多巴一村: the list names the water company, not 华润燃气
+        case = make_case(Status.SUBMITTED, category=demo.category("water-outage"))
+        workflow.case_accept(case=case, actor=demo.user("operator1"))
+        dispatcher = demo.user("dispatcher_huangzhong")
+        refused(
+            case,
+            InvalidInput,
+            lambda: workflow.case_dispatch(
+                case=case, actor=dispatcher, lead_unit=demo.unit("xn-gas")
+            ),
+            field="lead_unit",
+        )
+        workflow.case_dispatch(case=case, actor=dispatcher, lead_unit=demo.unit("xn-water"))
+        case.refresh_from_db()
+        assert case.lead_unit == demo.unit("xn-water")
+
+    def test_after_escalation_only_the_city_dispatches_anywhere(
+        self, demo: Demo, make_case: MakeCase
+    ) -> None:
+        # Given a case the city took over after three returns (兜底)
+        case = make_case(Status.ACCEPTED)
+        Case.objects.filter(pk=case.pk).update(dispatch_region=demo.region(), return_count=3)
+        # Then the city dispatcher may send it to a city department
+        workflow.case_dispatch(
+            case=case, actor=demo.user("dispatcher_city"), lead_unit=demo.unit("xn-urban")
+        )
+        assert Case.objects.get(pk=case.pk).lead_unit == demo.unit("xn-urban")
+
+    def test_dispatch_targets_lists_what_the_dispatcher_may_pick(
+        self, demo: Demo, make_case: MakeCase
+    ) -> None:
+        case = make_case(Status.ACCEPTED)
+        codes = set(
+            services.dispatch_targets(
+                case=case, actor=demo.user("dispatcher_huangzhong")
+            ).values_list("code", flat=True)
+        )
+        assert {"huangzhong-gov", "huangzhong-housing", self.duobatown(demo)} <= codes
+        assert {"xn-gas", "xn-heating"} <= codes
+        assert not {"chengdong-gov", "xn-water", "xn-urban", "xn-hotline"} & codes
+        assert all(c.startswith(("huangzhong-", "xn-gas", "xn-heating")) for c in codes)
+        city = services.dispatch_targets(case=case, actor=demo.user("dispatcher_city"))
+        assert city.count() == Unit.objects.filter(is_active=True).count()
+        assert not services.dispatch_targets(case=case, actor=demo.user("handler_huangzhong"))
 
 
 class TestReturn:

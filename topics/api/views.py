@@ -9,7 +9,6 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,12 +16,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from cases.attachments import IMAGE_TYPES, PDF_TYPE
+from org.api.filters import IdFilter
 from xining_issues.downloads import XLSX_TYPE, private_attachment, private_download
 from xining_issues.transitions import ERRORS, bind
 
@@ -31,12 +33,13 @@ from ..models import Bulletin, Indicator, Topic, TopicEventType, TopicStatus, To
 from . import serializers as s
 
 E = TopicEventType
+DOCUMENT_TYPES = [PDF_TYPE, *sorted(IMAGE_TYPES.values())]
 
 
 class TopicFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TopicStatus.choices)
     theme = django_filters.MultipleChoiceFilter(choices=TopicTheme.choices)
-    lead_unit = django_filters.NumberFilter(field_name="lead_unit_id")
+    lead_unit = IdFilter(field_name="lead_unit_id")
     month_from = django_filters.DateFilter(method="filter_month_from", label=_("起始月份"))
     month_to = django_filters.DateFilter(method="filter_month_to", label=_("截止月份"))
 
@@ -274,7 +277,11 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Download a document (only for those who may see the topic)",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # A policy document is a PDF; the evidence of 销号 may also be a photo.
+        responses={
+            **{(200, media): OpenApiTypes.BINARY for media in DOCUMENT_TYPES},
+            404: ERRORS[404],
+        },
         parameters=[OpenApiParameter("document_id", int, OpenApiParameter.PATH)],
     )
     @action(

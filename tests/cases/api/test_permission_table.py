@@ -1,8 +1,9 @@
 """Who may take which step of a case, from which state, through HTTP: the permission table.
 
 Every transition × every role (inside and outside the case's jurisdiction) × every state with
-a valid body; a sample with an invalid body (where the step happens and from 已归档); and the
-``allowed_actions`` the case page offers. The expected answer comes from ``expected()``, an
+a valid body; a sample with an invalid body (where the step happens and from 已归档); the
+``allowed_actions`` the case page offers; and the units each dispatcher may send the case to
+(派单范围). The expected answer comes from ``expected()``, an
 oracle written from DESIGN.md and the workflow docstrings, not from ``workflow.TRANSITIONS``,
 so the two can disagree. (They did, five times; the fixes are in the history of
 ``cases/workflow.py`` and ``cases/api/views.py``.)
@@ -325,9 +326,11 @@ def check(
     data: dict[str, Any],
     want: int,
     before: dict[str, Any],
+    field: str | None = None,
 ) -> tuple[int, str | None, dict[str, Any]]:
     """POST one step to a case that looked like ``before``. Returns the HTTP status, what is
-    wrong with the answer (None if nothing) and how the case looks now."""
+    wrong with the answer (None if nothing) and how the case looks now. A 400 must name
+    ``field`` when one is given."""
     response = client.post(f"/api/v1/cases/{case_id}/{action}/", data, format="json")
     got = response.status_code
     is_json = response.get("Content-Type", "").startswith("application/json")
@@ -345,6 +348,8 @@ def check(
             problems.append(f"error body {content or response.content[:200]!r}")
         elif want != ANONYMOUS and content["code"] != ERROR_CODES.get(got):
             problems.append(f"error code {content['code']!r} for {got}")
+        elif got == 400 and field is not None and field not in content["fields"]:
+            problems.append(f"400 on {sorted(content['fields'])}, want {field!r}")
         if after != before:
             changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
             problems.append(f"refused but changed {changed}")
@@ -489,3 +494,86 @@ def test_allowed_actions_follow_the_table(
         if offered != want:
             mismatches.append(f"  {actor.name}: offered {sorted(offered)}, want {sorted(want)}")
     assert not mismatches, f"allowed_actions from {state} {variant}:\n" + "\n".join(mismatches)
+
+
+# --- 派单范围: the units a dispatcher may send the case to ---------------------------------------
+#
+# The oracle, from DESIGN.md (the complainant's full phone goes only to the units handling the
+# case) and the demo 权责清单 in cases/demo.py, not from ``services.dispatch_targets``: 湟中区's
+# dispatcher reaches the units of 湟中区 and the units the list names for 供暖 in 湟中区 (the
+# district government, 华润燃气 as its co-handler, the city heating company); the city's
+# dispatcher reaches every unit of the city. A unit out of reach is a 400 on the field that
+# names it (after state and role, like every input), and the case stays as it was.
+NAMED_FOR_HEATING_IN_HUANGZHONG = {"huangzhong-gov", "xn-gas", "xn-heating"}
+TARGETS = [
+    "huangzhong-gov",  # the district government (named, and in the district)
+    "huangzhong-housing",  # a district department
+    "town",  # the town government of 多巴镇
+    "xn-gas",  # a city-wide utility the list names as co-handler for heating
+    "xn-heating",  # the city heating company the list names for heating
+    "xn-water",  # a city-wide utility the list does not name for heating
+    "xn-urban",  # a city department
+    "chengdong-gov",  # another district
+    "datong-gov",  # another county
+]
+
+
+def reaches(actor: Actor, code: str) -> bool:
+    """May this dispatcher send the seed's heating case in 多巴一村 to the unit ``code``?"""
+    if actor.username == "dispatcher_city":
+        return True
+    if actor.username == "dispatcher_huangzhong":
+        return code in ("town", *NAMED_FOR_HEATING_IN_HUANGZHONG) or code.startswith("huangzhong-")
+    return False
+
+
+def expected_dispatch(actor: Actor, lead: str, co: list[str]) -> tuple[int, str | None]:
+    """The answer to 派单 with this lead and these co-units, and the field a 400 names."""
+    answer = expected("dispatch", S.ACCEPTED, actor)
+    if answer != 200:
+        return answer, None
+    if not reaches(actor, lead):
+        return 400, "lead_unit"
+    if not all(reaches(actor, code) for code in co):
+        return 400, "co_units"
+    return 200, None
+
+
+SCOPE_CELLS = [pytest.param(code, [], id=f"lead-{code}") for code in TARGETS] + [
+    pytest.param("huangzhong-gov", [code], id=f"co-{code}")
+    for code in TARGETS
+    if code != "huangzhong-gov"
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lead", "co"), SCOPE_CELLS)
+def test_dispatch_scope_table(
+    lead: str,
+    co: list[str],
+    demo: Demo,
+    clients: dict[str, APIClient],
+    case_in: Callable[[str, str], CaseMaker],
+) -> None:
+    def unit_id(code: str) -> int:
+        if code == "town":
+            return demo.unit(f"huangzhong-s{demo.region('湟中区', '多巴镇').pk}").pk
+        return demo.unit(code).pk
+
+    # Given an accepted case (the seed's heating complaint in 湟中区多巴一村)
+    build = case_in(S.ACCEPTED, "")
+    case = build()
+    before = snapshot(case.pk)
+    data = {"lead_unit": unit_id(lead), "co_units": [unit_id(code) for code in co]}
+    mismatches: list[str] = []
+    for actor in ACTORS:
+        want, field = expected_dispatch(actor, lead, co)
+        # When the actor dispatches it to these units; Then the answer is the oracle's
+        got, problem, before = check(
+            clients[actor.name], case.pk, "dispatch", data, want, before, field
+        )
+        mismatches += [f"  {actor.name}: {problem}"] if problem else []
+        if not 400 <= got < 500 or problem:
+            case = build()
+            before = snapshot(case.pk)
+    assert not mismatches, f"dispatch to {lead} with {co}:\n" + "\n".join(mismatches)
