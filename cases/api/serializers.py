@@ -502,6 +502,22 @@ EARLIEST_DAY = dt.date(2000, 1, 1)
 DAYS_AHEAD = 366
 
 
+def check_calendar(attrs: dict[str, Any], *names: str) -> None:
+    """A 400 naming each date in ``attrs`` outside the calendar (2000-01-01 to a year ahead)."""
+    latest = timezone.localdate() + dt.timedelta(days=DAYS_AHEAD)
+    message = _("日期须在 %(first)s 至 %(last)s 之间。") % {
+        "first": EARLIEST_DAY.isoformat(),
+        "last": latest.isoformat(),
+    }
+    outside = {
+        name: [message]
+        for name in names
+        if attrs.get(name) and not EARLIEST_DAY <= attrs[name] <= latest
+    }
+    if outside:
+        raise serializers.ValidationError(outside)
+
+
 class RatesQuerySerializer(serializers.Serializer):
     """``?group_by=unit|region&from=YYYY-MM-DD&to=YYYY-MM-DD`` (``to`` inclusive; default: the
     last 30 days; both between 2000-01-01 and a year from today)."""
@@ -516,18 +532,7 @@ class RatesQuerySerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        latest = timezone.localdate() + dt.timedelta(days=DAYS_AHEAD)
-        message = _("日期须在 %(first)s 至 %(last)s 之间。") % {
-            "first": EARLIEST_DAY.isoformat(),
-            "last": latest.isoformat(),
-        }
-        outside = {
-            name: [message]
-            for name in ("from", "to")
-            if attrs.get(name) and not EARLIEST_DAY <= attrs[name] <= latest
-        }
-        if outside:
-            raise serializers.ValidationError(outside)
+        check_calendar(attrs, "from", "to")
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
             raise serializers.ValidationError({"to": [_("结束日期不能早于开始日期。")]})
         return attrs

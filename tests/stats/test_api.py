@@ -118,6 +118,18 @@ def test_bad_parameters_are_400(api_client, demo: Demo, superuser) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "url", ["overview/", "trend/", "rankings/", "export.xlsx?table=rankings&"]
+)
+@pytest.mark.parametrize("query", ["to=9999-12-31", "from=0001-01-01&to=0001-01-02"])
+def test_dates_outside_the_calendar_are_400_not_500(api_client, superuser, url, query) -> None:
+    api_client.force_authenticate(superuser)
+    separator = "" if url.endswith("&") else "?"
+    response = api_client.get(f"/api/v1/stats/{url}{separator}{query}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
 def test_query_count_does_not_grow_with_the_data(api_client, demo: Demo) -> None:
     user = demo.user("committee1")
     urls = [

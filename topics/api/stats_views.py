@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.api.serializers import check_calendar
 from cases.errors import invalid
 from cases.stats import RATE_DEFINITIONS
 from org.models import Region, RegionLevel
@@ -44,6 +45,7 @@ class PeriodParams(serializers.Serializer):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        check_calendar(attrs, "from", "to")
         today = timezone.localdate()
         attrs.setdefault("to", today)
         attrs.setdefault("from", attrs["to"] - dt.timedelta(days=29))
