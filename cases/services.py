@@ -13,7 +13,7 @@ from org import jurisdiction
 from org.models import Role, Unit, User
 
 from .models import Case, Category, Responsibility
-from .selectors import visibility_filter
+from .selectors import case_list
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -136,10 +136,5 @@ def possible_duplicates(case: Case, user: User, limit: int = 10) -> QuerySet[Cas
     same = Q(complainant_phone=case.complainant_phone) | Q(
         category_id=case.category_id, region_id=case.region_id
     )
-    return (
-        Case.objects.filter(window, same)
-        .filter(visibility_filter(user))
-        .exclude(pk=case.pk)
-        .select_related("category", "region")
-        .order_by("-created_at")[:limit]
-    )
+    # case_list: what a queue row shows is loaded with the rows (no query per duplicate).
+    return case_list(user).filter(window, same).exclude(pk=case.pk).order_by("-created_at")[:limit]

@@ -241,6 +241,28 @@ class TestQueryCounts:
         with django_assert_max_num_queries(6):
             assert client.get(f"/api/v1/cases/{case.pk}/events/").status_code == 200
 
+    def test_suggestions_queries_do_not_grow_with_the_duplicates(
+        self, demo: Demo, make_case: Callable[..., Case]
+    ) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        # Given a case and one earlier case from the same phone
+        case = make_case(Status.SUBMITTED)
+        make_case(Status.HANDLING)
+        client = client_for(demo, "dispatcher_huangzhong")
+        client.get(f"/api/v1/cases/{case.pk}/suggestions/")
+        with CaptureQueriesContext(connection) as few:
+            one = client.get(f"/api/v1/cases/{case.pk}/suggestions/").json()
+        # When eight more turn up
+        for _ in range(8):
+            make_case(Status.HANDLING)
+        with CaptureQueriesContext(connection) as many:
+            nine = client.get(f"/api/v1/cases/{case.pk}/suggestions/").json()
+        # Then the answer lists them all with the same number of queries
+        assert len(one["possible_duplicates"]) + 8 == len(nine["possible_duplicates"]) == 9
+        assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
 
 def test_schema_validates_without_warnings() -> None:
     from django.core.management import call_command
