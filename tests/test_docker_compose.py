@@ -105,6 +105,12 @@ def test_web_serves_on_8000_and_checks_healthz(services: dict[str, dict[str, Any
     assert "curl" not in check, "the slim image has no curl"
     # Without the proxy's header the HTTPS redirect would answer 301, not the JSON.
     assert "X-Forwarded-Proto" in check
+    # Healthy is HTTP 200: "degraded" (cache or worker down) keeps web in service, and the
+    # 503 for a database or broker outage makes urlopen raise.
+    assert "response.status == 200" in check
+    assert '== "ok"' not in check
+    timeout = int(web["healthcheck"]["timeout"].rstrip("s"))
+    assert timeout > 5, "the check's own urlopen timeout must fit inside the healthcheck's"
 
 
 def test_worker_runs_celery_and_pings_its_own_node(services: dict[str, dict[str, Any]]) -> None:
@@ -158,6 +164,10 @@ def test_app_environment_is_production(services: dict[str, dict[str, Any]], name
     assert env["ALLOWED_HOSTS"] == "${ALLOWED_HOSTS:-localhost}"
     assert env["SECURE_SSL_REDIRECT"] == "${SECURE_SSL_REDIRECT:-1}"
     assert env["MEDIA_ROOT"] == "/data/media"
+    # Limits count per client address: the proxy in front is named by the operator, none by
+    # default (then X-Forwarded-For is ignored, never believed).
+    assert env["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-}"
+    assert env["CACHE_URL"].startswith("redis://redis:6379/")
 
 
 def test_no_service_turns_debug_on(services: dict[str, dict[str, Any]]) -> None:

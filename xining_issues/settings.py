@@ -8,14 +8,19 @@ under ``var/``, so ``make run`` needs no server.
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from xining_issues.brokers import filesystem_transport_options
+from xining_issues.cache import cache_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -42,6 +47,12 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "SMS_GATEWAY_URL": (str, "", "HTTP SMS gateway endpoint (SMS_BACKEND=http)."),
     "SMS_GATEWAY_TOKEN": (str, "", "Bearer token for the SMS gateway."),
     "CACHE_URL": (str, "locmemcache://", "Cache for rate limits (redis://… in production)."),
+    "TRUSTED_PROXIES": (list, [], "Proxies (IPs/CIDRs) whose X-Forwarded-For hop is believed."),
+    "LOGIN_FAILURE_LIMIT": (int, 5, "Failed sign-ins that lock a username."),
+    "LOGIN_IP_FAILURE_LIMIT": (int, 20, "Failed sign-ins that lock a client address."),
+    "LOGIN_LOCKOUT_MINUTES": (int, 15, "How long a sign-in lockout lasts."),
+    "TRACK_FAILURE_LIMIT": (int, 5, "Wrong phone digits that lock a tracking code."),
+    "TRACK_LOCK_MINUTES": (int, 15, "How long a tracking code stays locked."),
     "LOG_LEVEL": (str, "INFO", "Root log level."),
     "SITE_URL": (str, "http://127.0.0.1:8000", "Public address, for links in SMS and email."),
     "SUPERVISION_SCAN_SECONDS": (int, 60, "How often the supervision scan runs."),
@@ -88,6 +99,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "import_export",
+    "axes",
+    "csp",
     "org",
     "cases",
     "topics",
@@ -96,14 +109,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "xining_issues.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale (its messages speak the reader's language), before anything that reads
+    # parameters (CSRF reads the form): refuses NUL bytes, puts API errors in the JSON shape.
+    "xining_issues.middleware.ApiErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused for lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "xining_issues.urls"
@@ -143,9 +163,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # An unreachable database fails a request (and /healthz) in seconds, not minutes.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 # Rate limits count in the cache: use Redis in production so every web process shares them.
-CACHES = {"default": env.cache("CACHE_URL")}
+# A Redis URL gets the fail-open backend: if Redis is down, limits count per process instead
+# of refusing complaints (xining_issues/cache.py).
+CACHES = {"default": cache_settings(url=env("CACHE_URL"))}
+
+# --- who the client is, and how many tries it gets (xining_issues/throttling.py) --------------
+# Only hops appended by these proxies are read from X-Forwarded-For; none listed, none read.
+TRUSTED_PROXIES: list[str] = env("TRUSTED_PROXIES")
+try:
+    for _proxy in TRUSTED_PROXIES:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from _error
+# Wrong phone digits per tracking code, from any address, before its public view is locked.
+TRACK_FAILURE_LIMIT: int = env("TRACK_FAILURE_LIMIT")
+TRACK_LOCK_SECONDS: int = env("TRACK_LOCK_MINUTES") * 60
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
@@ -153,11 +190,46 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# Sign-in lockout (django-axes, kept in the database so it holds while Redis is down): a username
+# is locked after LOGIN_FAILURE_LIMIT failures from anywhere, an address after
+# LOGIN_IP_FAILURE_LIMIT failures for any usernames (higher: an office shares one NAT address).
+# The backend comes first so that a locked account is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "org.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "org.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT: int = env("LOGIN_FAILURE_LIMIT")
+LOGIN_IP_FAILURE_LIMIT: int = env("LOGIN_IP_FAILURE_LIMIT")
+LOGIN_LOCKOUT_MINUTES: int = env("LOGIN_LOCKOUT_MINUTES")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# Failures while locked are refused without being counted, so a lock ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Not reset by a success: a success on the attacker's own account from the same address would
+# otherwise wipe the count of the account under attack (axes resets by username OR address).
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "xining_issues.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "org.lockout.lockout_response"
+AXES_COOLOFF_MESSAGE = format_lazy(
+    _("登录失败次数过多，已暂时锁定。请 {minutes} 分钟后再试，或请管理员解锁。"),
+    minutes=LOGIN_LOCKOUT_MINUTES,
+)
+# The sign-in log (who, when, from where) is part of the audit trail 等保 2.0 asks for.
+AXES_DISABLE_ACCESS_LOG = False
+
+# Passwords per 等保 2.0 level-2 practice: at least 8 characters, letters and digits, not a
+# common password (Django's list of 20,000 and local words such as "xining123").
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "org.passwords.LettersAndDigitsValidator"},
+    {"NAME": "org.passwords.LocalCommonPasswordValidator"},
 ]
 
 # 中文 first: the pages default to simplified Chinese, English is one click away.
@@ -201,8 +273,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "xining_issues.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every throttle keys on xining_issues.throttling.client_ip; none is applied by default.
+    "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {"anon_auth": "20/min", "anon_write": "10/min", "track": "30/min"},
     "EXCEPTION_HANDLER": "xining_issues.exceptions.api_exception_handler",
+}
+
+# Content-Security-Policy (django-csp), on every page, in development too so that a violation
+# shows at once: the pages run only their own scripts and style sheets, never inline ones. Photos
+# are previewed from blob: URLs after the browser shrinks them, and charts may draw data: images.
+# One allowance: style *attributes*, because ECharts writes its tooltips as HTML with them (and
+# the export progress bar sets its width so). An attribute cannot run script, select elements
+# or fetch from another host (img-src still applies); <style> elements stay refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,8 +1,12 @@
 """Project-level pages: the home page and the health check."""
 
+from __future__ import annotations
+
+import logging
 from typing import Any
 
-from django.db import connection
+from django.core.cache import caches
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +16,15 @@ from django.views.decorators.http import require_GET
 from cases.pages import RATING_TEXTS, Page
 from org import jurisdiction
 from org.models import Role, ServiceHeartbeat
+from xining_issues.cache import FailOpenRedisCache
+from xining_issues.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+# The worker runs its heartbeat task every minute; three missed beats mean it is not working.
+WORKER_STALE_SECONDS = 180
+# A health check must answer while the load balancer still waits: no broker retries, 1 s.
+BROKER_TIMEOUT_SECONDS = 1
 
 
 class HomePage(Page):
@@ -37,14 +50,78 @@ class HomePage(Page):
 home = HomePage.as_view()
 
 
+def _database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        logger.warning("healthz: database unavailable: %s", error)
+        return {"ok": False}
+    return {"ok": True}
+
+
+def _cache() -> dict[str, Any]:
+    """Whether the rate-limit cache itself answers. When Redis is down the limits count per
+    process (``xining_issues.cache``), so this degrades the service but does not stop it."""
+    backend = caches["default"]
+    if isinstance(backend, FailOpenRedisCache):
+        return {"ok": backend.ping(), "backend": "redis"}
+    try:
+        backend.set("healthz", "ok", timeout=5)
+        ok = backend.get("healthz") == "ok"
+    except Exception as error:  # any backend's failure is "not ok", never a 500
+        logger.warning("healthz: cache unavailable: %s", error)
+        ok = False
+    return {"ok": ok, "backend": type(backend).__name__}
+
+
+def _broker() -> dict[str, Any]:
+    """Whether a task could be queued now: one connection attempt, no retries."""
+    try:
+        with celery_app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+    except Exception as error:  # kombu raises whatever its transport raises
+        logger.warning("healthz: broker unavailable: %s", error)
+        return {"ok": False}
+    return {"ok": True}
+
+
+def _worker(heartbeats: dict[str, int]) -> dict[str, Any]:
+    age = heartbeats.get("worker")
+    # No heartbeat yet (a fresh install, the first minute) is unknown, not broken.
+    return {"ok": None if age is None else age < WORKER_STALE_SECONDS, "age_seconds": age}
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for the load balancer and docker compose: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    now = timezone.now()
-    heartbeats = {
-        hb.name: round((now - hb.beat_at).total_seconds()) for hb in ServiceHeartbeat.objects.all()
+    """Health for the load balancer, docker compose and operators, part by part.
+
+    503 when the database or the broker is down (nothing can be saved, or nothing queued);
+    200 with ``"status": "degraded"`` when only the cache (limits count per process) or the
+    worker (reminders wait in the outbox) is down: residents can still file and track.
+    """
+    database = _database()
+    heartbeats: dict[str, int] = {}
+    if database["ok"]:
+        now = timezone.now()
+        heartbeats = {
+            hb.name: round((now - hb.beat_at).total_seconds())
+            for hb in ServiceHeartbeat.objects.all()
+        }
+    checks = {
+        "database": database,
+        "cache": _cache(),
+        "broker": _broker(),
+        "worker": _worker(heartbeats),
     }
-    return JsonResponse({"status": "ok", "heartbeat_age_seconds": heartbeats})
+    if not (checks["database"]["ok"] and checks["broker"]["ok"]):
+        state, status_code = "down", 503
+    elif not checks["cache"]["ok"] or checks["worker"]["ok"] is False:
+        state, status_code = "degraded", 200
+    else:
+        state, status_code = "ok", 200
+    return JsonResponse(
+        {"status": state, "checks": checks, "heartbeat_age_seconds": heartbeats},
+        status=status_code,
+    )

@@ -9,29 +9,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from org import jurisdiction
 from org.models import Role
 from xining_issues.downloads import private_download
-from xining_issues.transitions import bind
+from xining_issues.throttling import AnonRateThrottle, GuessLimit, Locked, ScopedRateThrottle
+from xining_issues.transitions import ERRORS, bind
 
 from .. import selectors, services, stats, workflow
+from ..attachments import IMAGE_TYPES, PDF_TYPE
 from ..models import (
     Case,
     CaseEvent,
@@ -142,12 +146,27 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def counts(self, request: Request) -> Response:
         return Response(selectors.queue_counts(request.user, timezone.now()))
 
-    @extend_schema(summary="The case's full timeline", responses=s.EventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        summary="The case's timeline, for its reader",
+        description=(
+            "Staff read every step with who took it, the typed texts masked unless they may "
+            "see the complainant's identity. The complainant reads the public steps only, with "
+            "unit names but no staff names and no internal notes. A bare list, oldest first."
+        ),
+        responses=s.EventSerializer(many=True),
+    )
+    # A case's timeline is short and read whole: no cursor, and not the case list's filters.
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
-        events = selectors.case_events(case)
-        return Response(s.EventSerializer(events, many=True).data)
+        resident = not selectors.reads_as_staff(request.user, case)
+        context = {
+            "case": case,
+            "resident": resident,
+            "whole": selectors.can_see_identity(request.user, case),
+        }
+        events = selectors.case_events(case, public_only=resident)
+        return Response(s.EventSerializer(events, many=True, context=context).data)
 
     @extend_schema(
         summary="Lead-unit suggestions (权责清单) and possible duplicates",
@@ -183,7 +202,14 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Download an attachment (only for those who may see the case)",
-        responses={(200, "application/octet-stream"): bytes},
+        # The stored type is what is served: a checked image or a PDF (see cases.attachments).
+        responses={
+            **{
+                (200, kind): OpenApiTypes.BINARY
+                for kind in (PDF_TYPE, *sorted(IMAGE_TYPES.values()))
+            },
+            404: ERRORS[404],
+        },
         parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
     )
     @action(
@@ -369,22 +395,45 @@ class PublicRecentView(APIView):
 
 
 class TrackThrottle(ScopedRateThrottle):
+    """Tracking requests per client address; the guesses per code are limited apart."""
+
     scope_attr = "throttle_scope"
 
 
-def _tracked_case(code: str, phone_last4: str) -> Case:
-    """The case with this code whose phone ends in these digits; 404 for any mismatch, so a
-    guess reveals nothing about which half was wrong."""
-    case = (
-        Case.objects.filter(tracking_code=code.strip().upper())
-        .select_related("category", "district", "street")
-        .prefetch_related(
-            Prefetch("events", queryset=CaseEvent.objects.order_by("created_at", "id"))
-        )
-        .first()
+def _public_cases() -> QuerySet[Case]:
+    return Case.objects.select_related("category", "district", "street").prefetch_related(
+        Prefetch("events", queryset=CaseEvent.objects.order_by("created_at", "id"))
     )
+
+
+def _tracked_case(code: str, phone_last4: str) -> Case:
+    """The case with this code whose phone ends in these digits.
+
+    Any mismatch is one answer, 404, so a guess reveals nothing about which half was wrong. Each
+    counts against the code as typed, from whatever address: after ``TRACK_FAILURE_LIMIT`` of
+    them the code answers 429 for ``TRACK_LOCK_MINUTES``, even to the right digits. Codes are
+    sequential, so this is what stops a guesser who can change address; and codes that do not
+    exist are counted and locked the same way, so neither answer tells that a code exists.
+    """
+    code = code.strip().upper()
+    guesses = GuessLimit(
+        scope="track",
+        limit=settings.TRACK_FAILURE_LIMIT,
+        lock_seconds=settings.TRACK_LOCK_SECONDS,
+    )
+    try:
+        claim = guesses.claim(subject=code)
+    except Locked:
+        raise Throttled(
+            detail=_("这个受理编号查询错误次数过多，已暂停查询，请 {minutes} 分钟后再试。").format(
+                minutes=settings.TRACK_LOCK_SECONDS // 60
+            )
+        ) from None
+    case = _public_cases().filter(tracking_code=code).first()
     if case is None or not phone_last4 or case.complainant_phone[-4:] != phone_last4:
+        claim.wrong()
         raise Http404
+    claim.right()
     return case
 
 
@@ -428,9 +477,8 @@ class TrackEvaluateView(APIView):
             rating=data["rating"],
             comment=data["comment"],
         )
-        return Response(
-            s.PublicCaseSerializer(_tracked_case(data["code"], data["phone_last4"])).data
-        )
+        # Re-read without a second guess: the first one already proved the digits.
+        return Response(s.PublicCaseSerializer(_public_cases().get(pk=case.pk)).data)
 
 
 class RatesView(APIView):

@@ -1,16 +1,20 @@
+from typing import Any
+
 from django.contrib.auth import login
 from django.db import transaction
 from django.db.models import Count
-from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from org.lockout import lockout_message
 from org.models import Region, Unit, User
+from xining_issues.throttling import AnonRateThrottle
 
 from .filters import RegionFilter, UnitFilter
 from .serializers import MeSerializer, RegionSerializer, RegisterSerializer, UnitSerializer
@@ -21,9 +25,33 @@ class LoginThrottle(AnonRateThrottle):
 
 
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (Authorization: Token …)."""
+    """Exchange a username and password for an API token (Authorization: Token …).
+
+    Shares the login page's lockout: a username or an address locked by repeated failed
+    sign-ins gets 429 with the code ``locked``, even with the right password.
+    """
 
     throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        responses={
+            200: AuthTokenSerializer,
+            400: OpenApiResponse(description="wrong username or password"),
+            429: OpenApiResponse(description="too many requests, or sign-in locked"),
+        }
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except serializers.ValidationError:
+            # django-axes marks the request it refused (or the failure that reached the limit);
+            # DRF's request object is the one authenticate() was given.
+            if getattr(request, "axes_locked_out", False):
+                return Response(
+                    {"code": "locked", "message": lockout_message(), "fields": {}},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            raise
 
 
 class RegisterThrottle(AnonRateThrottle):
