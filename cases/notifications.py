@@ -331,3 +331,16 @@ def outbox_retry(*, ids: Iterable[int], now: dt.datetime | None = None) -> int:
         if count:
             kick_outbox_on_commit()
     return count
+
+
+def purge_sent_messages(*, before: dt.datetime, batch: int = 5000) -> int:
+    """Delete messages sent before ``before``, in batches; returns how many.
+
+    Only ``sent`` rows go: a pending, failed or unknown message still needs an operator. The
+    in-app notifications and the case events stay: they are the case's record, not a copy of
+    a phone number kept for delivery."""
+    deleted = 0
+    old = OutboxMessage.objects.filter(status=OutboxStatus.SENT, sent_at__lt=before)
+    while ids := list(old.values_list("pk", flat=True)[:batch]):
+        deleted += OutboxMessage.objects.filter(pk__in=ids).delete()[0]
+    return deleted

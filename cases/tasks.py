@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -70,6 +71,14 @@ def drain_outbox_task() -> int:
 
     Safe to run twice and side by side: each message is claimed by one drain only."""
     return notifications.drain_outbox(stop_after=DRAIN_CLAIM_SECONDS)
+
+
+@shared_task(name="cases.purge_outbox", acks_late=True, time_limit=300)
+def purge_outbox_task() -> int:
+    """Forget sent messages older than ``OUTBOX_RETENTION_DAYS`` (see ``purge_sent_messages``)."""
+    return notifications.purge_sent_messages(
+        before=timezone.now() - dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    )
 
 
 @shared_task(name="cases.daily_digest", acks_late=True, time_limit=300)

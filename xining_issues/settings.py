@@ -53,6 +53,12 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "LOGIN_LOCKOUT_MINUTES": (int, 15, "How long a sign-in lockout lasts."),
     "TRACK_FAILURE_LIMIT": (int, 5, "Wrong phone digits that lock a tracking code."),
     "TRACK_LOCK_MINUTES": (int, 15, "How long a tracking code stays locked."),
+    "OUTBOX_RETENTION_DAYS": (
+        int,
+        90,
+        "Days sent emails and SMS (with their recipients) are kept.",
+    ),
+    "ACCESS_LOG_RETENTION_DAYS": (int, 180, "Days the sign-in log is kept (at least 180)."),
     "LOG_LEVEL": (str, "INFO", "Root log level."),
     "SITE_URL": (str, "http://127.0.0.1:8000", "Public address, for links in SMS and email."),
     "SUPERVISION_SCAN_SECONDS": (int, 60, "How often the supervision scan runs."),
@@ -217,6 +223,12 @@ AXES_COOLOFF_MESSAGE = format_lazy(
 )
 # The sign-in log (who, when, from where) is part of the audit trail 等保 2.0 asks for.
 AXES_DISABLE_ACCESS_LOG = False
+
+# Data retention (beat: "purge expired", daily). A sent message's recipient is personal data
+# that is no longer needed once delivery questions are settled; the sign-in log is kept at least
+# six months, as the Cybersecurity Law (网络安全法, art. 21) asks of network logs.
+OUTBOX_RETENTION_DAYS: int = env("OUTBOX_RETENTION_DAYS")
+ACCESS_LOG_RETENTION_DAYS: int = max(env("ACCESS_LOG_RETENTION_DAYS"), 180)
 
 # Passwords per 等保 2.0 level-2 practice: at least 8 characters, letters and digits, not a
 # common password (Django's list of 20,000 and local words such as "xining123").
