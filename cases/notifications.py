@@ -266,6 +266,10 @@ def _send(
             backend.send(row.recipient, body, key=row.key)
         else:
             send_mail(title, body, settings.DEFAULT_FROM_EMAIL, [row.recipient], connection=mail)
+    except sms.SmsUncertain as error:
+        # The gateway may have it (its answer was lost): at most once, an operator decides.
+        _mark(row, status=OutboxStatus.UNKNOWN, last_error=str(error))
+        return 0
     except (sms.SmsError, smtplib.SMTPException, OSError) as error:
         # Refused, or not reachable: the message was not delivered; try again later.
         _retry_later(row, error=error, now=now)

@@ -4,14 +4,16 @@
 number in a log), ``http`` POSTs JSON to ``SMS_GATEWAY_URL`` with a bearer token.
 
 A backend raises ``SmsError`` when the message was not accepted; the outbox then tries again
-later. Any other exception means the outcome is unknown, and the outbox will not send that
-message again on its own (see ``cases.notifications.drain_outbox``).
+later. ``SmsUncertain`` (and any other exception) means the gateway may have it: the request
+went out but no answer came back. The outbox will not send that message again on its own (see
+``cases.notifications.drain_outbox``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import urllib.error
 import urllib.request
 from typing import Protocol
 
@@ -29,6 +31,11 @@ GATEWAY_TIMEOUT = 10.0
 
 class SmsError(Exception):
     """The message was not accepted; the outbox will try again later."""
+
+
+class SmsUncertain(Exception):
+    """The request reached the gateway but its answer was lost (a timeout or a dropped
+    connection while waiting): the message may have been delivered, so it is not retried."""
 
 
 class SmsBackend(Protocol):
@@ -68,8 +75,14 @@ class HttpGatewaySmsBackend:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 if not 200 <= response.status < 300:
                     raise SmsError(f"gateway answered {response.status}")
-        except OSError as error:
+        except urllib.error.URLError as error:
+            # urllib wraps what fails while connecting and writing the request (refused, DNS,
+            # TLS), and an error status the gateway answered (HTTPError): not delivered.
             raise SmsError(str(error)) from error
+        except OSError as error:
+            # Raised bare while reading the answer: the request was written, so a slow gateway
+            # may well have accepted it. Retrying is how one phone got three copies.
+            raise SmsUncertain(f"no answer from the gateway: {error!r}") from error
 
 
 def get_backend() -> SmsBackend:

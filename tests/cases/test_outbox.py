@@ -13,8 +13,11 @@ pending forever.
 from __future__ import annotations
 
 import datetime as dt
+import http.server
+import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -444,3 +447,85 @@ class TestAdmin:
         )
         assert response.status_code == 403
         assert OutboxMessage.objects.get(pk=row.pk).status == OutboxStatus.PENDING
+
+
+# --- a real HTTP gateway that takes the message and then stalls ---------------------------------
+
+
+class _Gateway(http.server.BaseHTTPRequestHandler):
+    """Reads the whole POST, records it, then answers after ``stall`` seconds (or with
+    ``status`` at once)."""
+
+    received: list[bytes]
+    stall: float = 0.0
+    status: int = 200
+
+    def do_POST(self) -> None:
+        self.received.append(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.stall:
+            self.server.stalled.wait(self.stall)  # type: ignore[attr-defined]
+        self.send_response(self.status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway() -> Iterator[type[_Gateway]]:
+    handler = type("Handler", (_Gateway,), {"received": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.stalled = threading.Event()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{server.server_port}/sms"  # type: ignore[attr-defined]
+    yield handler
+    server.stalled.set()  # type: ignore[attr-defined]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db
+def test_a_gateway_that_takes_the_message_and_stalls_gets_it_once_and_it_is_unknown(
+    gateway: type[_Gateway],
+) -> None:
+    # Given one queued SMS and a gateway that accepts it but answers after the timeout
+    queue_sms(1)
+    gateway.stall = 5.0
+    backend = sms.HttpGatewaySmsBackend(gateway.url, "token", timeout=0.5)  # type: ignore[attr-defined]
+    # When the drain runs, and runs again once the message would be due for a retry
+    notifications.drain_outbox(now=NOW, backend=backend)
+    notifications.drain_outbox(now=NOW + dt.timedelta(hours=6), backend=backend)
+    # Then the gateway got it exactly once, and it waits for an operator as "unknown"
+    assert len(gateway.received) == 1
+    assert statuses() == Counter({OutboxStatus.UNKNOWN: 1})
+
+
+@pytest.mark.django_db
+def test_a_gateway_that_refuses_with_an_error_status_is_retried_later(
+    gateway: type[_Gateway],
+) -> None:
+    # Given one queued SMS and a gateway that answers 503
+    queue_sms(1)
+    gateway.status = 503
+    backend = sms.HttpGatewaySmsBackend(gateway.url, "token", timeout=2)  # type: ignore[attr-defined]
+    # When the drain runs
+    notifications.drain_outbox(now=NOW, backend=backend)
+    # Then it is back in the queue for a later try
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
+    assert row.next_attempt_at > NOW
+
+
+@pytest.mark.django_db
+def test_an_unreachable_gateway_is_retried_later() -> None:
+    # Given one queued SMS and a gateway address where nothing listens
+    queue_sms(1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    backend = sms.HttpGatewaySmsBackend(f"http://127.0.0.1:{port}/sms", "token", timeout=2)
+    # When the drain runs
+    notifications.drain_outbox(now=NOW, backend=backend)
+    # Then nothing was delivered, so it is simply tried again later
+    assert OutboxMessage.objects.get().status == OutboxStatus.PENDING
