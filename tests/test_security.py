@@ -287,6 +287,40 @@ def test_an_escaped_backslash_before_u0000_is_not_a_nul(demo: Demo) -> None:
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        # more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS
+        {"path": "/api/v1/track/?" + "&".join(f"f{n}=1" for n in range(1200))},
+        # a form body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        {
+            "path": "/api/v1/track/evaluate/",
+            "method": "POST",
+            "data": "comment=" + "x" * (3 * 1024 * 1024),
+            "content_type": "application/x-www-form-urlencoded",
+        },
+        # multipart without its boundary
+        {
+            "path": "/api/v1/cases/",
+            "method": "POST",
+            "data": "--x\r\n",
+            "content_type": "multipart/form-data",
+        },
+    ],
+    ids=["too-many-fields", "body-too-big", "no-boundary"],
+)
+def test_a_request_django_cannot_parse_is_a_json_400_on_the_api(
+    db: None, request_kwargs: dict[str, Any]
+) -> None:
+    kwargs = dict(request_kwargs)
+    path, method = kwargs.pop("path"), kwargs.pop("method", "GET")
+    client = Client()
+    response = client.get(path) if method == "GET" else client.post(path, **kwargs)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "invalid"
+
+
 def test_a_nul_byte_on_a_page_is_an_html_400(db: None) -> None:
     response = Client().get("/track/?code=%00")
     assert response.status_code == 400

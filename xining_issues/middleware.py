@@ -6,7 +6,9 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -85,7 +87,14 @@ class ApiErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         is_api = request.path_info.startswith(API_PREFIX)
-        fields = _nul_fields(request)
+        try:
+            fields = _nul_fields(request)
+        except (BadRequest, SuspiciousOperation, MultiPartParserError):
+            # Too many fields, a body over the limit, a multipart without its boundary: read
+            # here first, so answered here in the API's shape (pages get Django's 400 below).
+            if is_api:
+                return error_response(status_code=400)
+            fields = {}
         if fields:
             if is_api:
                 return error_response(

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "org",
     "cases",
     "topics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -207,7 +208,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_HANDLER = "org.lockout.LockoutHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT: int = env("LOGIN_FAILURE_LIMIT")
-LOGIN_IP_FAILURE_LIMIT: int = env("LOGIN_IP_FAILURE_LIMIT")
+LOGIN_IP_FAILURE_LIMIT: int = max(env("LOGIN_IP_FAILURE_LIMIT"), 1)
 LOGIN_LOCKOUT_MINUTES: int = env("LOGIN_LOCKOUT_MINUTES")
 AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 # Failures while locked are refused without being counted, so a lock ends on time.
@@ -215,7 +216,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Not reset by a success: a success on the attacker's own account from the same address would
 # otherwise wipe the count of the account under attack (axes resets by username OR address).
 AXES_RESET_ON_SUCCESS = False
-AXES_CLIENT_IP_CALLABLE = "xining_issues.throttling.client_ip"
+AXES_CLIENT_IP_CALLABLE = "xining_issues.throttling.lockout_address"
 AXES_LOCKOUT_CALLABLE = "org.lockout.lockout_response"
 AXES_COOLOFF_MESSAGE = format_lazy(
     _("登录失败次数过多，已暂时锁定。请 {minutes} 分钟后再试，或请管理员解锁。"),
@@ -223,6 +224,8 @@ AXES_COOLOFF_MESSAGE = format_lazy(
 )
 # The sign-in log (who, when, from where) is part of the audit trail 等保 2.0 asks for.
 AXES_DISABLE_ACCESS_LOG = False
+# Failed sign-ins are kept too (axes forgets its lockout rows when a cool-off ends).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Data retention (beat: "purge expired", daily). A sent message's recipient is personal data
 # that is no longer needed once delivery questions are settled; the sign-in log is kept at least

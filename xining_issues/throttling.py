@@ -92,6 +92,15 @@ def rate_limit_key(address: str) -> str:
     return address
 
 
+def lockout_address(request: HttpRequest) -> str:
+    """The address a sign-in lockout counts under (django-axes): like ``rate_limit_key``, an
+    IPv6 client's /64, written as its network address so that it still fits an address field."""
+    address = _parse(client_ip(request))
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return "" if address is None else str(address)
+
+
 class ClientIdentity:
     """Mixin for every DRF throttle in the project: the client is ``client_ip(request)``, never
     DRF's own reading of ``X-Forwarded-For`` (``NUM_PROXIES``), which trusts what the client sent.

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -88,6 +88,22 @@ class TestLoginPage:
         assert login_page("resident1", DEMO_PASSWORD, ip=ip).status_code == 429
         # But the same account signs in from another address
         assert login_page("resident1", DEMO_PASSWORD, ip="203.0.113.9").signed_in
+
+    def test_an_ipv6_client_locks_for_its_whole_64(self, demo: Demo) -> None:
+        # Given twenty failures, each from another address of one IPv6 /64
+        statuses = [
+            login_page(f"guess{n}", "wrong", ip=f"2001:db8:1:2::{n + 1:x}").status_code
+            for n in range(20)
+        ]
+        # Then the twentieth locks the /64, whichever of its addresses comes next
+        assert statuses == [200] * 19 + [429]
+        assert login_page("resident1", DEMO_PASSWORD, ip="2001:db8:1:2::ffff").status_code == 429
+        # And another /64 still signs in
+        assert login_page("resident1", DEMO_PASSWORD, ip="2001:db8:1:3::1").signed_in
+
+    def test_failed_sign_ins_stay_in_the_log(self, demo: Demo) -> None:
+        fail(USERNAME, 2)
+        assert AccessFailureLog.objects.filter(username=USERNAME).count() == 2
 
     def test_a_success_on_another_account_does_not_reset_the_count(self, demo: Demo) -> None:
         # Given a guesser with an account of their own, at one address
