@@ -119,7 +119,9 @@ class TrackPage(Page):
         "code_required": _("请填写受理编号，例如 XN-20240101-0001。"),
         "last4_invalid": _("请填写提交诉求时所留电话的后四位数字。"),
         "not_found": _("没有查到这件诉求。请核对受理编号和电话后四位后重试。"),
-        "throttled": _("查询太频繁了，请稍等一分钟再试。"),
+        # Shown on a 429 only when the server sent no message of its own (a proxy's page, say):
+        # the API's message says which limit it was and, for a locked code, for how long.
+        "throttled": _("查询太频繁或错误次数过多，请稍后再试。"),
         "rating_required": _("请选择您的评价。"),
         "searching": _("正在查询…"),
         "search": _("查询"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -34,6 +35,14 @@ def fast_password_hashing() -> Iterator[None]:
     """PBKDF2 is slow on purpose; the suite hashes many demo passwords."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Every test starts with an empty cache. Rate limits and the per-code guess counts live there
+    and outlive a test, and tests reuse tracking codes (each day's sequence starts at 0001): one
+    test's wrong guesses would otherwise lock the next test's case."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

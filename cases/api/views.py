@@ -29,8 +29,10 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from org import jurisdiction
+from org.api.serializers import UnitSerializer
 from org.models import Role
 from xining_issues.downloads import private_download
+from xining_issues.pagination import StandardPagination
 from xining_issues.throttling import AnonRateThrottle, GuessLimit, Locked, ScopedRateThrottle
 from xining_issues.transitions import ERRORS, bind
 
@@ -101,6 +103,9 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Case]:
         if self.action == "list":
             return selectors.case_list(self.request.user)
+        if self.action == "dispatch_units":
+            # The case's place and category are all it needs, not the detail's files.
+            return selectors.case_detail(self.request.user)
         return _detail_queryset(self.request.user)
 
     def get_serializer_class(self) -> type[Serializer]:
@@ -199,6 +204,50 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             ).data,
         }
         return Response(data)
+
+    @extend_schema(
+        summary="The units this dispatcher may send the case to (派单范围), for the unit pickers",
+        description=(
+            "Active units of the dispatcher's own area and the units the 权责清单 names for the "
+            "case's category in its region (services.dispatch_targets), by name, in pages like "
+            "/api/v1/units/. ``name`` keeps those whose name contains it. 403 for anyone who "
+            "does not dispatch; empty for a dispatcher who may not dispatch this case."
+        ),
+        parameters=[
+            OpenApiParameter("name", str, description="part of the unit's name"),
+        ],
+        responses={200: UnitSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    # The case list's filters and cursor are not this list's: its own name filter, numbered
+    # pages as on /api/v1/units/.
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="dispatch-units",
+        pagination_class=StandardPagination,
+        filter_backends=[],
+    )
+    def dispatch_units(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        if not jurisdiction.has_role(request.user, Role.DISPATCHER):
+            return Response(
+                {
+                    "code": "forbidden",
+                    "message": _("只有派单人员可以查看可派单位。"),
+                    "fields": {},
+                },
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        units = (
+            services.dispatch_targets(case=case, actor=request.user)
+            .select_related("region")
+            .order_by("name", "pk")
+        )
+        name = request.query_params.get("name", "").strip()
+        if name:
+            units = units.filter(name__icontains=name)
+        page = self.paginate_queryset(units)
+        return self.get_paginated_response(UnitSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Download an attachment (only for those who may see the case)",

@@ -52,6 +52,13 @@ function render(data) {
   result.hidden = false;
 }
 
+// A 429 is either the per-address rate or the code locked after too many wrong digits; the API's
+// own message says which, and for how long. Only a 429 without it (not in the API's shape, from
+// a proxy say) gets the page's general words.
+function throttled(error) {
+  if (error.status === 429 && error.code !== "throttled") error.message = t("throttled");
+}
+
 async function track() {
   clearErrors(form);
   const code = codeInput.value.trim().toUpperCase();
@@ -77,7 +84,7 @@ async function track() {
   } catch (error) {
     // One message for a wrong code or wrong digits: the API does not say which half was wrong.
     if (error.status === 404) error.message = t("not_found");
-    if (error.status === 429) error.message = t("throttled");
+    throttled(error);
     result.hidden = true;
     current = null;
     showErrors(form, error);
@@ -116,7 +123,7 @@ evaluateForm.addEventListener("submit", async (event) => {
     resultNotice.hidden = false;
     resultTitle.focus();
   } catch (error) {
-    if (error.status === 429) error.message = t("throttled");
+    throttled(error);
     showErrors(evaluateForm, error);
   } finally {
     busy(evaluateButton, false, t("evaluate"));

@@ -355,14 +355,18 @@ for (const node of document.querySelectorAll("[data-action]")) {
 
 // --- the dispatch dialog: suggestions, duplicates, unit pickers --------------------------------
 
+// Both pickers offer only the units this dispatcher may send the case to (派单范围): their own
+// area's and those the 权责清单 names; the server refuses any other.
 const dispatch = {
   lead: unitPicker(
     document.getElementById("dispatch-lead"),
     document.getElementById("dispatch-lead-options"),
+    { url: `${base}dispatch-units/` },
   ),
   coPicker: unitPicker(
     document.getElementById("dispatch-co"),
     document.getElementById("dispatch-co-options"),
+    { url: `${base}dispatch-units/` },
   ),
   co: [],
 };
@@ -404,6 +408,9 @@ async function addCoUnit() {
   if (!dispatch.co.some((u) => u.id === unit.id)) dispatch.co.push(unit);
   dispatch.coPicker.clear();
   renderCoUnits();
+  // The picker's own "choose from the list" is answered now; an error the server gave stays.
+  const alert = form.querySelector("[data-form-alert]");
+  if (alert && !alert.hidden && alert.textContent === t("unit_not_found")) clearErrors(form);
 }
 
 document.getElementById("dispatch-co-add").addEventListener("click", addCoUnit);

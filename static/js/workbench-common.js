@@ -102,6 +102,8 @@ export function supervisionBadge(level) {
 }
 
 // --- a unit picker: a text input with a datalist filled from /api/v1/units/?name= --------------
+// (or from ``url``, any list of units in the same shape: the dispatch dialog's
+// /api/v1/cases/<id>/dispatch-units/ offers only the units the dispatcher may send the case to).
 
 function unitLabel(unit) {
   return unit.region_name ? fmt("unit_label", { name: unit.name, region: unit.region_name }) : unit.name;
@@ -110,7 +112,7 @@ function unitLabel(unit) {
 // Returns {get(), settle(), set(unit), clear()}; ``get`` is the chosen {id, name} or null, and
 // undefined when the typed text matches no unit; ``settle`` searches first (typed fast, sent
 // before the search answered).
-export function unitPicker(input, datalist, { onChange } = {}) {
+export function unitPicker(input, datalist, { onChange, url = "/api/v1/units/" } = {}) {
   const byLabel = new Map();
   let chosen = null;
   let timer = null;
@@ -135,7 +137,7 @@ export function unitPicker(input, datalist, { onChange } = {}) {
   async function search() {
     const name = input.value.trim();
     try {
-      const data = await api("/api/v1/units/", { params: { name, page_size: 20 } });
+      const data = await api(url, { params: { name, page_size: 20 } });
       const units = data.results || data;
       found = { name, units };
       datalist.replaceChildren();

@@ -40,7 +40,7 @@ def test_complaint_from_phone_to_archive(
     resident.goto(base + "/submit/")
     fill_complaint(resident, description="家里暖气不热，附近一处管道破损，已经两天了。")
     resident.locator("#id_photos").set_input_files([str(png(tmp_path / "pipe.png"))])
-    resident.wait_for_function("document.querySelectorAll('#photo-list li').length === 1")
+    resident.wait_for_function("() => document.querySelectorAll('#photo-list li').length === 1")
     resident.get_by_role("button", name="提交诉求").click()
     resident.wait_for_url(re.compile(r"/submit/done/\?code=XN-"))
     code = resident.locator("#tracking-code").inner_text()

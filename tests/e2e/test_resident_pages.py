@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -47,12 +46,6 @@ def reseed_after_module(django_db_setup: None, django_db_blocker: Any) -> Iterat
     with django_db_blocker.unblock():
         seed_organisation()
         seed_reference()
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits() -> None:
-    """Anonymous submissions are rate-limited per IP in the cache; every test starts afresh."""
-    cache.clear()
 
 
 @pytest.fixture
@@ -174,7 +167,7 @@ def test_resident_submits_a_complaint_with_photos_and_gets_a_tracking_code(
     fill_complaint(page)
     assert page.locator("#description-count").inner_text() == "已输入 14 / 2000 字"
     page.locator("#id_photos").set_input_files([str(small), str(large)])
-    page.wait_for_function("document.querySelectorAll('#photo-list li').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#photo-list li').length === 2")
     # The large photo was shrunk to a JPEG in the browser before upload.
     assert photo_names(page) == ["pipe.png", "street.jpg"]
     assert page.locator("#photos-count").inner_text() == "已选 2 / 9 张"
@@ -234,7 +227,7 @@ def test_bad_input_is_told_beside_the_field_and_nothing_typed_is_lost(
     page.goto(live_server.url + "/submit/")
     fill_complaint(page, description="")
     page.locator("#id_photos").set_input_files([str(good)])
-    page.wait_for_function("document.querySelectorAll('#photo-list li').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#photo-list li').length === 1")
 
     # An empty description: told beside the field, nothing sent.
     page.get_by_role("button", name="提交诉求").click()
@@ -252,7 +245,7 @@ def test_bad_input_is_told_beside_the_field_and_nothing_typed_is_lost(
 
     # Ten more photos: nine fit in all, the rest are left out with a message.
     page.locator("#id_photos").set_input_files([str(p) for p in ten])
-    page.wait_for_function("document.querySelectorAll('#photo-list li').length === 9")
+    page.wait_for_function("() => document.querySelectorAll('#photo-list li').length === 9")
     photos_error = page.locator("#err-attachments")
     assert photos_error.inner_text() == "最多上传 9 张照片，多出的 2 张没有添加。"
     assert photo_names(page)[0] == "good.png"
@@ -267,11 +260,11 @@ def test_bad_input_is_told_beside_the_field_and_nothing_typed_is_lost(
 
     # A 20 MB file and a text file named .jpg are refused with a clear message.
     page.locator("#id_photos").set_input_files([str(huge)])
-    page.wait_for_function("!document.getElementById('err-attachments').hidden")
+    page.wait_for_function("() => !document.getElementById('err-attachments').hidden")
     assert photos_error.inner_text() == "“huge.jpg”超过 10 MB，请换一张较小的照片。"
     page.locator("#id_photos").set_input_files([str(fake)])
     page.wait_for_function(
-        "document.getElementById('err-attachments').textContent.includes('notes.jpg')"
+        "() => document.getElementById('err-attachments').textContent.includes('notes.jpg')"
     )
     assert (
         photos_error.inner_text() == "“notes.jpg”不是有效的图片（只接受 JPEG、PNG、WebP、GIF）。"
@@ -337,6 +330,37 @@ def test_track_with_a_wrong_code_is_told_and_keeps_the_input(
     screenshot(page, "resident-track-not-found-360")
 
 
+def test_track_says_how_long_a_code_is_locked_after_wrong_digits(
+    phone_page: Any, live_server: Any, seeded_demo: Demo
+) -> None:
+    page = phone_page
+    case = make_case(seeded_demo, Status.REPLIED)
+    page.goto(f"{live_server.url}/track/?code={case.tracking_code}")
+    alert = page.locator("#track-form [data-form-alert]")
+
+    # Given five wrong guesses at the phone's digits, each told "not found"
+    page.get_by_label("电话后四位").fill("0000")
+    for _ in range(5):
+        with page.expect_response(lambda r: "/api/v1/track/" in r.url) as answer:
+            page.get_by_role("button", name="查询").click()
+        assert answer.value.status == 404
+    expect(alert).to_have_text("没有查到这件诉求。请核对受理编号和电话后四位后重试。")
+
+    # When the right digits follow, the code is locked and the page says for how long
+    page.get_by_label("电话后四位").fill("3456")
+    page.get_by_role("button", name="查询").click()
+    expect(alert).to_have_text("这个受理编号查询错误次数过多，已暂停查询，请 15 分钟后再试。")
+    assert page.locator("#result").is_hidden()
+
+    # A 429 without the API's message (a proxy's page) gets the page's general words
+    page.route(
+        "**/api/v1/track/**",
+        lambda route: route.fulfill(status=429, content_type="text/html", body="<h1>429</h1>"),
+    )
+    page.get_by_role("button", name="查询").click()
+    expect(alert).to_have_text("查询太频繁或错误次数过多，请稍后再试。")
+
+
 def test_track_a_replied_case_and_rate_it_satisfied(
     phone_page: Any, live_server: Any, seeded_demo: Demo
 ) -> None:
@@ -397,15 +421,15 @@ def test_register_then_my_cases_is_empty_then_lists_a_new_complaint(
     screenshot(page, "resident-register-360")
 
     page.get_by_label("用户名").fill("li_nvshi")
-    page.locator("#id_password").fill("Qinghai-2024")
-    page.get_by_label("再次输入密码").fill("Qinghai-2025")
+    page.locator("#id_password").fill("Lnvshi-Kx82")
+    page.get_by_label("再次输入密码").fill("Lnvshi-Kx83")
     page.get_by_label("称呼（选填）").fill("李女士")
     page.get_by_label("手机号（选填）").fill("13997001234")
     page.get_by_role("button", name="注册").click()
     assert page.locator("#err-password2").inner_text() == "两次输入的密码不一致。"
     assert page.get_by_label("用户名").input_value() == "li_nvshi"
 
-    page.get_by_label("再次输入密码").fill("Qinghai-2024")
+    page.get_by_label("再次输入密码").fill("Lnvshi-Kx82")
     page.get_by_role("button", name="注册").click()
     page.wait_for_url(live_server.url + "/my/")
     assert page.locator("h1").inner_text() == "我的诉求"
@@ -477,7 +501,9 @@ def test_my_cases_loads_more_with_the_cursor(
     assert rows.count() == 25
     assert rows.first.locator("h2").inner_text() == "第 27 件"
     page.get_by_role("button", name="加载更多").click()
-    page.wait_for_function("document.querySelectorAll('#my-cases .xn-cases > li').length === 27")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#my-cases .xn-cases > li').length === 27"
+    )
     assert rows.last.locator("h2").inner_text() == "第 1 件"
     assert page.locator("#load-more").is_hidden()
     assert page.locator("#my-cases-count").inner_text() == "共显示 27 件"

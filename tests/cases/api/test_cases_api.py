@@ -5,16 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from cases.models import Case, CaseEvent, DailySequence, Status
 from tests.conftest import Demo
-
-
-@pytest.fixture(autouse=True)
-def clear_throttles() -> None:
-    cache.clear()
 
 
 def client_for(demo: Demo, username: str) -> APIClient:
