@@ -87,6 +87,22 @@ def can_see_identity(user: User | AnonymousUser, case: Case) -> bool:
     return _handles(user, case)
 
 
+def identity_filter(user: User | AnonymousUser) -> Q:
+    """``can_see_identity`` as a Q: the cases whose complainant ``user`` may read whole. Kept
+    exactly equivalent to the function (a test compares them over users × cases), so that a
+    query can do what a serializer does, e.g. search raw text only where it is shown raw."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    condition = Q(complainant=user) | jurisdiction.region_filter(user, [Role.DISPATCHER])
+    unhidden = jurisdiction.region_filter(user, [Role.OPERATOR])
+    units = jurisdiction.unit_ids(user, Role.HANDLER)
+    if units:
+        unhidden |= Q(lead_unit__in=units) | Q(
+            Exists(Case.co_units.through.objects.filter(case=OuterRef("pk"), unit__in=units))
+        )
+    return condition | (Q(hide_identity=False) & unhidden)
+
+
 def _handles(user: User | AnonymousUser, case: Case) -> bool:
     """Whether one of the user's handling units is the case's lead or co-handling unit (read
     from the prefetched ``co_units``, so a page of cases costs no query per row)."""

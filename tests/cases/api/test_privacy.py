@@ -157,10 +157,10 @@ def test_logs_never_hold_the_identity(
 # whole): those that emit case text with the test that checks them for each role, and why the
 # others need no masking.
 
-ID_NUMBER = "630102199001011234"
+ID_NUMBER = "630102199001011235"  # with its check digit
 OTHER_MOBILE = "13812348765"
 LANDLINE = "0971-6123456"
-CARD = "6222021234567890"
+CARD = "6222021234567894"  # passes Luhn
 EMAIL = "zhao.home@example.com"
 # What a resident or a clerk might type: the complainant by name, and their numbers.
 FREE_TEXT = (
@@ -294,7 +294,7 @@ def test_every_note_in_the_timeline_is_masked_for_readers_without_the_need(
     }
     # every kind of note is there, masked
     assert set(texts) >= {"note", "reason", "text", "comment"}
-    assert all("赵**（身份证6301**********1234" in value for value in texts.values()), texts
+    assert all("赵**（身份证6301**********1235" in value for value in texts.values()), texts
 
 
 @pytest.mark.parametrize("username", WITH_NEED)
@@ -385,7 +385,7 @@ def test_public_recent_masks_titles_and_replies(answered_case: Case) -> None:
     [row] = body
     assert text_leaks(body) == [] and "13912345678" not in str(body)
     assert row["title"] == "赵**家暖气不热 139****2345"
-    assert row["reply_text"].startswith("已答复赵**（139****5678，身份证6301**********1234）")
+    assert row["reply_text"].startswith("已答复赵**（139****5678，身份证6301**********1235）")
 
 
 def test_tracking_masks_the_title_the_reply_and_the_timeline(answered_case: Case) -> None:
@@ -418,6 +418,215 @@ def test_masking_keeps_the_list_queries_constant(
         body = client.get("/api/v1/cases/?page_size=50").json()
     assert text_leaks(body) == []
     assert len(many) == len(few)
+
+
+# --- search: it finds no more than the reader is shown ----------------------------------------
+#
+# ``?q=`` must not answer what masking hides: if 1391234 finds the case and 1391235 does not, the
+# masked phone is read back one digit at a time. So a pair of queries, one right and one wrong,
+# must give the same answer to every reader who sees the text masked.
+
+SEARCH_NAME, SEARCH_MOBILE = "孙建国", "13912345678"
+SEARCH_ID = "630102199001011235"  # a valid check digit: an ID masking recognises
+SEARCH_EMAIL = "sun.jianguo@example.com"
+
+
+@pytest.fixture
+def searched_case(make_case: Callable[..., Case]) -> Case:
+    return make_case(
+        Status.HANDLING,
+        title="暖气不热",
+        description=(
+            f"{SEARCH_NAME}反映家里暖气不热，孙先生说电话{SEARCH_MOBILE}，"
+            f"身份证{SEARCH_ID}，邮箱{SEARCH_EMAIL}。"
+        ),
+        complainant_name=SEARCH_NAME,
+        complainant_phone="13897120000",
+    )
+
+
+def found(client: APIClient, query: str) -> set[int]:
+    response = client.get("/api/v1/cases/", {"q": query, "page_size": 100})
+    assert response.status_code == 200
+    return {row["id"] for row in response.json()["results"]}
+
+
+# (in the text, not in it): what a reader who sees the text masked must not tell apart.
+RIGHT_AND_WRONG = [
+    ("1391234", "1391235"),
+    ("139", "138"),
+    (SEARCH_MOBILE, "13912345679"),
+    ("139-1234", "139-1235"),
+    ("１３９１２３４", "１３９１２３５"),
+    ("19900101", "19900102"),
+    ("0101123", "0101124"),
+    (SEARCH_ID, "630102199001011243"),
+    ("孙建国", "孙建军"),
+    ("建国", "建军"),
+    ("国反映", "军反映"),
+    ("孙建", "孙志"),
+    ("先生说", "女士说"),
+    ("sun.jianguo", "qian.jianguo"),
+    ("jianguo", "zhiqiang"),
+    (SEARCH_EMAIL, "qian@example.com"),
+]
+
+
+@pytest.mark.parametrize("username", ["supervisor1", "committee1", "supervisor_huangzhong"])
+@pytest.mark.parametrize(("right", "wrong"), RIGHT_AND_WRONG)
+def test_search_tells_readers_of_the_masked_text_nothing_more(
+    demo: Demo, searched_case: Case, username: str, right: str, wrong: str
+) -> None:
+    # Given a reader who is shown the description masked
+    client = client_for(demo, username)
+    detail = client.get(f"/api/v1/cases/{searched_case.pk}/").json()
+    assert "139****5678" in detail["description"] and SEARCH_MOBILE not in detail["description"]
+    # When they search for what is hidden, and for something else in its place
+    # Then the answers are the same
+    assert found(client, right) == found(client, wrong), (right, wrong)
+
+
+@pytest.mark.parametrize(
+    "username", ["dispatcher_huangzhong", "handler_huangzhong", "handler_gas"]
+)
+def test_staff_who_read_it_whole_find_it_by_the_phone_and_the_name(
+    demo: Demo, searched_case: Case, username: str
+) -> None:
+    client = client_for(demo, username)
+    for query in ["1391234", SEARCH_MOBILE, "19900101", "孙建国", "sun.jianguo"]:
+        assert searched_case.pk in found(client, query), query
+    assert searched_case.pk not in found(client, "1391235")
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "supervisor1",
+        "committee1",
+        "supervisor_huangzhong",
+        "admin",
+        "operator1",
+        "dispatcher_huangzhong",
+        "handler_huangzhong",
+        "handler_gas",
+        "resident1",
+    ],
+)
+def test_plain_words_and_the_tracking_code_find_it_for_everyone(
+    demo: Demo, searched_case: Case, username: str
+) -> None:
+    client = client_for(demo, username)
+    assert searched_case.pk in found(client, "暖气")
+    assert searched_case.pk in found(client, "家里暖气不热")
+    assert searched_case.pk in found(client, searched_case.tracking_code.lower())
+    # and so is the surname the masked text shows (孙**)
+    assert searched_case.pk in found(client, "孙")
+
+
+def test_hidden_identity_keeps_the_handling_unit_from_searching_the_digits(
+    demo: Demo, make_case: Callable[..., Case]
+) -> None:
+    case = make_case(
+        Status.HANDLING,
+        description=f"{SEARCH_NAME}电话{SEARCH_MOBILE}，暖气不热",
+        complainant_name=SEARCH_NAME,
+        hide_identity=True,
+    )
+    handler, dispatcher = (
+        client_for(demo, "handler_huangzhong"),
+        client_for(demo, "dispatcher_huangzhong"),
+    )
+    assert found(handler, "1391234") == found(handler, "1391235") == set()
+    assert found(handler, "孙建国") == found(handler, "孙建军") == set()
+    assert case.pk in found(handler, "暖气")
+    assert case.pk in found(dispatcher, "1391234") and case.pk in found(dispatcher, "孙建国")
+
+
+def test_a_placeholder_name_is_no_reason_to_hide_words(
+    demo: Demo, make_case: Callable[..., Case]
+) -> None:
+    case = make_case(Status.HANDLING, description="业主委员会不作为", complainant_name="业主")
+    assert case.pk in found(client_for(demo, "supervisor1"), "业主委员会")
+
+
+def test_the_name_field_is_never_searched(demo: Demo, make_case: Callable[..., Case]) -> None:
+    make_case(Status.HANDLING, description="暖气不热", complainant_name="孙建国")
+    for username in ["supervisor1", "dispatcher_huangzhong"]:
+        assert found(client_for(demo, username), "孙建国") == set()
+
+
+def test_search_is_one_query_whatever_the_page(demo: Demo, make_case: Callable[..., Case]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(demo, "supervisor1")
+    make_case(Status.HANDLING, description=f"暖气 {FREE_TEXT}")
+    found(client, "暖气")
+    with CaptureQueriesContext(connection) as few:
+        found(client, "暖气")
+    for _ in range(4):
+        make_case(Status.HANDLING, description=f"暖气 {FREE_TEXT}")
+    with CaptureQueriesContext(connection) as many:
+        assert len(found(client, "暖气")) == 5
+    assert len(many) == len(few)
+
+
+# --- the identity rule as a query is the identity rule ------------------------------------------
+
+
+def test_identity_filter_is_can_see_identity_over_users_and_cases(
+    demo: Demo, make_case: Callable[..., Case]
+) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from cases import selectors
+    from org.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    # Given cases of every shape the rule looks at: who raised it, where, hidden or not, and
+    # which units handle it
+    chengdong = demo.region("城东区")
+    base = [make_case(Status.SUBMITTED), make_case(Status.HANDLING)]
+    base.append(make_case(Status.HANDLING, actor=demo.user("resident2")))
+    shapes = []
+    for case in base:
+        for hide in (False, True):
+            for region in (case.region, chengdong):
+                copy = make_case(Status.HANDLING if case.lead_unit_id else Status.SUBMITTED)
+                Case.objects.filter(pk=copy.pk).update(
+                    hide_identity=hide, region=region, complainant=case.complainant
+                )
+                shapes.append(copy.pk)
+    anonymous = make_case(Status.HANDLING)
+    Case.objects.filter(pk=anonymous.pk).update(complainant=None)
+    gas_only = make_case(Status.HANDLING)
+    Case.objects.filter(pk=gas_only.pk).update(lead_unit=demo.unit("chengdong-gov"))
+    cases = list(
+        Case.objects.filter(pk__in=[*shapes, anonymous.pk, gas_only.pk])
+        .select_related("region")
+        .prefetch_related("co_units")
+    )
+    # and users in every role, one in two roles at once
+    both = UserFactory(username="operator_and_gas")
+    MembershipFactory(user=both, unit=demo.unit("chengdong-gov"), role=Role.OPERATOR)
+    MembershipFactory(user=both, unit=demo.unit("xn-gas"), role=Role.HANDLER)
+    users: list[Any] = [AnonymousUser(), both]
+    users += [demo.user(name) for name in ["resident1", "resident2", *WITHOUT_NEED, *WITH_NEED]]
+    users += [demo.user(name) for name in ["dispatcher_city", "dispatcher_chengdong"]]
+    users += [demo.user(name) for name in ["handler_chengdong", "leader_huangzhong"]]
+    # Then the query keeps exactly the cases the function says yes to
+    table = {}
+    for user in users:
+        by_query = set(
+            Case.objects.filter(selectors.identity_filter(user)).values_list("pk", flat=True)
+        )
+        table[str(user)] = (
+            by_query & {c.pk for c in cases},
+            {c.pk for c in cases if selectors.can_see_identity(user, c)},
+        )
+    assert {u: q for u, (q, _f) in table.items()} == {u: f for u, (_q, f) in table.items()}
+    # and the table is not trivial
+    assert any(q for q, _f in table.values()) and any(not q for q, _f in table.values())
 
 
 # --- events by audience -----------------------------------------------------------------------
