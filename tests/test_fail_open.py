@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import Client, override_settings
 from django.utils import timezone
+from redis import exceptions as redis_errors
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
@@ -160,6 +161,27 @@ class TestTheCacheItself:
             clock.shift(dt.timedelta(seconds=fail_open.RETRY_SECONDS + 1))
             backend.get("k")
             assert calls == ["redis", "redis"]
+
+    @pytest.mark.parametrize(
+        "error",
+        [
+            redis_errors.OutOfMemoryError(
+                "OOM command not allowed when used memory > 'maxmemory'"
+            ),
+            redis_errors.BusyLoadingError("Redis is loading the dataset in memory"),
+            redis_errors.ReadOnlyError("You can't write against a read only replica."),
+        ],
+        ids=lambda error: type(error).__name__,
+    )
+    def test_a_redis_that_answers_but_cannot_serve_is_down_too(
+        self, backend: FailOpenRedisCache, error: Exception
+    ) -> None:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise error
+
+        with mock.patch("django.core.cache.backends.redis.RedisCacheClient.add", fail):
+            assert backend.add("k", 1) is True
+        assert backend.degraded and backend.get("k") == 1
 
 
 @pytest.mark.redis

@@ -24,11 +24,14 @@ from redis import exceptions as redis_errors
 logger = logging.getLogger(__name__)
 
 # Errors that mean "Redis is not there (or not writable) right now", not "a bug in the call":
-# refused, timed out, a replica during fail-over, or something else answering on its port.
+# refused, timed out, a replica during fail-over, still loading, out of memory (maxmemory with
+# noeviction), or something else answering on its port.
 UNAVAILABLE = (
     redis_errors.ConnectionError,
     redis_errors.TimeoutError,
     redis_errors.ReadOnlyError,
+    redis_errors.BusyLoadingError,
+    redis_errors.OutOfMemoryError,
     redis_errors.InvalidResponse,
 )
 RETRY_SECONDS = 30
