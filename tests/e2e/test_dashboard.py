@@ -277,6 +277,9 @@ def test_candidates_list_clusters_with_evidence(
     sign_in(page, live_server.url, "committee1")
     page.goto(live_server.url + "/dashboard/candidates/")
     page.locator("#cand-weeks").select_option("12")
+    # The 4-week list is on the page until the 12-week answer is drawn (rows, summary and the
+    # export link in one go): wait for that, not for any row, or the dialog may read 4 weeks.
+    expect(page.locator("#cand-export")).to_have_attribute("href", re.compile(r"weeks=12"))
     expect(page.locator("#cand-table tbody tr a.xn-code").first).to_be_visible()
     assert series_total(page, "chart-candidates") > 0
     assert axe_violations(page) == []
