@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from cases.pages import RATING_TEXTS, Page
 from org import jurisdiction
 from org.models import Role, ServiceHeartbeat
+from xining_issues import db_router
 from xining_issues.cache import FailOpenRedisCache
 from xining_issues.celery import app as celery_app
 
@@ -86,6 +87,17 @@ def _broker() -> dict[str, Any]:
     return {"ok": True}
 
 
+def _replica() -> dict[str, Any] | None:
+    """The read replica, checked now: reachable, and how far behind. None without a replica.
+    Down or lagging only degrades the service: the dashboards then read from the primary."""
+    try:
+        health = db_router.replica_health(refresh=True)
+    except Exception as error:  # a check must never turn the health page into a 500
+        logger.warning("healthz: replica check failed: %s", error)
+        return {"ok": False, "lag_seconds": None, "max_lag_seconds": db_router.max_lag()}
+    return None if health is None else health.as_check()
+
+
 def _worker(heartbeats: dict[str, int]) -> dict[str, Any]:
     age = heartbeats.get("worker")
     # No heartbeat yet (a fresh install, the first minute) is unknown, not broken.
@@ -98,8 +110,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """Health for the load balancer, docker compose and operators, part by part.
 
     503 when the database or the broker is down (nothing can be saved, or nothing queued);
-    200 with ``"status": "degraded"`` when only the cache (limits count per process) or the
-    worker (reminders wait in the outbox) is down: residents can still file and track.
+    200 with ``"status": "degraded"`` when only the cache (limits count per process), the
+    worker (reminders wait in the outbox) or the read replica (reads use the primary) is down
+    or, for the replica, too far behind: residents can still file and track. The replica's
+    entry is there only when ``DATABASE_REPLICA_URL`` is set.
     """
     database = _database()
     heartbeats: dict[str, int] = {}
@@ -115,9 +129,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "broker": _broker(),
         "worker": _worker(heartbeats),
     }
+    replica = _replica()
+    if replica is not None:
+        checks["replica"] = replica
     if not (checks["database"]["ok"] and checks["broker"]["ok"]):
         state, status_code = "down", 503
-    elif not checks["cache"]["ok"] or checks["worker"]["ok"] is False:
+    elif (
+        not checks["cache"]["ok"]
+        or checks["worker"]["ok"] is False
+        or (replica is not None and not replica["ok"])
+    ):
         state, status_code = "degraded", 200
     else:
         state, status_code = "ok", 200
