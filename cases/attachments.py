@@ -2,7 +2,9 @@
 
 A file is trusted by its content, never by its name or the browser's content type: images must
 open and verify in Pillow as one of the allowed formats, documents must be PDFs. Files are stored
-under ``MEDIA_ROOT`` by their hash and served only by a view that checks the user may see the case.
+by their hash in the default storage (``MEDIA_ROOT`` or the object store, see
+``xining_issues.storage``), only after every check has passed, and served only by a view that
+checks the user may see the case.
 
 Images are not stored as sent: the server decodes them and writes them again in their format,
 with the EXIF orientation applied to the pixels and every other piece of metadata left behind

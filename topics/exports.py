@@ -364,3 +364,25 @@ def run_job(job_id: int) -> None:
         job.error = _("导出失败：%(reason)s。请稍后重试或缩小统计范围。") % {"reason": reason}
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
+
+
+def purge_exports(*, before: dt.datetime, batch: int = 500) -> int:
+    """Forget the background exports that finished (done or failed) before ``before``, with
+    their workbooks; returns how many. Each file is deleted through the storage (local disk or
+    object store) before its row, so a store that is down leaves the rows for the next run, and
+    a file already gone is no error: safe to run twice."""
+    deleted = 0
+    while True:
+        jobs = list(
+            ExportJob.objects.filter(
+                status__in=[ExportStatus.DONE, ExportStatus.FAILED], finished_at__lt=before
+            )
+            .only("pk", "file")
+            .order_by("pk")[:batch]
+        )
+        if not jobs:
+            return deleted
+        for job in jobs:
+            if job.file:
+                job.file.delete(save=False)
+        deleted += ExportJob.objects.filter(pk__in=[job.pk for job in jobs]).delete()[0]

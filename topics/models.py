@@ -407,7 +407,8 @@ class ExportStatus(models.TextChoices):
 
 
 def export_path(instance: ExportJob, filename: str) -> str:
-    # Under MEDIA_ROOT (outside the web root): served only to the job's owner, by a view.
+    # In the default storage (MEDIA_ROOT or the object store, never a public URL): served only to
+    # the job's owner, by a view; purged after EXPORT_RETENTION_DAYS.
     return f"exports/{instance.user_id}/{instance.pk}-{filename}"
 
 

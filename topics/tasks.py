@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from .bulletins import bulletin_generate
@@ -32,3 +33,13 @@ def build_export_task(job_id: int) -> None:
     from .exports import run_job
 
     run_job(job_id)
+
+
+@shared_task(name="topics.purge_exports", acks_late=True, time_limit=300)
+def purge_exports_task() -> int:
+    """Forget background exports finished more than ``EXPORT_RETENTION_DAYS`` ago, with their
+    workbooks (see ``exports.purge_exports``). Returns how many."""
+    from .exports import purge_exports
+
+    days = settings.EXPORT_RETENTION_DAYS
+    return purge_exports(before=timezone.now() - dt.timedelta(days=days))

@@ -11,7 +11,11 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def private_download(file: File, *, filename: str, content_type: str) -> FileResponse:
-    """The file as an attachment, never sniffed as another type, never cached on the way."""
+    """The file as an attachment, never sniffed as another type, never cached on the way.
+
+    A stored file (a ``FieldFile``) is opened through its storage and streamed from it, from the
+    local disk or the object store alike (``xining_issues.storage``): never by a path, nor by
+    sending the client to the bucket, which would skip the caller's permission check."""
     response = FileResponse(
         file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
     )

@@ -22,6 +22,7 @@ def beat_schedule() -> dict[str, tuple[str, dict[str, Any]]]:
         "daily digest": ("cases.daily_digest", {"crontab": {"minute": "30", "hour": "8"}}),
         "purge sent messages": ("cases.purge_outbox", {"crontab": {"minute": "10", "hour": "3"}}),
         "purge sign-in log": ("org.purge_access_log", {"crontab": {"minute": "20", "hour": "3"}}),
+        "purge exports": ("topics.purge_exports", {"crontab": {"minute": "30", "hour": "3"}}),
         "monthly bulletin": (
             "topics.generate_monthly_bulletin",
             {"crontab": {"minute": "0", "hour": "6", "day_of_month": "1"}},
