@@ -28,24 +28,31 @@ calendar, by the same arithmetic done in SQL on working-second positions (see
 reminder events and marks, notifications and the outbox are not written (as in the demo data).
 
 Chunks follow the timeline: case ids and tracking numbers grow with ``created_at`` as they do in
-a real system, so the physical order of the tables is a realistic one. Each chunk reserves its
-tracking numbers in ``DailySequence`` in its own transaction, so a later real submission never
-collides with a generated code, and an interrupted run can be resumed (``start``).
+a real system, so the physical order of the tables is a realistic one. Just before a chunk is
+written, its tracking numbers (in ``DailySequence``) and a block of case ids are reserved in a
+short transaction of their own, in the order of the chunks, so a later real submission never
+collides with a generated code; the chunks commit in their order too, so the cases written are
+always a prefix of the timeline and an interrupted run can be resumed (``start``). (A chunk
+that was interrupted leaves its reserved numbers and ids unused: a gap, never a duplicate.)
 
 Speed
+    ``WORKERS`` chunks are written at once, each on a connection of its own (the work is
+    PostgreSQL's: one backend per chunk uses one core). Inside a transaction (a test's) the
+    other connections could not see its rows, so there the chunks are written one by one.
     A chunk runs without JIT (compiling the plan's expressions cost more than it saved) and,
     where the role may set ``session_replication_role``, without the deferred foreign-key
     triggers: the chunk only refers to rows it has just read or written, and ``orphans()``
     checks that afterwards. A large load sets the secondary indexes of the case tables aside
-    and builds them once after it (``defer_indexes`` / ``restore_indexes``); the dropped
-    definitions are recorded in ``demo.DeferredIndex`` first, so an interrupted load is
-    repaired by the next run.
+    and builds them once after it (``defer_indexes`` / ``restore_indexes``, ``WORKERS``
+    builds at a time, the GIN ones first); the dropped definitions are recorded in
+    ``demo.DeferredIndex`` first, so an interrupted load is repaired by the next run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -99,6 +106,9 @@ CLOCK_UNITS = {TimeUnit.CLOCK_HOURS.value, TimeUnit.CLOCK_MINUTES.value}
 WORKING_UNITS = {TimeUnit.WORKING_HOURS.value, TimeUnit.WORKING_DAYS.value}
 # How far past today the calendar reaches: deadlines and the late tails of cases still open.
 CALENDAR_AHEAD = dt.timedelta(days=800)
+# Chunks written at once, each on its own connection: PostgreSQL does the work, one backend
+# per chunk, so two use both cores of the benchmark machine.
+WORKERS = 2
 
 # A few of the most recent cases of a run are steered into each open state (how long before
 # now they were submitted), so that every open status shows up even in a small city.
@@ -133,6 +143,42 @@ def require_postgresql() -> None:
             "bench_city 只能在 PostgreSQL 上运行，"
             "请将 DATABASE_URL 指向一个临时的 PostgreSQL 数据库。"
         )
+
+
+BENCH_MARK = "xining-issues bench city: a scratch database of synthetic cases"
+
+
+def _database_comment() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(d.oid, 'pg_database') FROM pg_database d "
+            "WHERE d.datname = current_database()"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def require_scratch_database(*, force: bool = False) -> None:
+    """Refuse to add synthetic cases to a database that holds real ones.
+
+    A database is the benchmark's when it holds no case yet (it is then marked, with a comment
+    on the database, so that later runs may add to it) or when it carries that mark. ``force``
+    marks any database: for an operator who means it."""
+    from cases.models import Case
+
+    if _database_comment() == BENCH_MARK:
+        return
+    if Case.objects.exists() and not force:
+        raise CityError(
+            f"the database {connection.settings_dict['NAME']!r} holds cases that bench_city did "
+            "not write: it adds synthetic cases and drops indexes, so it runs only on a scratch "
+            "database (createdb xining_bench; DATABASE_URL=postgres:///xining_bench manage.py "
+            "migrate). Add --force if this database really is a scratch one. / 该数据库已有真实"
+            "诉求，bench_city 只在临时数据库上运行。"
+        )
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"COMMENT ON DATABASE {name} IS %s", [BENCH_MARK])
 
 
 # --- the calendar --------------------------------------------------------------------------------
@@ -602,6 +648,23 @@ class CityReport:
 Progress = Callable[[str], None]
 
 
+@dataclass
+class Turn:
+    """One chunk's place in the line when chunks are written at once: it reserves its numbers
+    after the chunk before it did, and commits after that chunk committed."""
+
+    reserved: threading.Event = field(default_factory=threading.Event)
+    committed: threading.Event = field(default_factory=threading.Event)
+    after: Turn | None = None
+    failed: threading.Event | None = None
+
+    def wait(self, what: str) -> None:
+        if self.after is not None:
+            getattr(self.after, what).wait()
+        if self.failed is not None and self.failed.is_set():
+            raise CityError("an earlier chunk failed: this one is rolled back")
+
+
 class CityBuilder:
     """Builds the city in chunks on the current PostgreSQL connection.
 
@@ -619,6 +682,7 @@ class CityBuilder:
         seed: int | None = None,
         now: dt.datetime | None = None,
         progress: Progress | None = None,
+        workers: int = WORKERS,
     ) -> None:
         require_postgresql()
         self.target = target
@@ -629,6 +693,9 @@ class CityBuilder:
         self.progress = progress or (lambda _line: None)
         self.world: World | None = None
         self.skip_fk_checks = False
+        self.workers = max(1, workers)
+        self.session: list[tuple[str, list[Any] | None]] = []
+        self.statements: list[tuple[str, str, str]] = []
 
     def __enter__(self) -> CityBuilder:
         self.prepare()
@@ -656,6 +723,29 @@ class CityBuilder:
             self.timeline.first - dt.timedelta(days=7), today + CALENDAR_AHEAD
         )
         with connection.cursor() as cursor:
+            self.sequences = {}
+            for table in ("cases_case", "cases_extensionrequest", "cases_supervisionorder"):
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                self.sequences[table] = cursor.fetchone()[0]
+            self.session = list(city_sql.setup_statements(self._context(), self._tables()))
+            self.install()
+            if server_version() >= 150000:
+                cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+            else:
+                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            self.skip_fk_checks = bool(cursor.fetchone()[0])
+        self.statements = city_sql.chunk_statements(
+            self._context(), skip_fk_checks=self.skip_fk_checks
+        )
+        if not self.skip_fk_checks:
+            self.progress(
+                "foreign keys are checked row by row: this role may not set "
+                "session_replication_role (a superuser may), so the city is written slower"
+            )
+
+    def install(self) -> None:
+        """The session's helpers (temporary tables and functions) on this thread's connection."""
+        with connection.cursor() as cursor:
             # The plan table is read two dozen times a chunk: keep it in the session's memory.
             # (PostgreSQL refuses the change once the session has used a temporary table.)
             try:
@@ -663,22 +753,8 @@ class CityBuilder:
                     cursor.execute("SET temp_buffers = '256MB'")
             except DatabaseError:
                 pass
-            self.sequences = {}
-            for table in ("cases_case", "cases_extensionrequest", "cases_supervisionorder"):
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-                self.sequences[table] = cursor.fetchone()[0]
-            for statement, params in city_sql.setup_statements(self._context(), self._tables()):
+            for statement, params in self.session:
                 cursor.execute(statement, params)
-            if server_version() >= 150000:
-                cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
-            else:
-                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            self.skip_fk_checks = bool(cursor.fetchone()[0])
-        if not self.skip_fk_checks:
-            self.progress(
-                "foreign keys are checked row by row: this role may not set "
-                "session_replication_role (a superuser may), so the city is written slower"
-            )
 
     def close(self) -> None:
         with connection.cursor() as cursor:
@@ -726,7 +802,6 @@ class CityBuilder:
             "days": self.workdays.days,
             "texts": TEXTS,
             "channels": CHANNELS,
-            "case_seq": self.sequences["cases_case"],
             "ext_seq": self.sequences["cases_extensionrequest"],
             "order_seq": self.sequences["cases_supervisionorder"],
         }
@@ -844,8 +919,15 @@ class CityBuilder:
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(max(id), 0) FROM cases_case")
             before = cursor.fetchone()[0]
-        for lo, hi in self.chunks():
-            chunk = self.chunk(lo, hi)
+        chunks = list(self.chunks())
+        # Other connections cannot see the rows of a transaction still open here (a test's),
+        # nor could this one commit a chunk inside it: there the chunks are written one by one.
+        workers = 1 if connection.in_atomic_block else min(self.workers, len(chunks))
+        if workers > 1:
+            done = self._build_parallel(chunks, workers)
+        else:
+            done = (self.chunk(lo, hi) for lo, hi in chunks)
+        for (_lo, hi), chunk in zip(chunks, done, strict=True):
             report.chunks.append(chunk)
             self.progress(self._progress_line(report, chunk, hi, time.perf_counter() - started))
         with connection.cursor() as cursor:
@@ -856,10 +938,105 @@ class CityBuilder:
         report.seconds = time.perf_counter() - started
         return report
 
-    def chunk(self, lo: int, hi: int) -> ChunkReport:
+    def _build_parallel(
+        self, chunks: list[tuple[int, int]], workers: int
+    ) -> Iterator[ChunkReport]:
+        """The chunks on ``workers`` threads, each with its own connection and session helpers,
+        chunk ``k`` on thread ``k mod workers``; yields the reports in the order of the chunks.
+
+        The chunks commit in their order (``Turn``), so the cases in the database are always a
+        prefix of the timeline and ``--resume`` (which counts them) continues where a stopped
+        run left off."""
+        turns = [Turn() for _chunk in chunks]
+        results: list[ChunkReport | None] = [None] * len(chunks)
+        errors: list[BaseException] = []
+        failed = threading.Event()
+
+        def work(first: int) -> None:
+            try:
+                self.install()
+                for k in range(first, len(chunks), workers):
+                    if failed.is_set():
+                        return
+                    turn = turns[k]
+                    turn.after, turn.failed = (turns[k - 1] if k else None), failed
+                    try:
+                        results[k] = self.chunk(*chunks[k], turn=turn)
+                    except BaseException:
+                        failed.set()  # before the chunk after this one is woken to commit
+                        raise
+                    finally:
+                        turn.reserved.set()
+                        turn.committed.set()
+            except BaseException as error:  # handed to the main thread
+                errors.append(error)
+                failed.set()
+            finally:
+                for turn in turns[first::workers]:  # wake whoever waits on a chunk not run
+                    turn.reserved.set()
+                    turn.committed.set()
+                connection.close()
+
+        threads = [
+            threading.Thread(target=work, args=(i,), name=f"city-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for k, turn in enumerate(turns):
+                turn.committed.wait()
+                result = results[k]
+                if result is None:
+                    break
+                yield result
+        finally:
+            failed.set()
+            for thread in threads:
+                thread.join()
+        if errors:
+            raise errors[0]
+
+    def reserve(self, lo: int, hi: int) -> tuple[dict[dt.date, int], int]:
+        """Reserve the tracking numbers and case ids of the cases ``lo .. hi - 1``, in a short
+        transaction of their own: (the number each day had before the chunk, the first id).
+
+        The days come from the timeline (a steered case is submitted ``age`` before now, on
+        the day that falls on); ``chunk`` checks that the plan made as many cases."""
+        counts: Counter[dt.date] = Counter()
+        days = list(self.timeline.days_between(lo, hi))
+        for day, g0, g1, _heat in days:
+            counts[day] += g1 - g0
+        zone = timezone.get_default_timezone()
+        for g, _status, age in self._steered(lo, hi):
+            day = next(d for d, g0, g1, _heat in days if g0 <= g < g1)
+            counts[day] -= 1
+            counts[timezone.localtime(self.now - dt.timedelta(seconds=age), zone).date()] += 1
+        wanted = sorted((day, n) for day, n in counts.items() if n)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                city_sql.RESERVE, [[day for day, _n in wanted], [n for _day, n in wanted]]
+            )
+            bases = {day: last - counts[day] for day, last in cursor.fetchall()}
+            # A block of ids: the cases of the chunk get them in the order they were submitted.
+            cursor.execute(
+                "SELECT setval(%s::regclass, nextval(%s::regclass) + %s - 1)",
+                [self.sequences["cases_case"], self.sequences["cases_case"], hi - lo],
+            )
+            id0 = cursor.fetchone()[0] - (hi - lo) + 1
+        return bases, id0
+
+    def chunk(self, lo: int, hi: int, *, turn: Turn | None = None) -> ChunkReport:
         """Write the cases ``lo .. hi - 1`` of the timeline, with everything they imply, in one
-        transaction."""
+        transaction (``turn``: when written beside other chunks, the chunk before this one)."""
         started = time.perf_counter()
+        if turn is not None:
+            turn.wait("reserved")
+        try:
+            bases, id0 = self.reserve(lo, hi)
+        finally:
+            if turn is not None:
+                turn.reserved.set()
         days = list(self.timeline.days_between(lo, hi))
         steer = self._steered(lo, hi)
         params: dict[str, Any] = {
@@ -871,11 +1048,13 @@ class CityBuilder:
             "steer_status": [status for _g, status, _age in steer],
             "steer_age": [age for _g, _status, age in steer],
             "steer_cat": self.world.steer_category() if self.world else None,
+            "seq_day": list(bases),
+            "seq_base": list(bases.values()),
+            "id0": id0,
         }
         report = ChunkReport()
-        statements = city_sql.chunk_statements(self._context(), skip_fk_checks=self.skip_fk_checks)
         with transaction.atomic(), connection.cursor() as cursor:
-            for label, kind, statement in statements:
+            for label, kind, statement in self.statements:
                 began = time.perf_counter()
                 cursor.execute(statement, params)
                 report.timings[label] = report.timings.get(label, 0.0) + (
@@ -887,6 +1066,13 @@ class CityBuilder:
                     report.events += cursor.rowcount
                 elif kind == "rows":
                     report.other_rows += cursor.rowcount
+            if report.cases != hi - lo:
+                raise CityError(
+                    f"the chunk {lo:,} .. {hi:,} made {report.cases:,} cases, not {hi - lo:,}: "
+                    "the tracking numbers reserved for it do not match its days"
+                )
+            if turn is not None:
+                turn.wait("committed")
         report.seconds = time.perf_counter() - started
         return report
 
@@ -966,27 +1152,76 @@ def defer_indexes() -> int:
     return len(rows)
 
 
-def restore_indexes(progress: Progress) -> float:
+def restore_indexes(progress: Progress, *, workers: int = WORKERS) -> float:
     """Build every index ``defer_indexes`` dropped (and a crashed run left dropped), each in
-    its own transaction, with the memory and the parallel workers a sorted build can use.
-    Returns the seconds it took."""
+    its own transaction, with the memory a sorted build can use, ``workers`` at a time on
+    connections of their own (the slowest first: GIN and GiST builds, which PostgreSQL does
+    not parallelise, then the biggest tables). Returns the seconds it took."""
     from .models import DeferredIndex
 
     started = time.perf_counter()
     pending = list(DeferredIndex.objects.order_by("table", "name"))
     with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        for index in pending:
-            began = time.perf_counter()
-            definition = index.definition.replace(
-                "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1
-            )
-            with transaction.atomic():
-                cursor.execute(definition)
-                DeferredIndex.objects.filter(pk=index.pk).delete()
-            took = time.perf_counter() - began
-            progress(f"indexes: {index.name} on {index.table} built in {took:.1f} s")
-        cursor.execute("RESET maintenance_work_mem")
+        cursor.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)",
+            [list(LOAD_TABLES)],
+        )
+        sizes = dict(cursor.fetchall())
+    pending.sort(
+        key=lambda index: (
+            " USING btree " in index.definition,
+            -sizes.get(index.table, 0),
+            index.table,
+            index.name,
+        )
+    )
+    # Inside a transaction (a test's) other connections would not see the rows to index.
+    workers = 1 if connection.in_atomic_block else max(1, min(workers, len(pending)))
+    queue = list(reversed(pending))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            if workers > 1:
+                # The builds share the cores: each one its own, no parallel workers on top.
+                cursor.execute("SET max_parallel_maintenance_workers = 0")
+            while not errors:
+                with lock:
+                    if not queue:
+                        break
+                    index = queue.pop()
+                began = time.perf_counter()
+                definition = index.definition.replace(
+                    "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1
+                )
+                with transaction.atomic():
+                    cursor.execute(definition)
+                    DeferredIndex.objects.filter(pk=index.pk).delete()
+                took = time.perf_counter() - began
+                progress(f"indexes: {index.name} on {index.table} built in {took:.1f} s")
+            cursor.execute("RESET maintenance_work_mem")
+            cursor.execute("RESET max_parallel_maintenance_workers")
+
+    def work() -> None:
+        try:
+            build()
+        except BaseException as error:  # handed to the calling thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    if workers == 1:
+        build()
+    else:
+        threads = [threading.Thread(target=work, daemon=True) for _i in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
     return time.perf_counter() - started
 
 

@@ -8,7 +8,10 @@ How a chunk is written
        step that had happened by now. The plan is a chain of subqueries (``LEVELS``), each
        adding the columns that depend on the ones before; ``OFFSET 0`` keeps PostgreSQL from
        folding them into one expression that would compute early values again and again.
-    2. ``DailySequence``: the chunk reserves its tracking numbers day by day (one upsert).
+    2. ``xn_seq``: the number each day of the chunk had before it, reserved in
+       ``DailySequence`` just before the chunk's transaction (``RESERVE``, one upsert), like
+       its block of case ids (``%(id0)s`` on: the plan numbers its cases in the order they
+       were submitted).
     3. The cases, then one ``INSERT … SELECT`` per event step (``EVENTS``) over the plan, in
        the order of the steps, so a case's events get ids in the order they happened; then
        the evaluations, extension requests, 督办 orders and co-unit links.
@@ -626,7 +629,7 @@ rb0_e, rbw_e, until_e, rr_e, due_e, last_ord
 """
 
 FINAL = """
-SELECT nextval('{case_seq}'::regclass) AS id,
+SELECT %(id0)s::bigint + row_number() OVER (ORDER BY f.created, f.g) - 1 AS id,
        CASE WHEN f.ext_ok AND f.last_ord >= 8 THEN nextval('{ext_seq}'::regclass) END AS ext_id,
        CASE WHEN f.sup_ok AND f.last_ord >= 11 THEN nextval('{order_seq}'::regclass) END
            AS order_id,
@@ -679,16 +682,19 @@ def plan_statement(ctx: dict[str, Any]) -> str:
 
 # --- the writes ----------------------------------------------------------------------------------
 
+# A chunk's tracking numbers, reserved in ``DailySequence`` in a short transaction of their own
+# (``demo.city.CityBuilder.reserve``), in the order of the chunks: two chunks written at once
+# never wait on each other's row locks, and a real submission never takes a generated number.
+RESERVE = """
+INSERT INTO cases_dailysequence AS s (day, last)
+SELECT day, n FROM unnest(%s::date[], %s::int[]) AS u(day, n) ORDER BY day
+ON CONFLICT (day) DO UPDATE SET last = s.last + excluded.last
+RETURNING s.day, s.last
+"""
+# The first number of each day is the one after the numbers the day had before the chunk.
 SEQUENCES = """
-WITH counts AS (
-    SELECT local_day AS day, count(*)::int AS n FROM xn_plan GROUP BY local_day
-), bumped AS (
-    INSERT INTO cases_dailysequence AS s (day, last)
-    SELECT day, n FROM counts ORDER BY day
-    ON CONFLICT (day) DO UPDATE SET last = s.last + excluded.last
-    RETURNING s.day, s.last
-)
-INSERT INTO xn_seq SELECT b.day, b.last - c.n FROM bumped b JOIN counts c USING (day)
+INSERT INTO xn_seq SELECT day, base FROM unnest(%(seq_day)s::date[], %(seq_base)s::int[])
+    AS u(day, base)
 """
 
 # The words of a case, drawn once in ``CASES`` (the events that repeat them draw the same).

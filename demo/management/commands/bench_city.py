@@ -1,15 +1,22 @@
 """``python manage.py bench_city --cases N [--quick] [--resume]``: the city-scale benchmark.
 
-Issue 11's benchmark, as a list of steps. The first is built: a synthetic city of N cases over
-ten years, with the events their histories imply, written set-based in PostgreSQL
-(``demo.city``), printing rows/s as it goes. The steps after it (rebuild the rollup, measure
-every path through HTTP, intake beside pgbench, the overdue scan, write docs/performance.md)
-come next; the command says so when it reaches them.
+Issue 11's benchmark, as a list of steps:
 
-Run it on a scratch database only: it adds N cases each time (``--resume`` instead tops the
-database up to N cases, continuing an interrupted run where it stopped). ``--quick`` is the CI
-mode: small chunks, and the shape of the result is checked (a wrong shape fails the command);
-figures are printed, never asserted.
+1. **generate**: a synthetic city of N cases over ten years, with the events their histories
+   imply, written set-based in PostgreSQL (``demo.city``), printing rows/s as it goes;
+2. **check**: the shape of what was written (statuses, codes, events per case, references);
+3. **rollup**: the statistics rollup rebuilt set-based (``stats.rebuild``);
+4. **measure**: every dashboard, queue, count, search and detail path through HTTP on gunicorn
+   with ``DEBUG=0``, p50 / p95 / max over warm calls, then intake beside ``pgbench``
+   (``demo.measure``);
+5. **scan**: the overdue scan at volume, on a scratch database of its own;
+6. **report**: ``docs/performance.md`` (``demo.report``).
+
+Run it on a scratch database only (it refuses a database holding cases it did not write): it
+adds N cases each time (``--resume`` instead tops the database up to N cases, continuing an
+interrupted run where it stopped); ``--skip measure,report`` leaves steps out. ``--quick`` is
+the CI mode: small chunks and a few calls per path; the shape of the result is checked (a wrong
+shape or a failing path fails the command); figures are printed, never asserted.
 
     createdb xining_bench && DATABASE_URL=postgres:///xining_bench python manage.py migrate
     DATABASE_URL=postgres:///xining_bench python manage.py bench_city --cases 10000000
@@ -17,17 +24,23 @@ figures are printed, never asserted.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import resource
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from cases.models import OPEN_STATUSES, Case, Status
+from cases.models import OPEN_STATUSES, Case, CaseEvent, Status
 from demo.city import (
+    WORKERS,
     CityBuilder,
     CityError,
     CityReport,
@@ -35,9 +48,13 @@ from demo.city import (
     deferred_indexes,
     orphans,
     require_postgresql,
+    require_scratch_database,
     restore_indexes,
     server_version,
 )
+from demo.measure import Server, forget_tokens, measure_intake, measure_paths
+from demo.report import Report, write
+from stats.rebuild import rebuild_rollup_sql
 from xining_issues.bulk import sql_log_off
 
 CHUNK = 50_000
@@ -45,6 +62,10 @@ QUICK_CHUNK = 5_000
 CLOSED_SHARE = (0.92, 0.97)  # the shape --quick insists on
 ORPHAN_CHECK_UP_TO = 200_000  # cases; above, the reference check is left to --quick runs
 DEFER_FROM = 20_000  # cases in one run from which the indexes are built after the load
+CALLS, QUICK_CALLS = 50, 3  # measured calls per path (after warm-up calls)
+INTAKE, QUICK_INTAKE = 20.0, 3.0  # seconds of intake
+REPORT = settings.BASE_DIR / "docs" / "performance.md"
+QUICK_REPORT = settings.BASE_DIR / "var" / "performance-quick.md"
 
 
 @dataclass(frozen=True)
@@ -58,12 +79,19 @@ class Step:
 class BenchState:
     options: dict[str, Any]
     out: Callable[[str], None]
+    bench: Report
     report: CityReport | None = None
     problems: list[str] | None = None
 
+    def say(self, line: str) -> None:
+        """Print a line and keep it for the report's generation section."""
+        self.out(line)
+        self.bench.lines.append(line)
+
 
 def generate(state: BenchState) -> None:
-    options, out = state.options, state.out
+    # Progress lines are printed; the summary lines (say) go into the report as well.
+    options, out, say = state.options, state.out, state.say
     target = options["cases"]
     existing = Case.objects.count()
     start = existing if options["resume"] else 0
@@ -78,10 +106,15 @@ def generate(state: BenchState) -> None:
         return
     chunk = options["chunk"] or (QUICK_CHUNK if options["quick"] else CHUNK)
     builder = CityBuilder(
-        target=target, start=start, chunk_size=chunk, seed=options["seed"], progress=out
+        target=target,
+        start=start,
+        chunk_size=chunk,
+        seed=options["seed"],
+        progress=out,
+        workers=options["workers"],
     )
     with builder:
-        out(
+        say(
             f"generate: cases {start:,} .. {target:,} of a ten-year timeline ending "
             f"{builder.now:%Y-%m-%d %H:%M} UTC, {chunk:,} per chunk, seed {builder.seed}"
         )
@@ -94,21 +127,22 @@ def generate(state: BenchState) -> None:
             )
         report = builder.build()
         if defer:
-            seconds = restore_indexes(out)
+            seconds = restore_indexes(out, workers=options["workers"])
             report.index_seconds = seconds
-            out(f"indexes: built again in {seconds:,.1f} s")
+            say(f"indexes: built again in {seconds:,.1f} s")
+            keep_statistics_targets()
         builder.analyze()
     state.report = report
     seconds = report.seconds + report.index_seconds
     indexes = f" + {report.index_seconds:,.1f} s of index builds" if report.index_seconds else ""
-    out(
+    say(
         f"generate: {report.cases:,} cases, {report.events:,} events, {report.rows:,} rows in "
         f"{report.seconds:,.1f} s{indexes}: {report.rows / seconds if seconds else 0:,.0f} "
         f"rows/s ({report.cases / seconds if seconds else 0:,.0f} cases/s)"
     )
     spent = report.timings()
     total = sum(spent.values()) or 1.0
-    out(
+    say(
         "generate: where the time went: "
         + ", ".join(
             f"{label} {100 * seconds / total:.0f} %"
@@ -118,6 +152,13 @@ def generate(state: BenchState) -> None:
     )
     if report.accounts_created:
         out(f"generate: {report.accounts_created} handler accounts created for units without one")
+
+
+def keep_statistics_targets() -> None:
+    """An index built again from its definition loses its statistics target: set the bigram
+    index's again (migration cases.0011), which ``cases.search`` reads its choices from."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER INDEX IF EXISTS case_text_bigrams ALTER COLUMN 1 SET STATISTICS 400")
 
 
 def should_defer(choice: str, to_write: int, existing: int) -> bool:
@@ -176,18 +217,54 @@ def check_shape(state: BenchState) -> None:
         out(f"shape: PROBLEM {problem}")
 
 
+def rollup(state: BenchState) -> None:
+    """Rebuild the statistics rollup set-based (point 2), then time an incremental refresh."""
+    before = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    report = rebuild_rollup_sql(progress=state.out)
+    state.say(
+        f"rollup: rebuilt set-based in {report.seconds:,.1f} s ({report.workers or 1} "
+        f"connection(s)): {report.events_read:,} events of {report.cases_touched:,} cases into "
+        f"{report.rows:,} day rows and {report.month_rows:,} month rows (target ≤ 600 s at "
+        "10 M cases)"
+    )
+    state.bench.rollup = {"seconds": report.seconds, "rows": report.rows, "before": before}
+    if state.options["cases"] >= 10_000_000 and report.seconds > 600:
+        state.bench.rollup["target_missed"] = True
+
+
+def measure(state: BenchState) -> None:
+    """Every read path through HTTP on gunicorn with DEBUG=0, then intake beside pgbench."""
+    options, out = state.options, state.out
+    calls = options["calls"] or (QUICK_CALLS if options["quick"] else CALLS)
+    state.bench.generate["cases"] = Case.objects.count()
+    state.bench.generate["events"] = CaseEvent.objects.count()
+    try:
+        with Server(out) as server:
+            state.bench.figures = measure_paths(server, out, calls=calls)
+            seconds = options["intake_seconds"] or (QUICK_INTAKE if options["quick"] else INTAKE)
+            state.bench.intake = measure_intake(server, out, clients=8, seconds=seconds)
+    finally:
+        forget_tokens()
+    failed = [f"{f.group} / {f.name}: {f.error}" for f in state.bench.figures if f.error]
+    if failed:
+        state.problems = [*(state.problems or []), *failed]
+
+
+def write_report(state: BenchState) -> None:
+    path = Path(state.options["report"] or (QUICK_REPORT if state.options["quick"] else REPORT))
+    write(state.bench, path)
+    state.out(f"report: written to {path}")
+    missed = state.bench.missed()
+    state.out("report: every target met" if not missed else f"report: missed: {'; '.join(missed)}")
+
+
 STEPS = [
     Step("generate", generate),
     Step("check", check_shape),
-    Step("rollup", None, "rebuild the statistics rollup set-based, batched by month (point 2)"),
-    Step(
-        "measure",
-        None,
-        "every dashboard, queue, search and case-detail path through HTTP on gunicorn with "
-        "DEBUG=0, p50/p95/max over ≥ 50 warm calls (point 3); intake beside pgbench (point 4); "
-        "the overdue scan at volume (point 5)",
-    ),
-    Step("report", None, "write docs/performance.md with the machine and PostgreSQL settings"),
+    Step("rollup", rollup),
+    Step("measure", measure),
+    Step("scan", None, "the overdue scan at volume (point 5)"),
+    Step("report", write_report),
 ]
 
 
@@ -209,7 +286,42 @@ class Command(BaseCommand):
             "adding N more.",
         )
         parser.add_argument("--chunk", type=int, default=0, help="Cases per transaction.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=WORKERS,
+            help=f"Chunks written at once, on connections of their own (default {WORKERS}: "
+            "the two cores of the reference machine).",
+        )
         parser.add_argument("--seed", type=int, default=None, help="Random seed (default: time).")
+        parser.add_argument(
+            "--calls",
+            type=int,
+            default=0,
+            help=f"Measured calls per path (default {CALLS}; {QUICK_CALLS} with --quick).",
+        )
+        parser.add_argument(
+            "--intake-seconds",
+            type=float,
+            default=0,
+            help=f"Seconds of intake (default {INTAKE:g}; {QUICK_INTAKE:g} with --quick).",
+        )
+        parser.add_argument(
+            "--skip",
+            default="",
+            help="Steps to leave out, comma-separated (e.g. generate to measure what is there).",
+        )
+        parser.add_argument(
+            "--report",
+            default="",
+            help=f"Where the Markdown report goes (default docs/performance.md; "
+            f"{QUICK_REPORT.relative_to(settings.BASE_DIR)} with --quick).",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run on a database that holds cases bench_city did not write.",
+        )
         parser.add_argument(
             "--defer-indexes",
             choices=["auto", "yes", "no"],
@@ -227,17 +339,42 @@ class Command(BaseCommand):
             raise CommandError("--cases must be zero or more.")
         if options["chunk"] < 0:
             raise CommandError("--chunk must be positive.")
+        if options["workers"] < 1:
+            raise CommandError("--workers must be 1 or more.")
+        skip = {name.strip() for name in options["skip"].split(",") if name.strip()}
+        unknown = skip - {step.name for step in STEPS}
+        if unknown:
+            raise CommandError(f"--skip: no step named {', '.join(sorted(unknown))}")
+        try:
+            require_scratch_database(force=options["force"])
+        except CityError as error:
+            raise CommandError(str(error)) from None
         started = time.perf_counter()
-        state = BenchState(options=options, out=self.stdout.write)
-        settings = connection.settings_dict
+        bench = Report(
+            command=["bench_city", *sys.argv[2:]] if "bench_city" in sys.argv else ["bench_city"],
+            started=dt.datetime.now(dt.UTC),
+            quick=options["quick"],
+        )
+        state = BenchState(options=options, out=self.stdout.write, bench=bench)
+        settings_dict = connection.settings_dict
         version = server_version()
         self.stdout.write(
             f"bench_city: PostgreSQL {version // 10000}.{version % 10000}, database "
-            f"{settings['NAME']} on {settings.get('HOST') or 'the local socket'}"
+            f"{settings_dict['NAME']} on {settings_dict.get('HOST') or 'the local socket'}"
             f"{' (quick: CI mode)' if options['quick'] else ''}"
         )
+        load = "load average {:.2f} {:.2f} {:.2f}"
+        bench.notes.append(f"Machine {load.format(*os.getloadavg())} when the run began.")
         with sql_log_off():
             for step in STEPS:
+                if step.name == "report":
+                    bench.notes.append(
+                        f"Machine {load.format(*os.getloadavg())} when the measurements ended "
+                        "(figures on a machine that other work shares are not comparable)."
+                    )
+                if step.name in skip:
+                    self.stdout.write(f"{step.name}: skipped (--skip)")
+                    continue
                 if step.run is None:
                     self.stdout.write(
                         f"{step.name}: not built yet (next step of issue 11): {step.later}"

@@ -1,0 +1,85 @@
+"""``bench_city``'s figures, report and guard. The HTTP measurements themselves run whole in
+``.ci/run`` (``bench_city --cases 20000 --quick``) against a committed city: gunicorn cannot see
+a test's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from cases import workflow
+from demo.city import BENCH_MARK, CityError, require_scratch_database
+from demo.measure import Figure, IntakeFigures, database_url
+from demo.report import Report, render
+from tests.conftest import Demo
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_figure_is_p50_p95_max_of_its_calls_and_met_against_its_target() -> None:
+    figure = Figure("queue", "tab", 50, timings=[float(ms) for ms in range(1, 101)])
+    assert (figure.p50, figure.p95, figure.max) == (51.0, 95.0, 100.0)
+    assert figure.met is False  # p95 95 ms > 50 ms
+    assert Figure("queue", "tab", 100, timings=[10.0] * 50).met is True
+    failed = Figure("queue", "tab", 100, timings=[1.0], error="HTTP 500")
+    assert failed.met is False and "FAILED" in failed.line()
+
+
+def test_the_report_names_every_missed_target_and_how_to_repeat_the_run(
+    demo: Demo, tmp_path: Path
+) -> None:
+    intake = IntakeFigures(clients=8, seconds=10, requests=500, timings=[30.0] * 500)
+    intake.pgbench_tps = 2000.0  # 50 req/s = 2.5 % of it: missed
+    report = Report(
+        command=["bench_city", "--cases", "10000000"],
+        started=dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
+        quick=False,
+        figures=[
+            Figure("dashboard", "overview, 30 days", 100, timings=[20.0] * 50),
+            Figure("search", "暖气", 300, timings=[400.0] * 50),
+        ],
+        intake=intake,
+    )
+    text = render(report)
+    assert "python manage.py bench_city --cases 10000000" in text
+    assert "**Targets missed:** search / 暖气; intake" in text
+    assert "| search | 暖气 | 50 | 400.0 | 400.0 | 400.0 | 300 | **missed** (+100.0 ms) |" in text
+    assert "Ratio **2.5 %**" in text
+    assert "shared_buffers" in text  # the server's settings are part of the record
+
+
+def test_the_server_is_given_the_database_this_process_uses() -> None:
+    assert database_url().endswith("/" + connection.settings_dict["NAME"])
+
+
+def test_a_database_with_real_cases_is_refused_unless_forced(demo: Demo) -> None:
+    workflow.case_submit(
+        actor=demo.user("resident1"),
+        category=demo.category("heating-cold"),
+        region=demo.region("湟中区", "多巴镇", "多巴一村"),
+        description="家里暖气不热。",
+        complainant_name="赵先生",
+        complainant_phone="13897123456",
+    )
+    with pytest.raises(CityError, match="scratch database"):
+        require_scratch_database()
+    with pytest.raises(CommandError, match="scratch database"):
+        call_command("bench_city", cases=1, skip="measure,scan,report")
+    require_scratch_database(force=True)  # an operator who means it: marked from now on
+    require_scratch_database()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname = current_database()"
+        )
+        assert cursor.fetchone()[0] == BENCH_MARK
+
+
+def test_an_unknown_step_to_skip_is_refused(demo: Demo) -> None:
+    with pytest.raises(CommandError, match="no step named nonsense"):
+        call_command("bench_city", cases=1, skip="nonsense")
