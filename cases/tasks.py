@@ -7,7 +7,9 @@ in the database, so a lost or late task is made good by the next scan.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+from collections import Counter
 
 from celery import shared_task
 from django.conf import settings
@@ -28,10 +30,20 @@ def _when(now_iso: str | None) -> dt.datetime:
 def supervision_scan_task(now_iso: str | None = None) -> int:
     """Find what is due and publish one ``supervise_batch_task`` per batch; returns batches."""
     now = _when(now_iso)
-    batches = 0
-    for rule, items in supervision.scan(now):
-        supervise_batch_task.apply_async(args=[rule, items, now.isoformat()])
-        batches += 1
+    per_rule: Counter[str] = Counter()
+    # One producer (one broker connection) for every batch of the tick, each published as soon
+    # as its page is read, so that the workers start while the scan goes on.
+    with supervise_batch_task.app.producer_or_acquire() as producer:
+        for rule, items in supervision.scan(now):
+            supervise_batch_task.apply_async(
+                args=[rule, items, now.isoformat()], producer=producer
+            )
+            per_rule[rule] += 1
+    batches = sum(per_rule.values())
+    if batches:
+        logger.info(
+            "supervision scan at %s: %d batches %s", now.isoformat(), batches, json.dumps(per_rule)
+        )
     return batches
 
 

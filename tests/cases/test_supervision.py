@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -658,23 +659,19 @@ class TestDailyDigest:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(
-    ("rule", "index"),
-    [
-        ("resolve:overdue", "case_status_resolve_by"),
-        ("resolve:warning", "case_status_warn_at"),
-        ("accept:overdue", "case_status_accept_by"),
-    ],
-)
-def test_the_scan_query_uses_its_index(db: None, rule: str, index: str) -> None:
-    # Given the planner may not fall back to reading the whole table
+@pytest.mark.parametrize("rule", ["resolve:overdue", "resolve:warning", "accept:overdue"])
+def test_the_scan_query_uses_an_index(db: None, rule: str) -> None:
+    # Given the planner may not fall back to reading the whole table (an almost empty one
+    # here: which index is the rule's is tests/cases/test_scan_volume.py's question, asked
+    # on thousands of cases)
     qs = supervision.candidate_query(rule, RESOLVE_BY)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = qs.explain()
-    # Then the main query reads cases_case through the rule's (status, deadline) index
+    # Then the main query reads cases_case through an index, and the marks by their own
     assert "Seq Scan on cases_case" not in plan, plan
-    assert index in plan, plan
+    assert re.search(r"(Scan (Backward )?using|Bitmap Index Scan on) case_", plan), plan
+    assert "supervision_mark_once" in plan, plan
 
 
 def _select_cases(queries: list[dict[str, Any]]) -> int:
