@@ -378,8 +378,60 @@ class Case(models.Model):
             models.Index(fields=["supervision_level", "status"], name="case_supervision_status"),
             models.Index(fields=["complainant", "created_at"], name="case_complainant_created"),
             models.Index(fields=["channel", "created_at"], name="case_channel_created"),
-            # 查询进度 by code uses the unique index. The pg_trgm indexes for Chinese search are
-            # created by migration 0002 on PostgreSQL only.
+            # 督: the supervision scan pages through each rule's trigger in (trigger, id) order.
+            # A rule of one status reads the (status, trigger) index above; these serve the
+            # rules of the cases being worked on (cases.supervision.RULES: the predicates are
+            # their statuses, written the same way so that PostgreSQL matches them). The
+            # warning's index holds the deadline too, so a case past it is passed over inside
+            # the index (the warning is for cases not yet late).
+            models.Index(
+                fields=["contact_by", "id"],
+                name="case_scan_contact_by",
+                condition=Q(status__in=["dispatched", "handling"], contacted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["warn_at", "resolve_by", "id"],
+                name="case_scan_warn_at",
+                condition=Q(status__in=["dispatched", "handling"]),
+            ),
+            models.Index(
+                fields=["resolve_by", "id"],
+                name="case_scan_resolve_by",
+                condition=Q(status__in=["dispatched", "handling"]),
+            ),
+            # The work-queue tabs: one status, newest first, as the cursor pages them (the
+            # page after page 5,000 starts where the cursor points, as cheap as page 1).
+            models.Index(fields=["status", "created_at", "id"], name="case_status_created"),
+            # The tabs' counts read the open cases only, from this index alone (an index-only
+            # scan): every column the tabs and the reader's jurisdiction test is in it.
+            models.Index(
+                fields=["status"],
+                include=[
+                    "id",
+                    "district",
+                    "street",
+                    "region",
+                    "lead_unit",
+                    "complainant",
+                    "accept_by",
+                    "resolve_by",
+                    "supervision_level",
+                ],
+                name="case_open_counts",
+                condition=Q(
+                    status__in=[
+                        "submitted",
+                        "accepted",
+                        "dispatched",
+                        "handling",
+                        "replied",
+                        "evaluated",
+                        "review",
+                    ]
+                ),
+            ),
+            # 查询进度 by code uses the unique index. Chinese search uses the bigram index of
+            # migration 0011 (PostgreSQL only; cases.search).
         ]
 
     def __str__(self) -> str:
@@ -440,8 +492,8 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    """A photo or a piece of evidence; stored under MEDIA_ROOT, served only through a view that
-    checks the user may see the case."""
+    """A photo or a piece of evidence; kept in the default storage (MEDIA_ROOT or the object
+    store), served only through a view that checks the user may see the case."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     event = models.ForeignKey(
@@ -559,7 +611,15 @@ class SupervisionOrder(models.Model):
     class Meta:
         verbose_name = _("督办单")
         verbose_name_plural = _("督办单")
-        indexes = [models.Index(fields=["fulfilled_at", "due_at"], name="supervision_open_due")]
+        indexes = [
+            models.Index(fields=["fulfilled_at", "due_at"], name="supervision_open_due"),
+            # The supervision scan's pages of late orders (see Case's scan indexes).
+            models.Index(
+                fields=["due_at", "id"],
+                name="supervision_order_scan",
+                condition=Q(fulfilled_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} 督办 → {self.due_at:%Y-%m-%d}"

@@ -17,12 +17,13 @@ masked (``masked_text``) for whoever may not see the name and phone fields whole
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from org import jurisdiction
-from org.models import Role
+from org.models import Region, RegionLevel, Role
 from xining_issues.privacy import mask_name as mask_name
 from xining_issues.privacy import mask_phone as mask_phone
 from xining_issues.privacy import mask_text
@@ -37,6 +38,32 @@ if TYPE_CHECKING:
 AREA_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.COMMITTEE)
 
 
+def case_region_filter(user: User | AnonymousUser, roles: Iterable[str]) -> Q:
+    """``jurisdiction.region_filter`` for cases, on their own columns instead of a join.
+
+    A case's region is a community and the case carries its street and district
+    (``workflow.case_submit`` writes them), so "the region lies under root R" is one equality
+    on the column of R's level: the index on that column serves it and no row of ``org_region``
+    is joined per case. A city root keeps the cases of its districts (a subquery)."""
+    roots = jurisdiction.region_roots(user, *roles)
+    if not roots:
+        return Q(pk__in=[])
+    condition = Q(pk__in=[])
+    for root in roots:
+        if root.level == RegionLevel.DISTRICT:
+            condition |= Q(district_id=root.pk)
+        elif root.level == RegionLevel.STREET:
+            condition |= Q(street_id=root.pk)
+        elif root.level == RegionLevel.COMMUNITY:
+            condition |= Q(region_id=root.pk)
+        else:  # a subquery of a handful of rows, in the same statement
+            districts = Region.objects.filter(
+                level=RegionLevel.DISTRICT, path__startswith=root.path
+            ).values("pk")
+            condition |= Q(district_id__in=districts)
+    return condition
+
+
 def visibility_filter(user: User | AnonymousUser) -> Q:
     """A Q that keeps the cases ``user`` may see (nothing for the anonymous)."""
     if not user.is_authenticated:
@@ -44,7 +71,7 @@ def visibility_filter(user: User | AnonymousUser) -> Q:
     if user.is_superuser:
         return Q()
     condition = Q(complainant=user)
-    condition |= jurisdiction.region_filter(user, AREA_ROLES)
+    condition |= case_region_filter(user, AREA_ROLES)
     units = jurisdiction.unit_ids(user, Role.HANDLER)
     if units:
         condition |= Q(lead_unit__in=units) | Q(
@@ -93,8 +120,8 @@ def identity_filter(user: User | AnonymousUser) -> Q:
     query can do what a serializer does, e.g. search raw text only where it is shown raw."""
     if not user.is_authenticated:
         return Q(pk__in=[])
-    condition = Q(complainant=user) | jurisdiction.region_filter(user, [Role.DISPATCHER])
-    unhidden = jurisdiction.region_filter(user, [Role.OPERATOR])
+    condition = Q(complainant=user) | case_region_filter(user, [Role.DISPATCHER])
+    unhidden = case_region_filter(user, [Role.OPERATOR])
     units = jurisdiction.unit_ids(user, Role.HANDLER)
     if units:
         unhidden |= Q(lead_unit__in=units) | Q(
@@ -186,9 +213,12 @@ def queue_filters(now: dt.datetime) -> dict[str, Q]:
 
 
 def queue_counts(user: User | AnonymousUser, now: dt.datetime) -> dict[str, int]:
-    """How many visible cases sit in each tab: one query with a filtered count per tab."""
+    """How many visible cases sit in each tab: one query with a filtered count per tab. Every
+    tab holds open cases only, so the count reads the open cases (a few per cent of a city's
+    history, and the partial index on them), never the closed history."""
     filters = queue_filters(now)
-    counts = Case.objects.filter(visibility_filter(user)).aggregate(
+    visible = Case.objects.filter(visibility_filter(user), status__in=OPEN_STATUSES)
+    counts = visible.aggregate(
         **{name: Count("pk", filter=condition) for name, condition in filters.items()}
     )
     return {name: counts[name] or 0 for name in filters}

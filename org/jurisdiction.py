@@ -62,14 +62,21 @@ def unit_ids(user: User | AnonymousUser, *roles: str) -> set[int]:
     return {m.unit_id for m in memberships(user) if not roles or m.role in roles}
 
 
+def region_roots(user: User | AnonymousUser, *roles: str) -> list[Region]:
+    """The root regions of the user's jurisdiction for these roles, nested roots folded away."""
+    regions = sorted(
+        {m.unit.region.path: m.unit.region for m in memberships(user) if m.role in roles}.items()
+    )
+    roots: list[Region] = []
+    for path, region in regions:
+        if not any(path.startswith(root.path) for root in roots):
+            roots.append(region)
+    return roots
+
+
 def region_paths(user: User | AnonymousUser, *roles: str) -> list[str]:
     """The roots of the user's jurisdiction for these roles, with nested roots folded away."""
-    paths = sorted({m.unit.region.path for m in memberships(user) if m.role in roles})
-    roots: list[str] = []
-    for path in paths:
-        if not any(path.startswith(root) for root in roots):
-            roots.append(path)
-    return roots
+    return [region.path for region in region_roots(user, *roles)]
 
 
 def may_act(user: User | AnonymousUser, region: Region, role: str) -> bool:

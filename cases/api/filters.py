@@ -19,13 +19,16 @@ from xining_issues.privacy import COMPOUND_SURNAMES, HONORIFICS, PLACEHOLDER_NAM
 
 from .. import selectors
 from ..models import OPEN_STATUSES, Case, Category, Channel, Stage, Status, SupervisionLevel
+from ..search import bigram_filter
 from ..selectors import queue_filters, stage_filter
 
 QUEUES = list(queue_filters(timezone.now()))
 
 
 class CaseFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # distinct=False: these are columns of the case itself, so no row can repeat, and a
+    # DISTINCT would make PostgreSQL sort every matching case before the cursor takes 50.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     stage = django_filters.ChoiceFilter(choices=Stage.choices, method="filter_stage")
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(), method="filter_category", label="category (and below)"
@@ -37,8 +40,10 @@ class CaseFilter(django_filters.FilterSet):
         queryset=Unit.objects.all(), method="filter_unit", label="lead or co-handling unit"
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="past its deadline now")
-    supervision_level = django_filters.MultipleChoiceFilter(choices=SupervisionLevel.choices)
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    supervision_level = django_filters.MultipleChoiceFilter(
+        choices=SupervisionLevel.choices, distinct=False
+    )
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", label="search (code, title, description)")
@@ -99,8 +104,9 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(late) if value else queryset.exclude(late)
 
     def filter_q(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        """Chinese full text: ILIKE on title and description, served by pg_trgm GIN indexes on
-        PostgreSQL and by a plain scan on SQLite; a tracking code matches exactly, on every row.
+        """Chinese full text: ILIKE on title and description, with the rows chosen by the
+        bigram index on PostgreSQL (``cases.search``) and by a plain scan on SQLite; a tracking
+        code matches exactly, on every row.
 
         The search may not tell a reader what masking hides from them (PIPL), or ``q=1391234``
         against ``q=1391235`` would read a masked phone back digit by digit. So the text is
@@ -111,11 +117,17 @@ class CaseFilter(django_filters.FilterSet):
         complainant's name masked in SQL, and, for a query that could be part of an e-mail
         address, only in texts that hold none (``masked_text_filter``). The complainant's name
         field is never searched. One query, no pass per row in Python; the conditions are
-        ANDed to the plain ILIKEs, so the trigram indexes still choose the rows."""
+        ANDed to the plain ILIKEs, so the bigram index still chooses the rows. (It is built on the
+        text as stored, so a query that matches only a masking placeholder finds nothing: the
+        search never tells more than the text shows.)"""
         value = value.strip()
         if not value:
             return queryset
-        text = Q(title__icontains=value) | Q(description__icontains=value)
+        # The bigram index chooses the rows on PostgreSQL (cases.search); ILIKE decides.
+        walk = getattr(self.request, "search_walks", False)
+        text = bigram_filter(value, walk=walk) & (
+            Q(title__icontains=value) | Q(description__icontains=value)
+        )
         shown = selectors.identity_filter(self.request.user)
         if harmless_query(value):
             shown |= masked_text_filter(value)

@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -31,12 +31,13 @@ from rest_framework.views import APIView
 from org import jurisdiction
 from org.api.serializers import UnitSerializer
 from org.models import Role
+from xining_issues.db_router import Freshness, ReplicaReadMixin
 from xining_issues.downloads import private_download
 from xining_issues.pagination import StandardPagination
 from xining_issues.throttling import AnonRateThrottle, GuessLimit, Locked, ScopedRateThrottle
 from xining_issues.transitions import ERRORS, bind
 
-from .. import selectors, services, stats, workflow
+from .. import search, selectors, services, stats, workflow
 from ..attachments import IMAGE_TYPES, PDF_TYPE
 from ..models import (
     Case,
@@ -90,8 +91,12 @@ def _detail_queryset(user: Any) -> QuerySet[Case]:
 transition = bind(workflow.precheck, "case", s.CaseDetailSerializer)
 
 
-class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """诉求: submit, list and read cases; one POST action per workflow transition."""
+
+    # The work queue may read from the replica, once it holds the user's own last step.
+    replica_actions = ("list", "counts")
+    replica_freshness = Freshness.CAUGHT_UP
 
     permission_classes = [CasePermission]
     pagination_class = CasePagination
@@ -107,6 +112,25 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             # The case's place and category are all it needs, not the detail's files.
             return selectors.case_detail(self.request.user)
         return _detail_queryset(self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The work queue. A search for a common word walks the cases newest first instead of
+        asking the index for every match (``cases.search``); a walk that meets its timeout is
+        answered by the index."""
+        if not search.walks(request.query_params.get("q", "")):
+            return super().list(request, *args, **kwargs)
+        try:
+            request.search_walks = True  # read by CaseFilter.filter_q
+            with search.walking():
+                return super().list(request, *args, **kwargs)
+        except search.WalkTooLong:
+            if not search.has_bigram(request.query_params.get("q", "")):
+                # One character, rare: no index can find it in a city's history in time.
+                raise ValidationError(
+                    {"q": [_("这个词太短，查找太慢：请输入至少两个相连的字。")]}
+                ) from None
+            request.search_walks = False
+            return super().list(request, *args, **kwargs)
 
     def get_serializer_class(self) -> type[Serializer]:
         if self.action == "create":
@@ -530,7 +554,7 @@ class TrackEvaluateView(APIView):
         return Response(s.PublicCaseSerializer(_public_cases().get(pk=case.pk)).data)
 
 
-class RatesView(APIView):
+class RatesView(ReplicaReadMixin, APIView):
     """响应率 / 解决率 / 满意率 per unit or district, from the case events. Staff only, scoped to
     the cases the user may see."""
 

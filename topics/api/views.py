@@ -37,8 +37,8 @@ DOCUMENT_TYPES = [PDF_TYPE, *sorted(IMAGE_TYPES.values())]
 
 
 class TopicFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=TopicStatus.choices)
-    theme = django_filters.MultipleChoiceFilter(choices=TopicTheme.choices)
+    status = django_filters.MultipleChoiceFilter(choices=TopicStatus.choices, distinct=False)
+    theme = django_filters.MultipleChoiceFilter(choices=TopicTheme.choices, distinct=False)
     lead_unit = IdFilter(field_name="lead_unit_id")
     month_from = django_filters.DateFilter(method="filter_month_from", label=_("起始月份"))
     month_to = django_filters.DateFilter(method="filter_month_to", label=_("截止月份"))

@@ -580,12 +580,21 @@ def test_identity_filter_is_can_see_identity_over_users_and_cases(
     from django.contrib.auth.models import AnonymousUser
 
     from cases import selectors
-    from org.models import Role
-    from tests.factories import MembershipFactory, UserFactory
 
     # Given cases of every shape the rule looks at: who raised it, where, hidden or not, and
     # which units handle it
-    chengdong = demo.region("城东区")
+    from org.models import Region, RegionLevel, Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    # a community of another district (a case's region is always a community)
+    chengdong = (
+        Region.objects.filter(
+            level=RegionLevel.COMMUNITY, path__startswith=demo.region("城东区").path
+        )
+        .order_by("pk")
+        .first()
+    )
+    assert chengdong is not None
     base = [make_case(Status.SUBMITTED), make_case(Status.HANDLING)]
     base.append(make_case(Status.HANDLING, actor=demo.user("resident2")))
     shapes = []
@@ -594,7 +603,12 @@ def test_identity_filter_is_can_see_identity_over_users_and_cases(
             for region in (case.region, chengdong):
                 copy = make_case(Status.HANDLING if case.lead_unit_id else Status.SUBMITTED)
                 Case.objects.filter(pk=copy.pk).update(
-                    hide_identity=hide, region=region, complainant=case.complainant
+                    hide_identity=hide,
+                    # with its denormalised street and district, as case_submit writes them
+                    region=region,
+                    district_id=region.ancestor_ids[1],
+                    street_id=region.ancestor_ids[2],
+                    complainant=case.complainant,
                 )
                 shapes.append(copy.pk)
     anonymous = make_case(Status.HANDLING)
@@ -901,3 +915,36 @@ def test_every_serializer_is_listed_with_its_check_or_its_reason() -> None:
     # and each named test exists
     for _fields, module_name, test in CASE_TEXT.values():
         assert callable(getattr(importlib.import_module(module_name), test)), test
+
+
+def test_a_community_moved_to_another_district_takes_its_cases_along(
+    demo: Demo, make_case: Callable[..., Case]
+) -> None:
+    """区划调整: the queues (the case's street and district columns) and the permission checks
+    (the community's path) must keep agreeing, or a dispatcher could read masked text back."""
+    from cases import selectors
+    from org.models import Region, RegionLevel
+
+    case = make_case(Status.SUBMITTED)
+    community = case.region
+    street = (
+        Region.objects.filter(
+            level=RegionLevel.STREET, path__startswith=demo.region("城东区").path
+        )
+        .order_by("pk")
+        .first()
+    )
+    assert street is not None
+    # When an administrator moves the community to a street of another district
+    community.parent = street
+    community.save()
+    case.refresh_from_db()
+    # Then its cases follow it, and every reader's list agrees with their permission
+    assert (case.street_id, case.district_id) == (street.pk, street.parent_id)
+    case = Case.objects.select_related("region").prefetch_related("co_units").get(pk=case.pk)
+    for username in ["dispatcher_huangzhong", "dispatcher_chengdong", "dispatcher_city"]:
+        user = demo.user(username)
+        listed = Case.objects.filter(selectors.visibility_filter(user), pk=case.pk).exists()
+        shown = Case.objects.filter(selectors.identity_filter(user), pk=case.pk).exists()
+        assert shown == selectors.can_see_identity(user, case), username
+        assert listed == (username != "dispatcher_huangzhong"), username
