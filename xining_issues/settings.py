@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xining_issues.brokers import filesystem_transport_options
 from xining_issues.cache import cache_settings
+from xining_issues.storage import STORAGE_ENV_VARIABLES, default_storage_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -35,9 +36,13 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost", "[::1]"], "Host names the site answers."),
     "CSRF_TRUSTED_ORIGINS": (list, [], "Origins (scheme://host) trusted for unsafe requests."),
     "DATABASE_URL": (str, f"sqlite:///{VAR_DIR / 'db.sqlite3'}", "Database URL."),
+    "DATABASE_REPLICA_URL": (str, "", "Streaming read replica of DATABASE_URL (optional)."),
+    "DATABASE_REPLICA_MAX_LAG": (int, 30, "Seconds behind at most, else reads use the primary."),
     "CELERY_BROKER_URL": (str, "filesystem://", "Celery broker URL (redis://… in production)."),
     "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery"), "Queue folder (filesystem broker)."),
     "MEDIA_ROOT": (str, str(VAR_DIR / "media"), "Uploads (kept outside the web root)."),
+    **STORAGE_ENV_VARIABLES,
+    "EXPORT_RETENTION_DAYS": (int, 7, "Days a background export's workbook is kept."),
     "STATIC_ROOT": (str, str(VAR_DIR / "static"), "Where collectstatic puts files."),
     "SECURE_SSL_REDIRECT": (bool, True, "Redirect HTTP to HTTPS when DEBUG=0."),
     "SECURE_HSTS_SECONDS": (int, 31536000, "HSTS max-age when DEBUG=0."),
@@ -110,6 +115,7 @@ INSTALLED_APPS = [
     "org",
     "cases",
     "topics",
+    "stats",
     "demo",
 ]
 
@@ -173,6 +179,37 @@ else:
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # An unreachable database fails a request (and /healthz) in seconds, not minutes.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# An optional streaming replica (hot standby) of the primary, for the dashboards', exports' and
+# work queue's reads (xining_issues/db_router.py). Only views marked for it read there, only
+# while it answers within DATABASE_REPLICA_MAX_LAG seconds; everything else uses the primary.
+DATABASE_REPLICA_MAX_LAG: int = env("DATABASE_REPLICA_MAX_LAG")
+DATABASE_ROUTERS: list[str] = []
+if env("DATABASE_REPLICA_URL"):
+    _replica = env.db("DATABASE_REPLICA_URL")
+    if not (
+        DATABASES["default"]["ENGINE"].endswith("postgresql")
+        and _replica["ENGINE"] == DATABASES["default"]["ENGINE"]
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs PostgreSQL, for it and for DATABASE_URL: it names a "
+            "streaming standby of the primary."
+        )
+    _replica.update(
+        ATOMIC_REQUESTS=False,
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # Tests use the test database for both aliases instead of creating a second one.
+        TEST={"MIRROR": "default"},
+    )
+    # The primary's connection options, then the replica URL's own; a replica that does not
+    # answer is skipped after 2 s (the reads go to the primary), unless its URL says otherwise.
+    _replica["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": 2,
+        **_replica.get("OPTIONS", {}),
+    }
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["xining_issues.db_router.ReplicaRouter"]
 
 # Rate limits count in the cache: use Redis in production so every web process shares them.
 # A Redis URL gets the fail-open backend: if Redis is down, limits count per process instead
@@ -263,7 +300,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 if (BASE_DIR / "node_modules").is_dir():
     STATICFILES_DIRS.append(("vendor", BASE_DIR / "node_modules"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local disk under MEDIA_ROOT, or an S3-compatible object store (MEDIA_STORAGE=s3).
+    "default": default_storage_config(env),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -276,6 +314,7 @@ if DEBUG:
     # WhiteNoise serves from the finders in development but warns when the folder is missing.
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = env("MEDIA_ROOT")
+EXPORT_RETENTION_DAYS: int = env("EXPORT_RETENTION_DAYS")
 # No MEDIA_URL route: uploads are served only through views that check permission.
 
 REST_FRAMEWORK = {

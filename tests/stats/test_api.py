@@ -119,6 +119,25 @@ def test_bad_parameters_are_400(api_client, demo: Demo, superuser) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "years", "status"),
+    [
+        ("overview/", 10, 200),  # all time (全部): whole months of the month rows
+        ("rankings/", 10, 200),
+        ("trend/", 4, 400),  # a trend by day or week: three years at most
+        ("export.xlsx?table=trend&", 4, 400),
+    ],
+)
+def test_totals_may_span_the_whole_history_and_trends_three_years(
+    api_client, demo: Demo, superuser, url: str, years: int, status: int
+) -> None:
+    api_client.force_authenticate(superuser)
+    start = timezone.localdate() - dt.timedelta(days=365 * years)
+    separator = "" if url.endswith("&") else "?"
+    response = api_client.get(f"/api/v1/stats/{url}{separator}from={start.isoformat()}")
+    assert response.status_code == status, response.content
+
+
+@pytest.mark.parametrize(
     "url", ["overview/", "trend/", "rankings/", "export.xlsx?table=rankings&"]
 )
 @pytest.mark.parametrize("query", ["to=9999-12-31", "from=0001-01-01&to=0001-01-02"])

@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 
 class ExportParams(PeriodParams):
+    max_days = 3 * 366  # a workbook holds a trend by day too: three years at most
+    too_long = _("统计区间最长三年。")
+
     table = serializers.ChoiceField(choices=sorted(exports.TABLES), help_text=_("要导出的表格。"))
     granularity = serializers.ChoiceField(choices=["day", "week", "month"], default="day")
     weeks = serializers.IntegerField(

@@ -24,12 +24,18 @@ from cases.stats import RATE_DEFINITIONS
 from org.models import Region, RegionLevel
 from topics import selectors, stats, workflow
 from topics.api import serializers as s
+from xining_issues.db_router import ReplicaReadMixin
 from xining_issues.transitions import ERRORS
 
 # --- parameters ------------------------------------------------------------------------------
 
 
 class PeriodParams(serializers.Serializer):
+    # Totals read whole months from the month rows, so a period as long as the history (all
+    # time, 全部) costs a few hundred months; a trend by day or week is capped at three years.
+    max_days = 30 * 366
+    too_long = _("统计区间最长三十年。")
+
     from_ = serializers.DateField(required=False, help_text=_("起始日期（含），默认 30 天前。"))
     to = serializers.DateField(required=False, help_text=_("截止日期（含），默认今天。"))
     region = serializers.PrimaryKeyRelatedField(
@@ -51,12 +57,14 @@ class PeriodParams(serializers.Serializer):
         attrs.setdefault("from", attrs["to"] - dt.timedelta(days=29))
         if attrs["from"] > attrs["to"]:
             raise serializers.ValidationError({"from": _("起始日期不能晚于截止日期。")})
-        if (attrs["to"] - attrs["from"]).days > 3 * 366:
-            raise serializers.ValidationError({"from": _("统计区间最长三年。")})
+        if (attrs["to"] - attrs["from"]).days > self.max_days:
+            raise serializers.ValidationError({"from": self.too_long})
         return attrs
 
 
 class TrendParams(PeriodParams):
+    max_days = 3 * 366
+    too_long = _("统计区间最长三年。")
     granularity = serializers.ChoiceField(choices=["day", "week", "month"], default="day")
 
 
@@ -215,8 +223,8 @@ PERIOD_PARAMETERS = [
 ]
 
 
-class StatsView(APIView):
-    """Base: parse the query, refuse non-staff (403)."""
+class StatsView(ReplicaReadMixin, APIView):
+    """Base: parse the query, refuse non-staff (403). Its GETs may read from the replica."""
 
     params_class: type[serializers.Serializer] = PeriodParams
 
