@@ -57,12 +57,16 @@ function render(data) {
   );
 }
 
+let latest = 0; // the newest load: an older answer that arrives after it is dropped
+
 async function load() {
+  const mine = ++latest;
   clearErrors(form);
   try {
-    render(await api("/api/v1/topics/candidates/", { params: { weeks: form.elements.weeks.value } }));
+    const data = await api("/api/v1/topics/candidates/", { params: { weeks: form.elements.weeks.value } });
+    if (mine === latest) render(data);
   } catch (error) {
-    showErrors(form, error);
+    if (mine === latest) showErrors(form, error);
   }
 }
 

@@ -228,7 +228,10 @@ async function loadTrend(p) {
   showTrend(await api("/api/v1/stats/trend/", { params: { ...p, granularity: granularity.value } }), p);
 }
 
+let latest = 0; // the newest load: an older answer that arrives after it is dropped
+
 async function load() {
+  const mine = ++latest;
   clearErrors(form);
   const p = params();
   if (p.from && p.to && p.from > p.to) {
@@ -237,13 +240,15 @@ async function load() {
   }
   status.textContent = t("loading");
   try {
-    const [overview, units, districts, streets] = await Promise.all([
+    const [overview, units, districts, streets, trend] = await Promise.all([
       api("/api/v1/stats/overview/", { params: p }),
       api("/api/v1/stats/rankings/", { params: { ...p, by: "unit" } }),
       api("/api/v1/stats/rankings/", { params: { ...p, by: "district" } }),
       api("/api/v1/stats/rankings/", { params: { ...p, by: "street" } }),
-      loadTrend(p),
+      api("/api/v1/stats/trend/", { params: { ...p, granularity: granularity.value } }),
     ]);
+    if (mine !== latest) return;
+    showTrend(trend, p);
     showKpis(overview);
     showStages(overview.stages);
     showCategories(overview.hot_categories);
@@ -257,6 +262,7 @@ async function load() {
     status.textContent = fill(t("updated"), { from: overview.period.from, to: overview.period.to });
     document.body.dataset.dashboardReady = String(Date.now());
   } catch (error) {
+    if (mine !== latest) return;
     showErrors(form, error);
     status.textContent = error.message;
   }
