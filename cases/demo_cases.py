@@ -556,12 +556,10 @@ def _cumulative(weights: list[float]) -> list[float]:
     return out
 
 
-def _ensure_handlers(world: _World) -> int:
-    """Give every possible lead unit without a 承办人 one demo handler account."""
-    missing = sorted(u for u in world.possible_leads() if u not in world.handlers)
-    if not missing:
-        return 0
-    usernames = {f"handler_{world.unit_codes[u]}"[:150]: u for u in missing}
+def create_handler_accounts(units: dict[int, str]) -> tuple[dict[int, int], int]:
+    """A demo 承办人 account ``handler_<unit code>`` for each unit (id → code), with its
+    handler membership, made where missing. Returns (unit id → user id, accounts created)."""
+    usernames = {f"handler_{code}"[:150]: unit for unit, code in units.items()}
     existing = dict(User.objects.filter(username__in=usernames).values_list("username", "pk"))
     password = make_password(DEMO_PASSWORD)
     new_users = [
@@ -589,8 +587,18 @@ def _ensure_handlers(world: _World) -> int:
     ]
     if posts:
         bulk_create_with_history(posts, Membership, batch_size=500)
+    accounts = {unit: existing[name] for name, unit in usernames.items() if name in existing}
+    return accounts, len(new_users)
+
+
+def _ensure_handlers(world: _World) -> int:
+    """Give every possible lead unit without a 承办人 one demo handler account."""
+    missing = sorted(u for u in world.possible_leads() if u not in world.handlers)
+    if not missing:
+        return 0
+    _accounts, created = create_handler_accounts({u: world.unit_codes[u] for u in missing})
     world.load_staff()
-    return len(new_users)
+    return created
 
 
 # --- one case --------------------------------------------------------------------------------

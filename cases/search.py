@@ -37,6 +37,7 @@ PostgreSQL only (migration ``cases.0011``); on SQLite, the laptop default, searc
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 
@@ -59,11 +60,18 @@ def has_bigram(value: str) -> bool:
 
 
 def query_bigrams(value: str) -> list[str]:
-    """The query's bigrams, computed by the database's own ``xn_bigrams`` (one round trip), so
-    that they are folded exactly as the index folds the text."""
+    """The query's bigrams, computed by the database's own ``xn_bigrams``, so that they are
+    folded exactly as the index folds the text. The function is IMMUTABLE, so a process keeps
+    its answers: choosing the way (``walks``) and filtering by the index ask for the same query's
+    bigrams in one request, and the second asks no database."""
+    return list(_bigrams(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _bigrams(value: str) -> tuple[str, ...]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT xn_bigrams(%s)", [value])
-        return list(cursor.fetchone()[0] or [])
+        return tuple(cursor.fetchone()[0] or ())
 
 
 _stats: tuple[float, dict[str, float]] = (float("-inf"), {})  # (when read, shares)

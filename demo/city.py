@@ -60,10 +60,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from cases import sla, workflow
 from cases.demo import seed_reference
@@ -88,11 +86,12 @@ from cases.demo_cases import (
     SUPERVISION_NOTES,
     SURNAMES,
     TEMPLATES,
+    create_handler_accounts,
     heating_weight,
 )
 from cases.models import Case, Category, Responsibility, Status, TimeUnit
-from org.demo import DEMO_PASSWORD, DISTRICT_SLUGS, seed_organisation
-from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, User
+from org.demo import DISTRICT_SLUGS, seed_organisation
+from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind
 from xining_issues.bulk import analyze
 
 from . import city_sql
@@ -454,32 +453,10 @@ class World:
         missing = sorted(needed - set(have))
         if missing:
             codes = dict(Unit.objects.filter(pk__in=missing).values_list("pk", "code"))
-            usernames = {f"handler_{codes[u]}"[:150]: u for u in missing}
-            existing = dict(
-                User.objects.filter(username__in=usernames).values_list("username", "pk")
+            accounts, self.accounts_created = create_handler_accounts(
+                {unit: codes[unit] for unit in missing}
             )
-            password = make_password(DEMO_PASSWORD)
-            new = [
-                User(
-                    username=name,
-                    display_name=f"{SURNAMES[unit % len(SURNAMES)]}承办",
-                    email=f"{name}@example.invalid",
-                    password=password,
-                )
-                for name, unit in usernames.items()
-                if name not in existing
-            ]
-            User.objects.bulk_create(new, ignore_conflicts=True)
-            self.accounts_created = len(new)
-            existing = dict(
-                User.objects.filter(username__in=usernames).values_list("username", "pk")
-            )
-            posts = [
-                Membership(user_id=existing[name], unit_id=unit, role=Role.HANDLER)
-                for name, unit in usernames.items()
-            ]
-            bulk_create_with_history(posts, Membership, batch_size=500)
-            have.update({unit: existing[name] for name, unit in usernames.items()})
+            have.update(accounts)
         self.handlers = have
 
     def _load_staff(self) -> None:

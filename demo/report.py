@@ -183,7 +183,7 @@ def render(report: Report) -> str:
             "",
             f"- `POST /api/v1/cases/` as an operator (token, JSON, no files), {i.clients} "
             f"clients for {i.seconds:.0f} s: **{i.rate:,.1f} req/s**, "
-            f"p95 {Figure('', '', None, timings=i.timings).p95:,.0f} ms, slowest "
+            f"p95 {i.p95:,.0f} ms, slowest "
             f"{i.slowest:,.0f} ms, {i.failures} failed.",
             f"- pgbench, same database, {i.clients} clients, one 300-byte insert into a table "
             f"with three indexes: **{i.pgbench_tps:,.0f} TPS**.",
