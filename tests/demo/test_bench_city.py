@@ -9,10 +9,12 @@ been written.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 from collections import Counter, defaultdict
 from io import StringIO
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,6 +38,7 @@ from cases.models import (
     SupervisionOrder,
 )
 from demo.city import defer_indexes
+from demo.management.commands import bench_city as command
 from demo.management.commands.bench_city import should_defer
 from demo.models import DeferredIndex
 from org.models import User
@@ -55,6 +58,14 @@ def bench_city(**options: object) -> str:
     options.setdefault("skip", "rollup,measure,scan,report")
     call_command("bench_city", stdout=out, **options)
     return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The record a run keeps of its generate and rollup steps, out of the checkout's var/."""
+    path = tmp_path / "record.json"
+    monkeypatch.setattr(command, "record_path", lambda: path)
+    return path
 
 
 @pytest.fixture
@@ -424,3 +435,25 @@ def test_indexes_are_set_aside_only_when_a_load_outweighs_the_tables(
     choice: str, to_write: int, existing: int, defer: bool
 ) -> None:
     assert should_defer(choice, to_write, existing) is defer
+
+
+# --- (g) a later run reports the generation it did not do ----------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_run_that_skips_generation_reports_the_run_that_did_it(
+    demo: Demo, record: Path, tmp_path: Path
+) -> None:
+    bench_city(cases=300, seed=4)
+    kept = json.loads(record.read_text(encoding="utf-8"))["generate"]
+    assert kept["figures"]["written"] == 300 and kept["figures"]["target_missed"] is False
+    assert any(line.startswith("generate: 300 cases") for line in kept["lines"])
+    # Nothing to do the second time: the record of the run that wrote the city stays.
+    bench_city(cases=300, resume=True)
+    assert json.loads(record.read_text(encoding="utf-8"))["generate"] == kept
+    report = tmp_path / "performance.md"
+    bench_city(cases=300, skip="generate,check,rollup,measure,scan", report=str(report))
+    text = report.read_text(encoding="utf-8")
+    assert f"(generate: as measured by the run of {kept['at']})" in text
+    assert "generate: 300 cases" in text and "peak memory of this process" in text
