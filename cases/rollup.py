@@ -35,6 +35,12 @@ and folded when they appear, so a slow writer's events are not skipped.
 
 Assumption (the workflow ensures it): a case's events are appended in time order, so an
 event never has an earlier time than an event of the same case that has already been folded.
+
+Other apps keep tables derived from these rows (``stats`` keeps narrow projections of them for
+the dashboards) without this module knowing them: every fold sends ``rollup_folded`` with the
+day rows it added, and a rebuild sends ``rollup_emptied`` when it empties the tables, both
+inside the fold's transaction, so a derived table commits or rolls back with the rollup. A
+receiver that fails aborts the fold.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from typing import Any
 from celery import shared_task
 from django.db import connection, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from xining_issues.bulk import analyze
@@ -102,6 +109,17 @@ GAP_TTL = dt.timedelta(hours=1)
 
 Key = tuple[dt.date, dt.date, int]  # (day, since, unit_key)
 Vector = list[int]
+# A day row as ``rollup_folded`` sends it: (day, since, region, street, district, category,
+# unit_key), with the counters added to it (in ``COUNTERS`` order; negative ones subtract).
+FoldedKey = tuple[dt.date, dt.date, int, int, int, int, int]
+
+# Sent (``sender``: ``CaseDayStat``) inside the fold's transaction with ``rows``, a list of
+# (FoldedKey, Vector): what the fold has just added to the day rows (and, summed per month,
+# to the month rows).
+rollup_folded = Signal()
+# Sent inside ``rebuild_rollup``'s transaction right after it has emptied the rollup tables;
+# the folds that follow send ``rollup_folded`` with every row again.
+rollup_emptied = Signal()
 
 
 @dataclass(slots=True)
@@ -366,6 +384,12 @@ def _upsert(
             acc[i] += x
     _add_rows(CaseDayStat, days, ancestors)
     _add_rows(CaseMonthStat, [(k, v) for k, v in months.items() if any(v)], ancestors)
+    if days:
+        folded: list[tuple[FoldedKey, Vector]] = [
+            ((day, since, region, *ancestors[region], category, unit), vec)
+            for (day, since, region, category, unit), vec in days
+        ]
+        rollup_folded.send(sender=CaseDayStat, rows=folded)
     return len(days)
 
 
@@ -449,6 +473,7 @@ def rebuild_rollup(*, batch_size: int = BATCH_SIZE) -> RefreshReport:
         CaseDayStat.objects.all().delete()
         CaseMonthStat.objects.all().delete()
         RollupCase.objects.all().delete()
+        rollup_emptied.send(sender=CaseDayStat)
         state.last_event_id = 0
         state.gaps = []
         state.rebuilt_at = timezone.now()

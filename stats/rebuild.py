@@ -49,6 +49,12 @@ follow time) is cut at id quantiles (``MAX_BATCH_CASES``). The ranges cover ever
 Then one ``INSERT … SELECT … GROUP BY`` sums the staged rows into ``CaseDayStat`` (rows with a
 nonzero counter), another per month into ``CaseMonthStat``, and a third copies ``RollupCase``.
 
+The projections (``stats.models``, ``stats.projections``) are built from the same staged rows,
+so they equal the rollup they project. The staged rows are read twice more, not once per
+projection: they are summed into a temporary table of day rows per street × category and one
+per unit; the other projections are summed from the street × category table (``built_from``),
+and each projection's month rows from its own day rows.
+
 Writing the tables: build and swap
     A rollup table is built afresh beside the old one (``<table>_rebuild``), filled in key
     order without indexes or foreign keys, then given the old table's constraints and indexes
@@ -129,6 +135,8 @@ from cases.rollup import (
 from org.models import Unit
 from xining_issues.bulk import analyze
 
+from .projections import PROJECTIONS, Source, build_order
+
 Progress = Callable[[str], None]
 
 # Consecutive months with fewer cases share a batch: a statement has a fixed cost. A range
@@ -183,6 +191,7 @@ class RebuildReport:
     cases_touched: int = 0  # RollupCase rows
     rows: int = 0  # CaseDayStat rows
     month_rows: int = 0
+    projection_rows: int = 0  # day and month rows of every projection
     staged_rows: int = 0
     last_event_id: int = 0
     gaps: int = 0
@@ -447,7 +456,65 @@ HAVING {_sum_nonzero(COUNTERS)}"""  # noqa: S608 - built from this module's cons
     )
 
 
+def _projection_stage(projection: Source) -> str:
+    return f"rollup_projection_{projection.name}"
+
+
+def stage_projections(cursor: Any, stage: Stage) -> None:
+    """The day rows of every projection, summed from the staged rows or from the projection
+    it is built from, into temporary tables (dropped at commit). Zero sums are kept here and
+    dropped when the tables are written."""
+    for projection in build_order():
+        source = (
+            stage.rows
+            if projection.built_from is None
+            else _projection_stage(next(p for p in PROJECTIONS if p.name == projection.built_from))
+        )
+        name = _projection_stage(projection)
+        carried = ", ".join(f"max({_CARRIED.get(c, c)}) AS {c}" for c in projection.carried)
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT day, since, {', '.join(projection.key)}, "
+            f"{carried + ', ' if carried else ''}"
+            f"{', '.join(f'sum({c})::integer AS {c}' for c in COUNTERS)} "
+            f"FROM {source} GROUP BY day, since, {', '.join(projection.key)}"
+        )
+
+
+# How a carried column is computed from rows that lack it (the staged rows have no unit id).
+_CARRIED = {"unit_id": "nullif(unit_key, 0)"}
+
+
+def _projection_refills(projection: Source) -> list[Refill]:
+    """A projection's day rows (its staged rows without the all-zero ones) and month rows."""
+    columns = ("day", "since", *projection.key, *projection.carried, *COUNTERS)
+    staged = _projection_stage(projection)
+    order = ", ".join(str(i) for i in range(1, len(projection.key) + 3))
+    nonzero = " OR ".join(f"{c} <> 0" for c in COUNTERS)
+    month = "date_trunc('month', {}::timestamp)::date"
+    carried = "".join(f"max({c}), " for c in projection.carried)
+    return [
+        Refill(
+            projection.day,
+            columns,
+            f"SELECT {', '.join(columns)} FROM {staged} WHERE {nonzero}",  # noqa: S608
+            order,
+        ),
+        Refill(
+            projection.month,
+            columns,
+            f"SELECT {month.format('day')}, {month.format('since')}, "  # noqa: S608
+            f"{', '.join(projection.key)}, {carried}"
+            f"{', '.join(f'sum({c})' for c in COUNTERS)} FROM {staged} "
+            f"GROUP BY 1, 2, {', '.join(projection.key)} HAVING {_sum_nonzero(COUNTERS)}",
+            order,
+        ),
+    ]
+
+
 def refills(stage: Stage) -> list[Refill]:
+    """Every table a rebuild writes; the projections' after ``stage_projections``."""
     return [
         _counter_refill(CaseDayStat, stage, month=False),
         _counter_refill(CaseMonthStat, stage, month=True),
@@ -457,6 +524,7 @@ def refills(stage: Stage) -> list[Refill]:
             f"SELECT case_id, category_id FROM {stage.cases}",  # noqa: S608
             "1",
         ),
+        *(refill for p in PROJECTIONS for refill in _projection_refills(p)),
     ]
 
 
@@ -668,6 +736,9 @@ def _write(
 ) -> None:
     """Replace the rollup tables' rows by the staged ones."""
     swaps, written = [], {}
+    began = clock.perf_counter()
+    stage_projections(cursor, stage)
+    _say(progress, f"rollup: projections staged in {clock.perf_counter() - began:.1f} s")
     for refill in refills(stage):
         table = refill.model._meta.db_table
         plan, why = _swap_plan(cursor, table) if swap else (None, "")
@@ -688,6 +759,7 @@ def _write(
     report.rows = written[CaseDayStat]
     report.month_rows = written[CaseMonthStat]
     report.cases_touched = written[RollupCase]
+    report.projection_rows = sum(written[model] for p in PROJECTIONS for model in (p.day, p.month))
     report.swapped = bool(swaps)
 
 
@@ -1037,13 +1109,20 @@ def rebuild_rollup_sql(
         raise
     _say(
         progress,
-        f"rollup: {report.rows:,} day rows, {report.month_rows:,} month rows and "
-        f"{report.cases_touched:,} cases written in {report.write_seconds:.1f} s "
+        f"rollup: {report.rows:,} day rows, {report.month_rows:,} month rows, "
+        f"{report.projection_rows:,} projection rows and {report.cases_touched:,} cases "
+        f"written in {report.write_seconds:.1f} s "
         f"({'tables built and swapped in' if report.swapped else 'rows replaced in place'})",
     )
     if outermost:
         # Fresh tables need statistics only; rows replaced in place leave dead versions too.
-        analyze(CaseDayStat, CaseMonthStat, RollupCase, vacuum=not report.swapped)
+        analyze(
+            CaseDayStat,
+            CaseMonthStat,
+            RollupCase,
+            *(model for p in PROJECTIONS for model in (p.day, p.month)),
+            vacuum=not report.swapped,
+        )
     report.seconds = clock.perf_counter() - started
     return report
 

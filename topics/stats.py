@@ -1,4 +1,8 @@
-"""报: the dashboard figures, read from the ``CaseDayStat`` rollup (see ``cases.rollup``).
+"""报: the dashboard figures, read from the ``CaseDayStat`` rollup (see ``cases.rollup``) or,
+where a query needs fewer dimensions, from one of its narrow projections (``stats.models``):
+per district, street, unit, district × category or street × category. ``Rows`` picks the
+narrowest table that has every column a query filters and groups by, so a trend of the city
+reads a few rows per day instead of one per community × category × unit.
 
 Each function does a fixed number of queries, whatever the amount of data. They sum rollup
 rows and never group the whole cases table. Only the current open counts per stage and the
@@ -20,14 +24,20 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from cases.models import OPEN_STATUSES, Case, CaseDayStat, CaseMonthStat, Category, Stage
+from cases.models import OPEN_STATUSES, Case, Category, Stage
 from cases.rollup import COUNTERS
 from cases.selectors import queue_filters, stage_filter
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role
+from stats.projections import (
+    Source,
+    narrowest,
+    q_fields,
+)  # back edge: issue 12 moves this to stats
 from xining_issues.privacy import mask_text
 
 if TYPE_CHECKING:
@@ -103,45 +113,90 @@ def next_month(day: dt.date) -> dt.date:
 
 
 class Rows:
-    """The rollup rows of a period, as one to three querysets with the same columns.
+    """The rollup rows of a period, read as one to three querysets with the same columns.
 
-    The whole months of the period come from ``CaseMonthStat``; the days before the first
-    whole month (the head) and after the last one (the tail) come from ``CaseDayStat``. The
+    The whole months of the period come from the month table; the days before the first
+    whole month (the head) and after the last one (the tail) come from the day table. The
     three parts split the day rows with ``since >= start`` and ``day <= end`` without overlap:
     head ``since < first``; months ``since >= first`` and ``day < after``; tail
     ``since >= first`` and ``day >= after``. So a year reads twelve months of month rows and
     at most two months of day rows, whatever the number of cases.
+
+    Which pair of tables is chosen when the rows are read (``parts``): the narrowest projection
+    of the rollup that has every column the filters and the grouping name
+    (``stats.projections.narrowest``; the wide ``CaseDayStat`` / ``CaseMonthStat`` when none
+    has them). Filters are kept as ``Q`` objects until then.
     """
 
-    def __init__(self, parts: list[QuerySet[Any]]) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        months: bool = True,
+        conditions: tuple[Q, ...] = (),
+        source: Source | None = None,
+    ) -> None:
+        self.start, self.end, self.months = start, end, months
+        self.conditions = conditions
+        self.source = source
 
     @classmethod
-    def of(cls, start: dt.date, end: dt.date, *, months: bool = True) -> Rows:
+    def of(
+        cls, start: dt.date, end: dt.date, *, months: bool = True, source: Source | None = None
+    ) -> Rows:
+        """The rows of [start, end]; ``source`` forces a table pair (default: the narrowest
+        that can answer)."""
+        return cls(start, end, months=months, source=source)
+
+    def filter(self, *args: Any, **kwargs: Any) -> Rows:
+        return self._with(Q(*args, **kwargs))
+
+    def exclude(self, *args: Any, **kwargs: Any) -> Rows:
+        return self._with(~Q(*args, **kwargs))
+
+    def _with(self, condition: Q) -> Rows:
+        return Rows(
+            self.start,
+            self.end,
+            months=self.months,
+            conditions=(*self.conditions, condition),
+            source=self.source,
+        )
+
+    def source_for(self, *fields: str) -> Source:
+        """The table pair that holds ``fields`` and every column the filters name."""
+        if self.source is not None:
+            return self.source
+        named = set(fields)
+        for condition in self.conditions:
+            named |= q_fields(condition)
+        return narrowest(named)
+
+    def parts(self, *fields: str) -> list[QuerySet[Any]]:
+        """The querysets of the period, filtered, on the table pair that holds ``fields``."""
+        source = self.source_for(*fields)
+        day_stat, month_stat = source.day._default_manager, source.month._default_manager
+        start, end = self.start, self.end
         first = start if start.day == 1 else next_month(start)  # the first whole month
         following = end + dt.timedelta(days=1)
         # The day after the last whole month: the month of ``end`` is whole when it ends there.
         after = following if following.day == 1 else end.replace(day=1)
-        if not months or first >= after:
-            return cls([CaseDayStat.objects.filter(period_q(start, end))])
-        parts: list[QuerySet[Any]] = [
-            CaseMonthStat.objects.filter(since__gte=first, day__lt=after)
-        ]
-        if start < first:
-            parts.append(
-                CaseDayStat.objects.filter(since__gte=start, since__lt=first, day__lte=end)
-            )
-        if after <= end:
-            parts.append(
-                CaseDayStat.objects.filter(since__gte=first, day__gte=after, day__lte=end)
-            )
-        return cls(parts)
-
-    def filter(self, *args: Any, **kwargs: Any) -> Rows:
-        return Rows([part.filter(*args, **kwargs) for part in self.parts])
-
-    def exclude(self, *args: Any, **kwargs: Any) -> Rows:
-        return Rows([part.exclude(*args, **kwargs) for part in self.parts])
+        # ``day >= since`` always; the redundant lower bounds on ``day`` let the (day, since, …)
+        # key bound the index scan, which would otherwise start at the first day of history.
+        if not self.months or first >= after:
+            parts: list[QuerySet[Any]] = [day_stat.filter(period_q(start, end))]
+        else:
+            parts = [month_stat.filter(since__gte=first, day__gte=first, day__lt=after)]
+            if start < first:
+                parts.append(
+                    day_stat.filter(
+                        since__gte=start, since__lt=first, day__gte=start, day__lte=end
+                    )
+                )
+            if after <= end:
+                parts.append(day_stat.filter(since__gte=first, day__gte=after, day__lte=end))
+        return [part.filter(*self.conditions) for part in parts]
 
 
 def rows(
@@ -199,7 +254,7 @@ def grouped(qs: Rows, *fields: str) -> list[dict[str, Any]]:
     """Sums of the counters per value of ``fields`` (one GROUP BY over the rollup rows of each
     part, merged), ordered by ``fields``."""
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for part in qs.parts:
+    for part in qs.parts(*fields):
         for r in part.values(*fields).annotate(**SUMS).order_by():
             acc = merged.setdefault(
                 tuple(r[f] for f in fields),
@@ -216,7 +271,7 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
 
 def totals(qs: Rows) -> dict[str, int]:
     out = dict.fromkeys(COUNTERS, 0)
-    for part in qs.parts:
+    for part in qs.parts():
         agg = part.aggregate(**SUMS)
         for name in COUNTERS:
             out[name] += int(agg[name] or 0)
@@ -329,7 +384,23 @@ def trend(
     sums: list[dict[str, int]] = [defaultdict(int) for _ in spans]  # type: ignore[misc]
     # Day and week buckets need the day rows; month buckets can read the month rows.
     source = rows(user, start, end, region, months=granularity == "month")
-    for r in grouped(source, "day", "since"):
+    if granularity == "month":
+        cells = grouped(source, "day", "since")
+    elif granularity == "week":
+        # Only rows that start in their day's ISO week can count, and the database sums them
+        # per week (a bucket is a week clipped to the period, and ``since >= start`` already).
+        cells = [
+            {**r, "day": max(r["week"], start), "since": max(r["week"], start)}
+            for part in source.filter(since__gte=TruncWeek("day")).parts("day")
+            for r in part.annotate(week=TruncWeek("day"))
+            .values("week")
+            .annotate(**SUMS)
+            .order_by()
+        ]
+    else:
+        # A row counts in a day's bucket only when it starts that day.
+        cells = grouped(source.filter(since=F("day")), "day", "since")
+    for r in cells:
         i = bisect.bisect_right(firsts, r["day"]) - 1
         if r["since"] < firsts[i]:
             continue
@@ -455,25 +526,41 @@ def candidates(
     # A row belongs to a period when ``since >= from`` and ``day <= to`` (``stats.period_q``):
     # a correction row that started before the current period (a case rated before it and
     # again within it) counts in neither the current nor, if it ends within, the previous one.
-    base = CaseDayStat.objects.filter(
-        scope, day__gte=previous_start, day__lte=end, since__gte=previous_start
-    )
-    rows = base.values("category_id", "street_id", "day", "since").annotate(
-        created=Sum("created"), evaluated=Sum("evaluated"), satisfied=Sum("satisfied")
-    )
-    clusters: dict[tuple[int, int], dict[str, Any]] = {}
-    for r in rows:
-        c = clusters.setdefault(
-            (r["category_id"], r["street_id"]),
-            {"count": 0, "previous": 0, "evaluated": 0, "satisfied": 0, "weekly": [0] * weeks},
+    # The clusters are summed by the database: one row per category × street, read from the
+    # street × category projection (or the wide rollup, for a scope it cannot answer).
+    source = narrowest({"category", "street", *q_fields(scope)})
+    current = Q(day__gte=start, since__gte=start)
+    sums: dict[str, Any] = {
+        "count": Sum("created", filter=current),
+        "previous": Sum("created", filter=Q(day__lt=start)),
+        "evaluated": Sum("evaluated", filter=current),
+        "satisfied": Sum("satisfied", filter=current),
+    }
+    for i in range(weeks):
+        week = Q(
+            day__gte=start + dt.timedelta(days=7 * i), day__lt=start + dt.timedelta(7 * i + 7)
         )
-        if r["day"] >= start and r["since"] >= start:
-            c["count"] += r["created"] or 0
-            c["evaluated"] += r["evaluated"] or 0
-            c["satisfied"] += r["satisfied"] or 0
-            c["weekly"][(r["day"] - start).days // 7] += r["created"] or 0
-        elif r["day"] < start:
-            c["previous"] += r["created"] or 0
+        sums[f"week{i}"] = Sum("created", filter=current & week)
+    rows = (
+        source.day._default_manager.filter(
+            scope, day__gte=previous_start, day__lte=end, since__gte=previous_start
+        )
+        # Rows of dispatches, replies and archives only (two in five) count nothing here.
+        .exclude(created=0, evaluated=0, satisfied=0)
+        .values("category_id", "street_id")
+        .annotate(**sums)
+        .order_by()
+    )
+    clusters: dict[tuple[int, int], dict[str, Any]] = {
+        (r["category_id"], r["street_id"]): {
+            "count": r["count"] or 0,
+            "previous": r["previous"] or 0,
+            "evaluated": r["evaluated"] or 0,
+            "satisfied": r["satisfied"] or 0,
+            "weekly": [r[f"week{i}"] or 0 for i in range(weeks)],
+        }
+        for r in rows
+    }
 
     def rough(c: dict[str, Any]) -> float:
         unsatisfied = c["evaluated"] - c["satisfied"]

@@ -23,6 +23,7 @@ from cases.models import (
 )
 from cases.rollup import COUNTERS, case_contribution, rebuild_rollup, refresh_rollup
 from cases.stats import compute_rates
+from stats.projections import WIDE
 from tests.stats.conftest import NOW, local_midnight
 from topics import stats
 
@@ -231,11 +232,10 @@ def test_contribution_sums_telescope_for_a_case_dispatched_twice() -> None:
     ],
 )
 def test_a_period_reads_its_whole_months_from_the_month_rows(start, end, tables) -> None:
-    parts = stats.Rows.of(dt.date.fromisoformat(start), dt.date.fromisoformat(end)).parts
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    parts = stats.Rows.of(a, b, source=WIDE).parts()
     assert [part.model._meta.model_name for part in parts] == tables
-    by_day = stats.Rows.of(
-        dt.date.fromisoformat(start), dt.date.fromisoformat(end), months=False
-    ).parts
+    by_day = stats.Rows.of(a, b, months=False, source=WIDE).parts()
     assert [part.model._meta.model_name for part in by_day] == ["casedaystat"]
 
 

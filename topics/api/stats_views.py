@@ -1,7 +1,8 @@
 """报: the statistics API (overview, trend, rankings) and 未诉先办 topic candidates.
 
-All of them read the rollup (day and month rows) through ``topics.stats``, scoped to what the user
-may see. Residents get 403.
+All of them read the rollup (day and month rows), or the narrowest of its projections that can
+answer (``stats.projections``), through ``topics.stats``, scoped to what the user may see.
+Residents get 403.
 """
 
 from __future__ import annotations
