@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role
@@ -28,7 +28,15 @@ from xining_issues.privacy import mask_name as mask_name
 from xining_issues.privacy import mask_phone as mask_phone
 from xining_issues.privacy import mask_text
 
-from .models import OPEN_STATUSES, Case, CaseEvent, Stage, Status, SupervisionLevel
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    Case,
+    CaseEvent,
+    Stage,
+    Status,
+    SupervisionLevel,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -80,22 +88,64 @@ def visibility_filter(user: User | AnonymousUser) -> Q:
     return condition
 
 
+def _with_co_units(cases: QuerySet[Case], user: User | AnonymousUser) -> QuerySet[Case]:
+    """``cases`` with their co-handling units loaded, where reading them needs them: a
+    handler's identity and staff checks look at them (``_handles``), nobody else's do, so for
+    everyone else the rows cost no second query."""
+    if jurisdiction.unit_ids(user, Role.HANDLER):
+        return cases.prefetch_related("co_units")
+    return cases
+
+
 def case_list(user: User | AnonymousUser) -> QuerySet[Case]:
     """The cases a user may see, with what a list row shows loaded in the same query."""
-    return (
-        Case.objects.filter(visibility_filter(user))
-        .select_related("category", "region", "district", "street", "lead_unit")
-        .prefetch_related("co_units")
+    return _with_co_units(
+        Case.objects.filter(visibility_filter(user)).select_related(
+            "category", "region", "district", "street", "lead_unit"
+        ),
+        user,
     )
 
 
 def case_detail(user: User | AnonymousUser) -> QuerySet[Case]:
-    return case_list(user).select_related("dispatch_region", "duplicate_of")
+    """A visible case with what its page shows: the list row's relations, its co-handling
+    units, the tracking code of the case it repeats (``duplicate_code``: joining that whole
+    case row for one column doubled the cost of building the query), and whether it has files
+    (``has_attachments``: most have none, and then the page asks for none)."""
+    return (
+        case_list(user)
+        .select_related("dispatch_region")
+        .prefetch_related("co_units")
+        .annotate(
+            duplicate_code=F("duplicate_of__tracking_code"),
+            has_attachments=Exists(Attachment.objects.filter(case=OuterRef("pk"))),
+        )
+    )
+
+
+def case_reader(user: User | AnonymousUser) -> QuerySet[Case]:
+    """A visible case with only what deciding how ``user`` reads it needs (its region for the
+    jurisdiction, its co-handling units for a handler, the complainant's name for masking),
+    and whether its steps carry files: the timeline's case, which shows nothing of its own."""
+    return _with_co_units(
+        Case.objects.filter(visibility_filter(user))
+        .select_related("region")
+        .annotate(has_attachments=Exists(Attachment.objects.filter(case=OuterRef("pk")))),
+        user,
+    )
 
 
 def case_events(case: Case, *, public_only: bool = False) -> QuerySet[CaseEvent]:
-    """The case's timeline; ``public_only`` for a complainant, who reads the public steps."""
-    events = case.events.select_related("actor", "unit").prefetch_related("attachments")
+    """The case's timeline; ``public_only`` for a complainant, who reads the public steps.
+
+    The steps' files come in one more query, or in none when the case row says it has no files
+    (``has_attachments`` of ``case_reader``): an empty prefetch asks the database nothing."""
+    files = Attachment.objects.all()
+    if getattr(case, "has_attachments", True) is False:
+        files = Attachment.objects.none()
+    events = case.events.select_related("actor", "unit").prefetch_related(
+        Prefetch("attachments", queryset=files)
+    )
     return events.filter(is_public=True) if public_only else events
 
 

@@ -141,7 +141,16 @@ def _mask_number(match: re.Match[str]) -> str:
     return mask_phone(digits)
 
 
+# Every number and address ``_NUMBERS`` finds holds an ASCII digit or an @ once the text is
+# halfwidth: a text with none of them (or their fullwidth forms) needs no pass of it.
+_NUMBER_HINT = re.compile("[0-9@\uff10-\uff19\uff20]")
+
+
 def _mask_numbers(text: str) -> str:
+    return _mask_all_numbers(text) if _NUMBER_HINT.search(text) else text
+
+
+def _mask_all_numbers(text: str) -> str:
     halfwidth = text.translate(_HALFWIDTH) if _FULLWIDTH.search(text) else text
     parts: list[str] = []
     end = 0
@@ -222,6 +231,42 @@ def is_person_name(raw: str) -> bool:
     return bool(_mentions(raw))
 
 
+@functools.lru_cache(maxsize=4096)
+def _chinese_mentions(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The mentions of ``names`` longest first, when every name is Chinese: then each mention
+    is a plain string that starts with the name's first character and has no case, so
+    ``_mask_mentions`` finds them with ``str.find``. None when a Latin name needs the pattern.
+
+    Every case has its own complainant, so a page of cases would otherwise compile a pattern
+    per case (a sixth of a millisecond each, more than the masking itself)."""
+    found: set[str] = set()
+    for raw in names:
+        mentions = _mentions(raw)
+        if mentions and not _CJK.fullmatch(raw.strip()):
+            return None
+        found.update(words for words, _regex in mentions)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def _mask_mentions(text: str, mentions: tuple[str, ...]) -> str:
+    """``_name_pattern(...).sub`` for plain Chinese mentions: left to right, the longest
+    mention at each place, no overlaps (what the alternation, longest first, does)."""
+    firsts = {m[0] for m in mentions}
+    parts: list[str] = []
+    start = 0
+    index = min((i for i in (text.find(f) for f in firsts) if i >= 0), default=-1)
+    while index >= 0:
+        words = next((m for m in mentions if text.startswith(m, index)), None)
+        if words is None:
+            index += 1
+        else:
+            parts += [text[start:index], mask_name(words)]
+            start = index = index + len(words)
+        index = min((i for i in (text.find(f, index) for f in firsts) if i >= 0), default=-1)
+    parts.append(text[start:])
+    return "".join(parts)
+
+
 @functools.lru_cache(maxsize=256)
 def _name_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern for the full names and every honorific form of their surnames, longest
@@ -240,7 +285,11 @@ def mask_text(text: str, *, names: Iterable[str] = ()) -> str:
     if not text:
         return text
     masked = _mask_numbers(text)
-    pattern = _name_pattern(tuple(n for n in names if n))
+    given = tuple(n for n in names if n)
+    mentions = _chinese_mentions(given)
+    if mentions is not None:
+        return _mask_mentions(masked, mentions) if mentions else masked
+    pattern = _name_pattern(given)
     if pattern is not None:
         masked = pattern.sub(lambda m: mask_name(m.group()), masked)
     return masked

@@ -80,12 +80,10 @@ class CasePermission(IsAuthenticated):
 
 
 def _detail_queryset(user: Any) -> QuerySet[Case]:
+    """The case page's case; whether a request for more time is pending is a column of the row
+    (the buttons need it), and the request itself is read only when one is."""
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), status=ExtensionStatus.PENDING)
-    return (
-        selectors.case_detail(user)
-        .prefetch_related("attachments", "extension_requests__unit")
-        .annotate(has_pending_extension=Exists(pending))
-    )
+    return selectors.case_detail(user).annotate(has_pending_extension=Exists(pending))
 
 
 transition = bind(workflow.precheck, "case", s.CaseDetailSerializer)
@@ -111,7 +109,18 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         if self.action == "dispatch_units":
             # The case's place and category are all it needs, not the detail's files.
             return selectors.case_detail(self.request.user)
+        if self.action == "events":
+            # The timeline shows nothing of the case itself: only who reads it, and how.
+            return selectors.case_reader(self.request.user)
         return _detail_queryset(self.request.user)
+
+    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        """The queue's filters and ordering narrow the list only. DRF would also run them
+        when it looks up one case (building the filter form, a few milliseconds of every
+        case page and timeline); a case's own address is answered whatever its query string."""
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The work queue. A search for a common word walks the cases newest first instead of
