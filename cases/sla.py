@@ -44,10 +44,18 @@ Case deadlines
 All inputs must be timezone-aware; results are aware datetimes in ``settings.TIME_ZONE``.
 Nothing here writes to the database; ``WorkCalendar.load`` reads the overrides in one query and
 the instance then answers any number of questions without touching the database again.
+
+What is computed once per process
+    The package's answers depend on nothing but the date (its data is code), so one package
+    object and its answers serve the whole process: building one computes every holiday of its
+    years, a few milliseconds that every complaint used to pay for its accept deadline. The
+    overrides are still read on every ``load``, so an administrator's 调休 entry counts at once,
+    in every process.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -73,6 +81,29 @@ _LOAD_BEFORE = timedelta(days=366)
 _LOAD_AFTER = timedelta(days=2 * 366)
 
 
+_package_lock = threading.Lock()
+_package_holidays: holidays.HolidayBase | None = None
+_package_answers: dict[date, bool] = {}
+
+
+def _package_is_workday(day: date) -> bool:
+    """The ``holidays`` package's answer for ``day``, computed once per process.
+
+    The answer does not depend on which years the object was built for (it fills in a year
+    when first asked about it), so one object serves every calendar. The lock covers that
+    filling in, which is not safe from two threads at once (gthread workers)."""
+    try:
+        return _package_answers[day]
+    except KeyError:
+        pass
+    global _package_holidays
+    with _package_lock:
+        if _package_holidays is None:
+            _package_holidays = holidays.country_holidays("CN", years=[])
+        answer = _package_answers[day] = _package_holidays.is_working_day(day)
+    return answer
+
+
 def _local_zone() -> tzinfo:
     # Office hours are Xining's whatever timezone a request has activated.
     return timezone.get_default_timezone()
@@ -94,10 +125,9 @@ class WorkCalendar:
     def __init__(
         self, overrides: Mapping[date, bool] | None = None, *, years: range | None = None
     ) -> None:
-        # The package fills in further years lazily (in memory, no I/O) when asked about them.
-        self._package = holidays.country_holidays("CN", years=years or [])
+        # ``years`` is accepted for callers that name the span they will ask about; the
+        # package's answers are the same whatever it is (see ``_package_is_workday``).
         self._overrides: dict[date, bool] = dict(overrides or {})
-        self._cache: dict[date, bool] = {}
 
     @classmethod
     def load(cls, start: date | None = None, end: date | None = None) -> WorkCalendar:
@@ -112,25 +142,13 @@ class WorkCalendar:
             rows = rows.filter(date__gte=start - _LOAD_BEFORE)
         if end is not None:
             rows = rows.filter(date__lte=end + _LOAD_AFTER)
-        overrides = dict(rows.values_list("date", "is_workday"))
-        years = None
-        if start is not None and end is not None:
-            years = range(start.year, end.year + 2)
-        return cls(overrides, years=years)
+        return cls(dict(rows.values_list("date", "is_workday")))
 
     def is_workday(self, day: date) -> bool:
-        """Whether ``day`` is a working day: the override if there is one, else the package."""
-        try:
-            return self._cache[day]
-        except KeyError:
-            pass
-        if day in self._overrides:
-            answer = self._overrides[day]
-        else:
-            # Counts weekend make-up days (调休上班) the package knows about as working days.
-            answer = self._package.is_working_day(day)
-        self._cache[day] = answer
-        return answer
+        """Whether ``day`` is a working day: the override if there is one, else the package
+        (which counts the weekend make-up days, 调休上班, it knows about as working days)."""
+        answer = self._overrides.get(day)
+        return _package_is_workday(day) if answer is None else answer
 
     def add(self, start: datetime, amount: int, unit: TimeUnit | str) -> datetime:
         """The deadline ``amount`` ``unit`` after ``start``, aware, in ``settings.TIME_ZONE``.
