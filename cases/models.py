@@ -243,7 +243,9 @@ class Responsibility(models.Model):
 
 
 class DailySequence(models.Model):
-    """The last tracking number issued on a day; a row lock makes numbers unique and gapless."""
+    """The last tracking number issued on a day: an upsert's row lock makes numbers unique; a
+    complaint that fails after taking its number leaves a gap (see
+    ``workflow._next_tracking_code``)."""
 
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
@@ -257,18 +259,32 @@ class Case(models.Model):
 
     tracking_code = models.CharField(_("受理编号"), max_length=20, unique=True)
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    # db_index=False on a foreign key here: an index in Meta leads with its column and serves
+    # its lookups (migration 0012), and every index of this table is paid on each write to it.
     category = models.ForeignKey(
-        Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="cases"
+        Category,
+        verbose_name=_("分类"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("社区/村"), on_delete=models.PROTECT, related_name="cases"
+        Region,
+        verbose_name=_("社区/村"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     # Denormalised ancestors of ``region``: dashboards and queues group and filter by them.
     district = models.ForeignKey(
-        Region, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+"
+        Region, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     street = models.ForeignKey(
-        Region, verbose_name=_("街道/乡镇"), on_delete=models.PROTECT, related_name="+"
+        Region,
+        verbose_name=_("街道/乡镇"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # Whose dispatchers dispatch this case; moves one level up on the third return (兜底).
     dispatch_region = models.ForeignKey(
@@ -290,6 +306,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="cases",
+        db_index=False,
     )
     hide_identity = models.BooleanField(_("对承办单位保密"), default=False)
 
@@ -310,6 +327,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="lead_cases",
+        db_index=False,
     )
     co_units = models.ManyToManyField(
         Unit, verbose_name=_("协办单位"), blank=True, related_name="co_cases"
@@ -364,11 +382,11 @@ class Case(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # Work queues: state first, then the deadline or scope they sort or filter by.
+            # (No (status, deadline) index for the deadlines of the cases being worked on,
+            # contact_by, warn_at and resolve_by: the scan reads its partial indexes below, and
+            # the tabs that compare resolve_by walk the cases newest first. Migration 0012.)
             models.Index(fields=["status", "accept_by"], name="case_status_accept_by"),
-            models.Index(fields=["status", "resolve_by"], name="case_status_resolve_by"),
-            models.Index(fields=["status", "contact_by"], name="case_status_contact_by"),
             models.Index(fields=["status", "sign_by"], name="case_status_sign_by"),
-            models.Index(fields=["status", "warn_at"], name="case_status_warn_at"),
             models.Index(fields=["status", "replied_at"], name="case_status_replied_at"),
             models.Index(fields=["lead_unit", "status"], name="case_lead_unit_status"),
             models.Index(fields=["district", "status"], name="case_district_status"),
@@ -675,7 +693,10 @@ class SupervisionMark(models.Model):
     (case, deadline kind, step, deadline) happen at most once, however many scans or workers
     race; a new deadline (after an extension or 重办) starts a fresh series."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="supervision_marks")
+    # No index of its own: the unique constraint's index leads with the case (migration 0012).
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="supervision_marks", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=DeadlineKind.choices)
     step = models.CharField(max_length=16, choices=SupervisionStep.choices)
     deadline = models.DateTimeField()

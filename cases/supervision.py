@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import OuterRef, Q, QuerySet
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -132,6 +132,7 @@ RULES: dict[str, Rule] = {
 # 督办 orders past their due date are a rule of their own: the deadline is on the order.
 ORDER_RULE = "order:overdue"
 RULE_NAMES = [*RULES, ORDER_RULE]
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
 
 
 # --- the scan ---------------------------------------------------------------------------------
@@ -206,8 +207,8 @@ def scan(now: dt.datetime, batch_size: int | None = None) -> Iterator[tuple[str,
     """Yield (rule name, batch of items) for everything due at ``now``.
 
     Keyset pages along each rule's index, one query a page whatever its size. The scan only
-    reads: a case that a workflow step (or another batch) holds when its batch comes is
-    skipped by the batch, which locks with SKIP LOCKED, and found again by the next scan.
+    reads: the batch locks its cases (``_lock_cases``), waiting its turn behind another batch
+    or a workflow step, and a case held longer is skipped and found again by the next scan.
     (The pages used to lock their rows too, for the instant of the query: at a hundred
     thousand due cases that was a lock record and a dirtied page per case, 650 MB of WAL and
     two thirds of the scan's time, for a lock the batch takes again anyway.)
@@ -381,6 +382,43 @@ def _raise_level(pks: list[int], level: str) -> None:
     )
 
 
+# How long a batch waits for a case that someone else holds before it leaves it to the next
+# scan: longer than a batch of the same tick takes (a case late for three steps comes in three
+# batches at once), far shorter than a batch's time limit.
+LOCK_WAIT = "5s"
+
+
+def _lock_cases(chosen: QuerySet[Case], columns: list[str]) -> list[tuple[Any, ...]]:
+    """Lock the chosen cases and read ``columns`` of them, in id order.
+
+    The batch waits for a case that another batch or a workflow step holds, up to
+    ``LOCK_WAIT``, rather than skipping it at once: the batches of one tick meet on the cases
+    late for several steps, and SKIP LOCKED left those to the next tick, which then chased
+    thousands of pairs at volume. Batches lock in the same (id) order, so two never wait for
+    each other in a circle. A case held longer (an open transaction somewhere) is skipped after
+    all, as before: the batch does what it can and the next scan finds the rest.
+    """
+    in_order = chosen.select_for_update(of=("self",)).order_by("pk").values_list(*columns)
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time, nothing to wait for
+        return list(in_order)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # set_config(…, true) is SET LOCAL: it would outlive the savepoint, so it is put
+            # back as soon as the cases are locked (the batch's writes must not time out).
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            before = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_WAIT])
+            rows = list(in_order)
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+            return rows
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+    # (the savepoint rolled back, and the lock timeout with it)
+    skipping = chosen.select_for_update(skip_locked=True, of=("self",)).order_by("pk")
+    return list(skipping.values_list(*columns))
+
+
 def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
     """Carry out one rule for one batch; returns how many (case, deadline) pairs were chased.
 
@@ -404,16 +442,14 @@ def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
         raise ValueError(f"unknown supervision rule {rule_name!r}")
 
     with transaction.atomic():
-        locked = Case.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            pk__in={case_id for case_id, _deadline in wanted}
-        )
+        chosen = Case.objects.filter(pk__in={case_id for case_id, _deadline in wanted})
         if rule is not None:
-            locked = locked.filter(rule.due(now))
+            chosen = chosen.filter(rule.due(now))
             columns = [*_CASE_COLUMNS, rule.deadline_field]
         else:
-            locked = locked.filter(status__in=OPEN_STATUSES)
+            chosen = chosen.filter(status__in=OPEN_STATUSES)
             columns = list(_CASE_COLUMNS)
-        cases = {row[0]: _Case(*row) for row in locked.values_list(*columns)}
+        cases = {row[0]: _Case(*row) for row in _lock_cases(chosen, columns)}
         if rule is not None:
             # The deadline may have moved since the scan (an extension): chase only what is due.
             due = {(pk, c.deadline) for pk, c in cases.items()}

@@ -1100,10 +1100,18 @@ def measure_at(
 
         snapshot_due(now)  # the due set again, for the accounts (the idle ticks wrote nothing)
         ledger = Ledger.take()
+        wal = _wal_position()
         big = worker.tick(now)
+        written = _wal_since(wal)
         books = account(ledger)
         figures["tick"] = _big_figures(big, books, expected, size)
+        figures["tick"]["wal_mb"] = round(written / 2**20, 1)
+        figures["tick"]["case_indexes"] = _index_count(Case)
         say(_big_line(big, books, expected, size))
+        say(
+            f"the tick wrote {written / 2**20:,.0f} MB of WAL; cases_case has "
+            f"{figures['tick']['case_indexes']} indexes (each updated case enters every one)"
+        )
 
         plans_after = explain_rules(now, size)
         after = snapshot_due(now)
@@ -1159,6 +1167,27 @@ def measure_at(
     )
     figures["lines"] = lines
     return figures
+
+
+def _wal_position() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        return str(cursor.fetchone()[0])
+
+
+def _wal_since(position: str) -> int:
+    """Bytes of WAL written (by everyone: the machine is shared) since ``position``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [position])
+        return int(cursor.fetchone()[0])
+
+
+def _index_count(model: Any) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [model._meta.db_table]
+        )
+        return int(cursor.fetchone()[0])
 
 
 def _tick_figures(ticks: list[Tick], due: dict[str, int]) -> dict[str, Any]:

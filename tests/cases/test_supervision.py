@@ -767,3 +767,99 @@ def test_two_scans_at_once_chase_each_case_once(
     assert SupervisionMark.objects.count() == 80
     assert Notification.objects.filter(kind="reminder_overdue").count() == 80
     assert Notification.objects.filter(kind="escalation_leader").count() == 40
+
+
+def _holder() -> Any:
+    """Another session, in a transaction of its own (as a workflow step's would be)."""
+    import psycopg2
+
+    db = connection.settings_dict
+    return psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+        host=db["HOST"] or None, port=db["PORT"] or None,
+    )  # fmt: skip
+
+
+def _overdue_cases(count: int) -> list[Case]:
+    from cases.demo import seed_reference
+    from org.demo import seed_organisation
+    from tests.cases.test_concurrency import fresh_case
+
+    seed_organisation()
+    seed_reference()
+    template = given_deadlines(
+        fresh_case(Demo(), Status.HANDLING), resolve_by=RESOLVE_BY, warn_at=WARN_AT
+    )
+    return [template, *clone_cases(template, count - 1)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_waits_for_a_case_held_for_a_moment_and_chases_it_in_the_same_tick(
+    django_db_setup: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from tests.cases.test_concurrency import race
+
+    monkeypatch.setattr(notifications, "kick_outbox", lambda: None)
+    # Given 3 overdue cases, one of them held by another transaction (a workflow step, or a
+    # batch of the same tick chasing another step of it)
+    cases = _overdue_cases(3)
+    holder = _holder()
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM cases_case WHERE id = %s FOR UPDATE", [cases[1].pk])
+
+        # When a scan runs meanwhile, and the other transaction ends while its batch waits
+        def release_once_waiting() -> None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND datname = current_database() AND query LIKE %s",
+                        ['%FOR UPDATE OF "cases_case"%'],
+                    )
+                    if cursor.fetchone()[0]:
+                        break
+                time.sleep(0.02)
+            holder.commit()
+
+        results = race(lambda: supervise(RESOLVE_BY), release_once_waiting)
+    finally:
+        holder.close()
+
+    # Then the tick chased all three, and left nothing for the next one
+    assert results[0] == {"resolve:overdue": 3}, results
+    assert supervise(RESOLVE_BY) == {}
+    assert {level(c) for c in cases} == {SupervisionLevel.OVERDUE}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_case_held_past_the_lock_wait_is_left_to_the_next_tick(
+    django_db_setup: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notifications, "kick_outbox", lambda: None)
+    monkeypatch.setattr(supervision, "LOCK_WAIT", "50ms")
+    # Given 3 overdue cases, one of them held by a transaction that does not end
+    cases = _overdue_cases(3)
+    holder = _holder()
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM cases_case WHERE id = %s FOR UPDATE", [cases[1].pk])
+
+        # When a scan runs meanwhile
+        first = supervise(RESOLVE_BY)
+    finally:
+        holder.rollback()
+        holder.close()
+
+    # Then its batch chased the two it could lock, not stuck behind the third, and the next
+    # tick chases the third
+    assert first == {"resolve:overdue": 2}
+    assert level(cases[1]) == SupervisionLevel.ON_TIME
+    assert supervise(RESOLVE_BY) == {"resolve:overdue": 1}
+    assert {level(c) for c in cases} == {SupervisionLevel.OVERDUE}
+    assert SupervisionMark.objects.count() == 3
