@@ -33,11 +33,7 @@ from cases.rollup import COUNTERS
 from cases.selectors import queue_filters, stage_filter
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role
-from stats.projections import (
-    Source,
-    narrowest,
-    q_fields,
-)  # back edge: issue 12 moves this to stats
+from stats.projections import Source, narrowest, q_fields  # back edge until issue 12
 from xining_issues.privacy import mask_text
 
 if TYPE_CHECKING:
