@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Case as Choose
 from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat, Left, Length, Repeat, Replace, Trim, Upper
 from django.db.models.lookups import Contains
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -23,6 +26,25 @@ from ..search import bigram_filter
 from ..selectors import queue_filters, stage_filter
 
 QUEUES = list(queue_filters(timezone.now()))
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment, handed to the database in UTC. Python accepts offsets up to ±23:59,
+    PostgreSQL only up to ±15:59 (``+17:12`` was a 500), and a moment at the edge of the
+    calendar may not exist in UTC at all (year 1 at +05:00): a 400 on the field."""
+
+    def to_python(self, value: object) -> dt.datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(_("时间超出范围。"), code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -44,8 +66,8 @@ class CaseFilter(django_filters.FilterSet):
         choices=SupervisionLevel.choices, distinct=False
     )
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", label="search (code, title, description)")
     topic = IdFilter(field_name="topics", label="linked to this 每月一题 topic")
     queue = django_filters.ChoiceFilter(

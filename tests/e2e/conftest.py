@@ -125,11 +125,23 @@ def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
+SETTLED = """async () => {
+  const finite = document.getAnimations().filter(
+    (a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity
+  );
+  await Promise.all(finite.map((a) => a.finished.catch(() => null)));
+}"""
+
+
 def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:  # type: ignore[no-untyped-def]
     """Run axe-core (from npm, injected from node_modules) on the current page; return the
     violations of the given impacts, each with its id, help text and the offending targets."""
     # Evaluated rather than added as a <script> tag: the CSP (script-src 'self') refuses an
     # inline script element, while code Playwright evaluates runs outside the page's policy.
+    # A control just clicked is still under the pointer: its :hover colours fade in over
+    # Bootstrap's 0.15 s transition, and axe reading a colour half-way reports a contrast no
+    # one sees (seen in CI). Wait for every finite animation and transition to end first.
+    page.evaluate(SETTLED)
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [

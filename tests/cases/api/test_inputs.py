@@ -97,6 +97,28 @@ def test_rates_refuse_dates_outside_the_calendar_with_a_400(
     assert set(response.json()["fields"]) <= {"from", "to"} and response.json()["fields"]
 
 
+@pytest.mark.parametrize(
+    ("moment", "status"),
+    [
+        ("1133-04-23T15:18:25+17:12", 200),  # an offset Python takes and PostgreSQL does not
+        ("2026-01-01T00:00:00-23:59", 200),
+        ("0001-01-01T00:00:00+05:00", 400),  # before the first moment of UTC
+        ("9999-12-31T23:59:59-05:00", 400),  # after the last
+        ("2026-02-30T00:00:00Z", 400),
+    ],
+)
+def test_queue_dates_reach_the_database_in_utc_or_are_a_400(
+    demo: Demo, make_case: MakeCase, moment: str, status: int
+) -> None:
+    make_case(Status.SUBMITTED)
+    client = client_for(demo, "dispatcher_city")
+    for name in ("created_after", "created_before"):
+        response = client.get("/api/v1/cases/", {name: moment})
+        assert response.status_code == status, (name, response.content)
+        if status == 400:
+            assert set(response.json()["fields"]) == {name}
+
+
 @pytest.mark.parametrize("query", [{}, {"from": "2000-01-01", "to": "2000-12-31"}])
 def test_rates_answer_within_the_calendar(demo: Demo, query: dict[str, str]) -> None:
     response = client_for(demo, "committee1").get("/api/v1/stats/rates/", query)
