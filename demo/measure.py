@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.db import connection
@@ -304,8 +304,10 @@ def _cursor_at(offset: int, queryset: Any) -> str | None:
     paginator = CursorPagination()
     paginator.ordering = ("-created_at", "-id")
     paginator.base_url = "http://x/"
-    encoded = paginator.encode_cursor(Cursor(offset=0, reverse=False, position=str(position)))
-    return encoded.split("cursor=", 1)[1]
+    link = paginator.encode_cursor(Cursor(offset=0, reverse=False, position=str(position)))
+    # The link carries the cursor URL-encoded (base64's "+", "/" and "=" escaped): decode it,
+    # since the caller encodes it again (taken raw, a padded cursor was "invalid" at 10 M).
+    return parse_qs(urlsplit(link).query)["cursor"][0]
 
 
 QUEUE_USERS = {

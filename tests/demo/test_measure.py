@@ -11,10 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from rest_framework.test import APIClient
 
 from cases import workflow
+from cases.models import Case
 from demo.city import BENCH_MARK, CityError, require_scratch_database
-from demo.measure import Figure, IntakeFigures, database_url
+from demo.measure import Figure, IntakeFigures, _cursor_at, database_url
 from demo.report import Report, render
 from tests.conftest import Demo
 
@@ -83,3 +85,36 @@ def test_a_database_with_real_cases_is_refused_unless_forced(demo: Demo) -> None
 def test_an_unknown_step_to_skip_is_refused(demo: Demo) -> None:
     with pytest.raises(CommandError, match="no step named nonsense"):
         call_command("bench_city", cases=1, skip="nonsense")
+
+
+@pytest.mark.django_db
+def test_a_computed_cursor_opens_the_page_after_its_position(demo: Demo) -> None:
+    """Deep paging's cursor, whatever characters its base64 holds (padding, "+", "/")."""
+    submitted = [
+        workflow.case_submit(
+            actor=demo.user("operator1"),
+            category=demo.category("heating-cold"),
+            region=demo.region("湟中区", "多巴镇", "多巴一村"),
+            description=f"第{n}户暖气不热。",
+            complainant_name="赵先生",
+            complainant_phone="13897123456",
+        )
+        for n in range(12)
+    ]
+    # The newest at a whole second (a cursor with base64 padding, the one that was "invalid"
+    # at ten million cases), the others with microseconds that vary the cursor's length.
+    for n, case in enumerate(submitted):
+        Case.objects.filter(pk=case.pk).update(
+            created_at=dt.datetime(2025, 1, 1, 8, tzinfo=dt.UTC)
+            - dt.timedelta(seconds=n, microseconds=37 * n * n)
+        )
+    client = APIClient()
+    client.force_authenticate(demo.user("dispatcher_city"))
+    newest_first = list(Case.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
+    for offset in range(len(newest_first) - 1):
+        cursor = _cursor_at(offset, Case.objects.all())
+        response = client.get("/api/v1/cases/", {"cursor": cursor, "page_size": 3})
+        assert response.status_code == 200, (offset, cursor, response.content)
+        assert [r["id"] for r in response.json()["results"]] == newest_first[
+            offset + 1 : offset + 4
+        ]
