@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test setup migrate seed lint format check-migrations clean help screenshots
+.PHONY: run test setup migrate seed lint format check-migrations clean help screenshots schema
 
 help:
 	@echo "make run    - set up and start web + worker + beat on http://127.0.0.1:$(PORT)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make screenshots - every page at 360/1280 px in zh-hans and en, into var/screenshots/"
 	@echo "make lint   - ruff check + format check"
+	@echo "make schema - regenerate docs/api/openapi.yaml after an intended API change"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +50,9 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+schema: setup
+	$(PY) manage.py spectacular --file docs/api/openapi.yaml
 
 check-migrations: setup
 	$(PY) manage.py makemigrations --check --dry-run
