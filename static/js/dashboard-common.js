@@ -1,7 +1,8 @@
 // Shared helpers of the committee's dashboards: number formats, ECharts set-up, tables.
-// ECharts comes from npm (static vendor/echarts/dist/echarts.min.js, loaded before this module).
+// ECharts comes from npm (static vendor/echarts/echarts.min.js, loaded before this module).
 
-import { escapeHtml, t } from "./api.js";
+import { t } from "./api.js";
+import { el, fmt, row } from "./ui.js";
 
 const lang = () => (document.documentElement.lang === "en" ? "en-GB" : "zh-CN");
 
@@ -12,11 +13,7 @@ export function num(value) {
 
 export function pct(rate) {
   if (rate === null || rate === undefined) return t("none", "—");
-  return fill(t("percent", "{n}%"), { n: (rate * 100).toFixed(1) });
-}
-
-export function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+  return fmt("percent", { n: (rate * 100).toFixed(1) }, "%(n)s%");
 }
 
 export function isoDate(date) {
@@ -72,33 +69,38 @@ export function fillTable(table, rows, { header = 1 } = {}) {
   const body = table.tBodies[0];
   const columns = table.tHead ? table.tHead.rows[0].cells.length : 1;
   if (!rows.length) {
-    body.innerHTML = `<tr><td colspan="${columns}" class="xn-muted">${escapeHtml(t("no_data"))}</td></tr>`;
+    body.replaceChildren(el("tr", {}, el("td", { colspan: columns, class: "xn-muted" }, t("no_data"))));
     return;
   }
-  body.innerHTML = rows
-    .map((cells) => "<tr>" + cells.map((cell, i) => (i < header
-      ? `<th scope="row">${escapeHtml(cell)}</th>`
-      : `<td>${escapeHtml(cell)}</td>`)).join("") + "</tr>")
-    .join("");
+  body.replaceChildren(...rows.map((cells) => row(cells, { header })));
 }
 
-// A progress bar with its text (tasks done / total).
+// A progress bar with its text (tasks done / total): two nodes, the label and the bar.
 export function progressBar(done, total) {
   const percent = total ? Math.round((done / total) * 100) : 0;
-  const text = fill(t("topic_progress", "{done} / {total}"), { done, total });
-  return `<div class="xn-progress-label">${escapeHtml(text)}</div>
-    <progress class="xn-progress" max="${total || 1}" value="${done}" aria-label="${escapeHtml(text)}">${percent}%</progress>`;
+  const text = fmt("topic_progress", { done, total }, "%(done)s / %(total)s");
+  return [
+    el("div", { class: "xn-progress-label" }, text),
+    el("progress", { class: "xn-progress", max: total || 1, value: done, "aria-label": text }, `${percent}%`),
+  ];
 }
 
 // Indicator rows: name, "actual / target unit" with thousands separators.
 export function indicatorTable(indicators) {
-  if (!indicators.length) return `<p class="xn-muted small mb-0">${escapeHtml(t("no_indicators"))}</p>`;
-  const rows = indicators.map((i) => `<tr><th scope="row">${escapeHtml(i.name)}</th>
-    <td class="xn-figure">${escapeHtml(num(i.actual))} / ${escapeHtml(num(i.target))} ${escapeHtml(i.unit_of_measure || "")}</td>
-    <td>${i.percent === null ? "" : `<progress class="xn-progress xn-progress-sm" max="100" value="${Math.min(100, i.percent)}" aria-label="${escapeHtml(i.name)} ${i.percent}%">${i.percent}%</progress>`}</td></tr>`);
-  return `<div class="table-responsive"><table class="table table-sm mb-0 xn-indicators"><thead><tr>
-    <th scope="col">${escapeHtml(t("indicator"))}</th><th scope="col">${escapeHtml(t("actual_target"))}</th>
-    <th scope="col"><span class="visually-hidden">%</span></th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  if (!indicators.length) return el("p", { class: "xn-muted small mb-0" }, t("no_indicators"));
+  const rows = indicators.map((i) => el("tr", {},
+    el("th", { scope: "row" }, i.name),
+    el("td", { class: "xn-figure" }, `${num(i.actual)} / ${num(i.target)} ${i.unit_of_measure || ""}`),
+    el("td", {}, i.percent === null ? null : el("progress", {
+      class: "xn-progress xn-progress-sm", max: 100, value: Math.min(100, i.percent),
+      "aria-label": `${i.name} ${i.percent}%`,
+    }, `${i.percent}%`))));
+  return el("div", { class: "table-responsive" }, el("table", { class: "table table-sm mb-0 xn-indicators" },
+    el("thead", {}, el("tr", {},
+      el("th", { scope: "col" }, t("indicator")),
+      el("th", { scope: "col" }, t("actual_target")),
+      el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "%")))),
+    el("tbody", {}, rows)));
 }
 
 // The link of a table's Excel export (GET /api/v1/stats/export.xlsx) for these parameters.

@@ -1,8 +1,9 @@
 // 数据看板 overview: the period / region / weights filters drive the stats API; every chart
 // has its data in a table too, and every table has an Excel export of the same figures.
 
-import { api, clearErrors, escapeHtml, showErrors, t } from "./api.js";
-import { chart, exportHref, fill, fillTable, indicatorTable, isoDate, num, pct, progressBar, results } from "./dashboard-common.js";
+import { api, clearErrors, showErrors, t } from "./api.js";
+import { el, fmt } from "./ui.js";
+import { chart, exportHref, fillTable, indicatorTable, isoDate, num, pct, progressBar, results } from "./dashboard-common.js";
 
 const form = document.getElementById("dash-filters");
 const status = document.getElementById("dash-status");
@@ -40,20 +41,25 @@ function updateExports(p) {
 function showJob(box, job) {
   box.hidden = false;
   if (job.status === "done") {
-    box.innerHTML = `<span>${escapeHtml(fill(t("export_done"), { rows: job.row_count }))}</span>
-      <a class="ms-1" href="${escapeHtml(job.download_url)}" download data-export-download>${escapeHtml(t("export_download"))}</a>`;
+    box.replaceChildren(
+      el("span", {}, fmt("export_done", { rows: job.row_count })), " ",
+      el("a", { class: "ms-1", href: job.download_url, download: true, dataset: { exportDownload: "" } }, t("export_download")),
+    );
     return;
   }
   if (job.status === "failed") {
-    box.innerHTML = `<p class="xn-failed mb-0" role="alert">${escapeHtml(t("export_failed"))}${escapeHtml(job.error)}</p>`;
+    box.replaceChildren(el("p", { class: "xn-failed mb-0", role: "alert" }, t("export_failed"), job.error));
     return;
   }
   const n = job.progress || 0;
-  const label = job.status === "queued" ? t("export_queued") : fill(t("export_progress"), { n });
-  box.innerHTML = `<div class="progress" role="progressbar" aria-label="${escapeHtml(label)}"
-      aria-valuenow="${n}" aria-valuemin="0" aria-valuemax="100">
-      <div class="progress-bar" style="width: ${n}%">${n}%</div></div>
-    <div class="small xn-muted">${escapeHtml(label)}</div>`;
+  const label = job.status === "queued" ? t("export_queued") : fmt("export_progress", { n });
+  box.replaceChildren(
+    el("div", {
+      class: "progress", role: "progressbar", "aria-label": label,
+      "aria-valuenow": n, "aria-valuemin": 0, "aria-valuemax": 100,
+    }, el("div", { class: "progress-bar", style: `width: ${n}%` }, `${n}%`)),
+    el("div", { class: "small xn-muted" }, label),
+  );
 }
 
 async function backgroundExport(button) {
@@ -108,7 +114,7 @@ function showStages(stages) {
       yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", data: counts, itemStyle: { color: "#1a4d8f" }, label: { show: true, position: "top" } }],
     },
-    fill(t("stage_chart"), { summary: labels.map((l, i) => `${l} ${counts[i]}`).join("，") }),
+    fmt("stage_chart", { summary: labels.map((l, i) => `${l} ${counts[i]}`).join("，") }),
   );
   fillTable(document.getElementById("table-stages"), labels.map((l, i) => [l, num(counts[i])]));
 }
@@ -132,7 +138,7 @@ function showTrend(trend, p) {
         { name: t("closed"), type: "line", data: closed, itemStyle: { color: "#146c43" }, lineStyle: { type: "dashed" } },
       ],
     },
-    fill(t("trend_chart"), {
+    fmt("trend_chart", {
       from: p.from, to: p.to, n: buckets.length, created: sum(created), closed: sum(closed),
     }),
   );
@@ -162,7 +168,7 @@ function showCategories(categories) {
       yAxis: { type: "category", data: top.map((c) => c.name).reverse() },
       series: [{ type: "bar", data: top.map((c) => c.created).reverse(), itemStyle: { color: "#b35c00" } }],
     },
-    fill(t("categories_chart"), {
+    fmt("categories_chart", {
       summary: top.length ? top.map((c) => `${c.name} ${c.created}`).join("，") : t("no_data"),
     }),
   );
@@ -201,10 +207,11 @@ async function showDistrictMap(rows) {
     {
       tooltip: {
         trigger: "item",
+        // ECharts puts a returned element in the tooltip as it is, so names stay text.
         formatter: (item) => (item.data
-          ? `${escapeHtml(item.name)}<br>${escapeHtml(t("map_score"))} ${escapeHtml(num(item.data.value))}`
-            + `<br>${escapeHtml(t("map_dispatched"))} ${escapeHtml(num(item.data.dispatched))}`
-          : escapeHtml(item.name)),
+          ? el("div", {}, item.name, el("br"), `${t("map_score")} ${num(item.data.value)}`,
+            el("br"), `${t("map_dispatched")} ${num(item.data.dispatched)}`)
+          : el("div", {}, item.name)),
       },
       visualMap: {
         min: low, max: 100, left: 0, bottom: 0, itemHeight: 80, text: ["100", String(low)],
@@ -218,7 +225,7 @@ async function showDistrictMap(rows) {
         data: scored.map((r) => ({ name: r.name, value: r.score, dispatched: r.dispatched })),
       }],
     },
-    fill(t("district_map"), {
+    fmt("district_map", {
       summary: scored.length ? scored.map((r) => `${r.name} ${num(r.score)}`).join("，") : t("no_data"),
     }),
   );
@@ -259,7 +266,7 @@ async function load() {
     updateExports(p);
     const params_ = new URLSearchParams(Object.entries(p).filter(([, v]) => v));
     history.replaceState(null, "", `?${params_}`);
-    status.textContent = fill(t("updated"), { from: overview.period.from, to: overview.period.to });
+    status.textContent = fmt("updated", { from: overview.period.from, to: overview.period.to });
     document.body.dataset.dashboardReady = String(Date.now());
   } catch (error) {
     if (mine !== latest) return;
@@ -273,20 +280,17 @@ async function loadTopics() {
   try {
     const list = results(await api("/api/v1/topics/board/", { params: { status: ["in_progress", "adopted", "carried_over"], page_size: 6 } }));
     if (!list.length) {
-      box.innerHTML = `<p class="xn-muted">${escapeHtml(t("no_topics"))}</p>`;
+      box.replaceChildren(el("p", { class: "xn-muted" }, t("no_topics")));
       return;
     }
-    box.innerHTML = list.map((topic) => `
-      <div class="col-12 col-md-6">
-        <article class="xn-card h-100" aria-labelledby="topic-card-${topic.id}">
-          <h3 class="h6" id="topic-card-${topic.id}">${escapeHtml(topic.title)}
-            <span class="badge text-bg-light border ms-1">${escapeHtml(t(`status_${topic.status}`, topic.status))}</span></h3>
-          ${progressBar(topic.tasks_done, topic.tasks_total)}
-          ${indicatorTable(topic.indicators)}
-        </article>
-      </div>`).join("");
+    box.replaceChildren(...list.map((topic) => el("div", { class: "col-12 col-md-6" },
+      el("article", { class: "xn-card h-100", "aria-labelledby": `topic-card-${topic.id}` },
+        el("h3", { class: "h6", id: `topic-card-${topic.id}` }, topic.title, " ",
+          el("span", { class: "badge text-bg-light border ms-1" }, t(`status_${topic.status}`, topic.status))),
+        progressBar(topic.tasks_done, topic.tasks_total),
+        indicatorTable(topic.indicators)))));
   } catch (error) {
-    box.innerHTML = `<p class="xn-failed">${escapeHtml(error.message)}</p>`;
+    box.replaceChildren(el("p", { class: "xn-failed" }, error.message));
   }
 }
 

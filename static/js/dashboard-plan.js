@@ -1,8 +1,9 @@
 // 工作计划安排表: the year's tasks as bars from start month to deadline month (months across),
 // overdue ones in red, and the same data as a table for screen readers and for printing.
 
-import { api, escapeHtml, showErrors, clearErrors, t } from "./api.js";
-import { exportHref, fill, fillTable } from "./dashboard-common.js";
+import { api, showErrors, clearErrors, t } from "./api.js";
+import { el, fmt } from "./ui.js";
+import { exportHref, fillTable } from "./dashboard-common.js";
 
 const form = document.getElementById("plan-form");
 const gantt = document.getElementById("plan-gantt");
@@ -24,24 +25,29 @@ function render(plan) {
     for (const topic of month.topics) if (!seen.has(topic.id)) seen.set(topic.id, topic);
   }
   const topics = [...seen.values()];
-  const head = [`<div class="xn-gantt-head"></div>`];
-  for (let m = 1; m <= 12; m += 1) head.push(`<div class="xn-gantt-head">${escapeHtml(fill(t("month_n"), { n: m }))}</div>`);
-  const cells = [...head];
+  const cells = [el("div", { class: "xn-gantt-head" })];
+  for (let m = 1; m <= 12; m += 1) cells.push(el("div", { class: "xn-gantt-head" }, fmt("month_n", { n: m })));
   const rows = [];
   for (const topic of topics) {
-    cells.push(`<div class="xn-gantt-topic">${escapeHtml(topic.title)} · ${escapeHtml(topic.lead_unit.name)}</div>`);
+    cells.push(el("div", { class: "xn-gantt-topic" }, `${topic.title} · ${topic.lead_unit.name}`));
     for (const task of topic.tasks) {
       const start = monthIndex(task.start || task.deadline, plan.year);
       const end = Math.max(start, monthIndex(task.deadline, plan.year));
       const state = task.is_overdue ? "xn-overdue" : task.status === "done" ? "xn-done" : "";
       const statusText = task.is_overdue ? t("overdue") : t(`task_${task.status}`, task.status);
-      cells.push(`<div class="xn-gantt-label">${escapeHtml(task.title)}</div>`);
-      cells.push(`<div class="xn-gantt-bar xn-gs-${start} xn-ge-${end} ${state}" data-task="${task.id}"
-        title="${escapeHtml(fill(t("task_bar"), { title: task.title, start: task.start || t("no_start"), deadline: task.deadline, status: statusText, progress: task.progress }))}">${task.progress}%</div>`);
+      cells.push(el("div", { class: "xn-gantt-label" }, task.title));
+      cells.push(el("div", {
+        class: `xn-gantt-bar xn-gs-${start} xn-ge-${end} ${state}`,
+        dataset: { task: task.id },
+        title: fmt("task_bar", {
+          title: task.title, start: task.start || t("no_start"), deadline: task.deadline,
+          status: statusText, progress: task.progress,
+        }),
+      }, `${task.progress}%`));
       rows.push({ task, topic, statusText });
     }
   }
-  gantt.innerHTML = cells.join("");
+  gantt.replaceChildren(...cells);
   gantt.hidden = topics.length === 0;
   fillTable(table, rows.map(({ topic, task, statusText }) => [
     topic.title, task.title, task.owner.name, task.start || t("no_start"), task.deadline,
@@ -53,7 +59,7 @@ function render(plan) {
     if (task.is_overdue) tr.classList.add("xn-row-overdue");
   });
   if (!topics.length) {
-    table.tBodies[0].innerHTML = `<tr><td colspan="7" class="xn-muted">${escapeHtml(t("no_plan"))}</td></tr>`;
+    table.tBodies[0].replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "xn-muted" }, t("no_plan"))));
   }
   status.textContent = "";
 }

@@ -4,8 +4,9 @@
 // the committee adopts, carries over and closes (销号). Every change goes through the topic API,
 // and the page is drawn again from the API's answer.
 
-import { api, clearErrors, escapeHtml, showErrors, t } from "./api.js";
-import { fill, num, progressBar } from "./dashboard-common.js";
+import { api, clearErrors, showErrors, t } from "./api.js";
+import { el, fmt } from "./ui.js";
+import { num, progressBar } from "./dashboard-common.js";
 import { fieldError, formBody, showMoreErrors, unitPicker } from "./workbench-common.js";
 
 const root = document.getElementById("topic-page");
@@ -21,112 +22,140 @@ const may = (action) => topic.allowed_actions.includes(action);
 function head() {
   const units = topic.cooperating_units.map((u) => u.name).join("、") || t("none");
   const leader = [topic.leader_title, topic.leader_name].filter(Boolean).join(" ") || t("none");
-  const row = (key, value) => `<dt class="col-sm-3 col-lg-2">${escapeHtml(key)}</dt><dd class="col-sm-9 col-lg-4">${escapeHtml(value)}</dd>`;
+  const fact = (key, value) => [
+    el("dt", { class: "col-sm-3 col-lg-2" }, key), el("dd", { class: "col-sm-9 col-lg-4" }, value),
+  ];
+  const text = (key, value) => (value ? [el("h2", { class: "h6" }, t(key)), el("p", { class: "xn-prewrap" }, value)] : null);
   const done = topic.tasks.filter((task) => task.status === "done").length;
-  document.getElementById("topic-head").innerHTML = `
-    <div class="d-flex flex-wrap gap-2 mb-2">
-      <span class="badge text-bg-light border">${escapeHtml(label("theme", topic.theme))}</span>
-      <span class="badge text-bg-primary" data-status="${escapeHtml(topic.status)}">${escapeHtml(label("status", topic.status))}</span>
-    </div>
-    <dl class="row small mb-2">
-      ${row(t("month"), topic.month.slice(0, 7))}${row(t("target_date"), topic.target_date || t("none"))}
-      ${row(t("lead_unit"), topic.lead_unit.name)}${row(t("leader"), leader)}
-      ${row(t("cooperating"), units)}${row(t("linked_cases"), fill(t("cases_n"), { n: topic.cases.length }))}
-    </dl>
-    ${topic.problem ? `<h2 class="h6">${escapeHtml(t("problem"))}</h2><p class="xn-prewrap">${escapeHtml(topic.problem)}</p>` : ""}
-    ${topic.goals ? `<h2 class="h6">${escapeHtml(t("goals"))}</h2><p class="xn-prewrap">${escapeHtml(topic.goals)}</p>` : ""}
-    ${topic.closing_summary ? `<h2 class="h6">${escapeHtml(t("closing_summary"))}</h2><p class="xn-prewrap">${escapeHtml(topic.closing_summary)}</p>` : ""}
-    <h2 class="h6">${escapeHtml(t("progress"))}</h2>${progressBar(done, topic.tasks.length)}`;
+  document.getElementById("topic-head").replaceChildren(
+    el("div", { class: "d-flex flex-wrap gap-2 mb-2" },
+      el("span", { class: "badge text-bg-light border" }, label("theme", topic.theme)),
+      el("span", { class: "badge text-bg-primary", dataset: { status: topic.status } }, label("status", topic.status))),
+    el("dl", { class: "row small mb-2" },
+      fact(t("month"), topic.month.slice(0, 7)), fact(t("target_date"), topic.target_date || t("none")),
+      fact(t("lead_unit"), topic.lead_unit.name), fact(t("leader"), leader),
+      fact(t("cooperating"), units), fact(t("linked_cases"), fmt("cases_n", { n: topic.cases.length }))),
+    text("problem", topic.problem),
+    text("goals", topic.goals),
+    text("closing_summary", topic.closing_summary),
+    el("h2", { class: "h6" }, t("progress")),
+    progressBar(done, topic.tasks.length),
+  );
 }
+
+// A form's alert box and its fields' error slots, as showErrors() expects them.
+const formAlert = () => el("div", {
+  class: "alert alert-danger py-1 px-2 mb-1 w-100 small", role: "alert", dataset: { formAlert: "" }, hidden: true,
+});
+const fieldSlot = (id, field) => el("div", {
+  class: "xn-field-error w-100", id, dataset: { errorFor: field }, hidden: true,
+});
 
 function taskControls(task) {
   const parts = [];
   if (may("task_update")) {
-    const options = ["todo", "doing", "done"].map((value) => `<option value="${value}"${value === task.status ? " selected" : ""}>${escapeHtml(label("task", value))}</option>`).join("");
     const id = `task-${task.id}`;
-    parts.push(`<form class="d-flex flex-wrap gap-1" data-task-update="${task.id}" novalidate>
-      <div class="alert alert-danger py-1 px-2 mb-1 w-100 small" role="alert" data-form-alert hidden></div>
-      <select class="form-select form-select-sm w-auto" name="status" aria-describedby="${id}-status-error"
-              aria-label="${escapeHtml(fill(t("status_of"), { title: task.title }))}">${options}</select>
-      <input class="form-control form-control-sm xn-w-num" type="number" min="0" max="100" name="progress" value="${task.progress}"
-             aria-describedby="${id}-progress-error" aria-label="${escapeHtml(fill(t("progress_of"), { title: task.title }))}">
-      <button class="btn btn-sm btn-outline-primary" type="submit">${escapeHtml(t("save"))}</button>
-      <div class="xn-field-error w-100" id="${id}-status-error" data-error-for="status" hidden></div>
-      <div class="xn-field-error w-100" id="${id}-progress-error" data-error-for="progress" hidden></div>
-    </form>`);
+    parts.push(el("form", { class: "d-flex flex-wrap gap-1", dataset: { taskUpdate: task.id }, novalidate: true },
+      formAlert(),
+      el("select", {
+        class: "form-select form-select-sm w-auto", name: "status", "aria-describedby": `${id}-status-error`,
+        "aria-label": fmt("status_of", { title: task.title }),
+      }, ["todo", "doing", "done"].map((value) => el("option", { value, selected: value === task.status }, label("task", value)))),
+      el("input", {
+        class: "form-control form-control-sm xn-w-num", type: "number", min: 0, max: 100, name: "progress",
+        value: task.progress, "aria-describedby": `${id}-progress-error`,
+        "aria-label": fmt("progress_of", { title: task.title }),
+      }),
+      el("button", { class: "btn btn-sm btn-outline-primary", type: "submit" }, t("save")),
+      fieldSlot(`${id}-status-error`, "status"),
+      fieldSlot(`${id}-progress-error`, "progress")));
   }
   if (may("task_supervise") && task.is_overdue) {
     const id = `supervise-${task.id}`;
-    parts.push(`<form class="d-flex flex-wrap gap-1 mt-1" data-task-supervise="${task.id}" novalidate>
-      <div class="alert alert-danger py-1 px-2 mb-1 w-100 small" role="alert" data-form-alert hidden></div>
-      <input class="form-control form-control-sm" name="note" required placeholder="${escapeHtml(t("supervise_note"))}"
-             aria-describedby="${id}-note-error" aria-label="${escapeHtml(fill(t("note_of"), { title: task.title }))}">
-      <button class="btn btn-sm btn-danger" type="submit">${escapeHtml(t("supervise"))}</button>
-      <div class="xn-field-error w-100" id="${id}-note-error" data-error-for="note" hidden></div>
-    </form>`);
+    parts.push(el("form", { class: "d-flex flex-wrap gap-1 mt-1", dataset: { taskSupervise: task.id }, novalidate: true },
+      formAlert(),
+      el("input", {
+        class: "form-control form-control-sm", name: "note", required: true, placeholder: t("supervise_note"),
+        "aria-describedby": `${id}-note-error`, "aria-label": fmt("note_of", { title: task.title }),
+      }),
+      el("button", { class: "btn btn-sm btn-danger", type: "submit" }, t("supervise")),
+      fieldSlot(`${id}-note-error`, "note")));
   }
-  return parts.join("");
+  return parts;
 }
 
 function tasks() {
   const body = document.querySelector("#task-table tbody");
   if (!topic.tasks.length) {
-    body.innerHTML = `<tr><td colspan="7" class="xn-muted">${escapeHtml(t("no_tasks"))}</td></tr>`;
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "xn-muted" }, t("no_tasks"))));
     return;
   }
-  body.innerHTML = topic.tasks.map((task) => `<tr data-task="${task.id}"${task.is_overdue ? ' class="xn-row-overdue"' : ""}>
-    <th scope="row">${escapeHtml(task.title)}
-      ${task.is_overdue ? `<span class="badge text-bg-danger ms-1">${escapeHtml(t("overdue"))}</span>` : ""}
-      ${task.supervisions.length ? `<span class="badge text-bg-warning ms-1">${escapeHtml(fill(t("supervised"), { n: task.supervisions.length }))}</span>` : ""}</th>
-    <td>${escapeHtml(task.owner_unit.name)}</td>
-    <td>${escapeHtml(task.start_date || t("none"))}</td>
-    <td>${escapeHtml(task.deadline)}</td>
-    <td>${escapeHtml(label("task", task.status))}</td>
-    <td class="xn-figure">${escapeHtml(task.progress)}%</td>
-    <td>${taskControls(task)}</td>
-  </tr>`).join("");
+  body.replaceChildren(...topic.tasks.map((task) => el("tr", {
+    dataset: { task: task.id }, class: task.is_overdue ? "xn-row-overdue" : null,
+  },
+    el("th", { scope: "row" }, task.title,
+      task.is_overdue ? [" ", el("span", { class: "badge text-bg-danger ms-1" }, t("overdue"))] : null,
+      task.supervisions.length
+        ? [" ", el("span", { class: "badge text-bg-warning ms-1" }, fmt("supervised", { n: task.supervisions.length }))]
+        : null),
+    el("td", {}, task.owner_unit.name),
+    el("td", {}, task.start_date || t("none")),
+    el("td", {}, task.deadline),
+    el("td", {}, label("task", task.status)),
+    el("td", { class: "xn-figure" }, `${task.progress}%`),
+    el("td", {}, taskControls(task)))));
 }
 
 function reports() {
   const list = document.getElementById("report-list");
   if (!topic.reports.length) {
-    list.innerHTML = `<li class="xn-muted">${escapeHtml(t("no_reports"))}</li>`;
+    list.replaceChildren(el("li", { class: "xn-muted" }, t("no_reports")));
     return;
   }
-  const part = (key, text) => (text ? `<dt>${escapeHtml(t(key))}</dt><dd class="xn-prewrap">${escapeHtml(text)}</dd>` : "");
-  list.innerHTML = [...topic.reports].sort((a, b) => (a.week < b.week ? 1 : -1)).map((r) => `<li class="xn-card mb-2">
-    <p class="small xn-muted mb-1">${escapeHtml(fill(t("week_of"), { week: r.week }))} · ${escapeHtml(r.unit?.name || "")}</p>
-    <dl class="xn-report small mb-0">${part("done", r.done)}${part("problems", r.problems)}${part("next_steps", r.next_steps)}</dl></li>`).join("");
+  const part = (key, text) => (text ? [el("dt", {}, t(key)), el("dd", { class: "xn-prewrap" }, text)] : null);
+  list.replaceChildren(...[...topic.reports].sort((a, b) => (a.week < b.week ? 1 : -1)).map((r) => el("li", { class: "xn-card mb-2" },
+    el("p", { class: "small xn-muted mb-1" }, `${fmt("week_of", { week: r.week })} · ${r.unit?.name || ""}`),
+    el("dl", { class: "xn-report small mb-0" },
+      part("done", r.done), part("problems", r.problems), part("next_steps", r.next_steps)))));
+}
+
+function indicatorForm(i) {
+  return el("form", { class: "d-flex flex-wrap gap-1", dataset: { indicatorValue: i.id }, novalidate: true },
+    formAlert(),
+    el("input", {
+      class: "form-control form-control-sm xn-w-num", type: "number", step: "0.01", name: "value", required: true,
+      "aria-describedby": `indicator-${i.id}-value-error`, "aria-label": fmt("value_of", { name: i.name }),
+    }),
+    el("input", {
+      class: "form-control form-control-sm w-auto", type: "date", name: "date",
+      "aria-describedby": `indicator-${i.id}-date-error`, "aria-label": fmt("date_of", { name: i.name }),
+    }),
+    el("button", { class: "btn btn-sm btn-outline-primary", type: "submit" }, t("record")),
+    fieldSlot(`indicator-${i.id}-value-error`, "value"),
+    fieldSlot(`indicator-${i.id}-date-error`, "date"));
 }
 
 function indicators() {
   const body = document.querySelector("#indicator-table tbody");
   if (!topic.indicators.length) {
-    body.innerHTML = `<tr><td colspan="4" class="xn-muted">${escapeHtml(t("no_indicators"))}</td></tr>`;
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "xn-muted" }, t("no_indicators"))));
     return;
   }
-  body.innerHTML = topic.indicators.map((i) => `<tr data-indicator="${i.id}">
-    <th scope="row">${escapeHtml(i.name)}</th>
-    <td class="xn-figure">${escapeHtml(num(i.actual))} / ${escapeHtml(num(i.target))} ${escapeHtml(i.unit_of_measure || "")}</td>
-    <td class="small">${i.values.map((v) => `${escapeHtml(v.date)}: ${escapeHtml(num(v.value))}`).join("<br>")}</td>
-    <td>${may("indicator_value") ? `<form class="d-flex flex-wrap gap-1" data-indicator-value="${i.id}" novalidate>
-      <div class="alert alert-danger py-1 px-2 mb-1 w-100 small" role="alert" data-form-alert hidden></div>
-      <input class="form-control form-control-sm xn-w-num" type="number" step="0.01" name="value" required
-             aria-describedby="indicator-${i.id}-value-error" aria-label="${escapeHtml(fill(t("value_of"), { name: i.name }))}">
-      <input class="form-control form-control-sm w-auto" type="date" name="date"
-             aria-describedby="indicator-${i.id}-date-error" aria-label="${escapeHtml(fill(t("date_of"), { name: i.name }))}">
-      <button class="btn btn-sm btn-outline-primary" type="submit">${escapeHtml(t("record"))}</button>
-      <div class="xn-field-error w-100" id="indicator-${i.id}-value-error" data-error-for="value" hidden></div>
-      <div class="xn-field-error w-100" id="indicator-${i.id}-date-error" data-error-for="date" hidden></div></form>` : ""}</td>
-  </tr>`).join("");
+  body.replaceChildren(...topic.indicators.map((i) => el("tr", { dataset: { indicator: i.id } },
+    el("th", { scope: "row" }, i.name),
+    el("td", { class: "xn-figure" }, `${num(i.actual)} / ${num(i.target)} ${i.unit_of_measure || ""}`),
+    // The readings, one per line.
+    el("td", { class: "small" }, i.values.map((v, n) => [n ? el("br") : null, `${v.date}: ${num(v.value)}`])),
+    el("td", {}, may("indicator_value") ? indicatorForm(i) : null))));
 }
 
 function documents() {
   const list = document.getElementById("document-list");
-  list.innerHTML = topic.documents.length
-    ? topic.documents.map((d) => `<li><a href="${base}documents/${d.id}/">${escapeHtml(d.title)}</a>
-        <span class="small xn-muted">${escapeHtml([d.number, d.issued_on].filter(Boolean).join(" · "))}</span></li>`).join("")
-    : `<li class="xn-muted">${escapeHtml(t("no_documents"))}</li>`;
+  list.replaceChildren(...(topic.documents.length
+    ? topic.documents.map((d) => el("li", {},
+      el("a", { href: `${base}documents/${d.id}/` }, d.title), " ",
+      el("span", { class: "small xn-muted" }, [d.number, d.issued_on].filter(Boolean).join(" · "))))
+    : [el("li", { class: "xn-muted" }, t("no_documents"))]));
 }
 
 function render() {
@@ -232,5 +261,5 @@ root.addEventListener("submit", async (event) => {
 });
 
 load().catch((error) => {
-  document.getElementById("topic-head").innerHTML = `<p class="xn-failed">${escapeHtml(error.message)}</p>`;
+  document.getElementById("topic-head").replaceChildren(el("p", { class: "xn-failed" }, error.message));
 });

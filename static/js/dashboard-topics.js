@@ -1,8 +1,9 @@
 // 每月一题 board: every topic with its status, lead unit, 包案领导, task progress, indicators
 // with their history (a small chart and a table) and the latest 周调度 report.
 
-import { api, escapeHtml, t } from "./api.js";
-import { chart, fill, indicatorTable, num, progressBar, results } from "./dashboard-common.js";
+import { api, t } from "./api.js";
+import { el, fmt, row } from "./ui.js";
+import { chart, indicatorTable, num, progressBar, results } from "./dashboard-common.js";
 
 const board = document.getElementById("topic-board");
 const status = document.getElementById("board-status");
@@ -11,24 +12,31 @@ let next = null;
 more.addEventListener("click", () => next && load(next));
 
 function latestReport(r) {
-  if (!r) return `<p class="xn-muted small mb-0">${escapeHtml(t("no_report"))}</p>`;
-  const part = (key, text) => (text ? `<dt>${escapeHtml(t(key))}</dt><dd>${escapeHtml(text)}</dd>` : "");
-  return `<p class="small xn-muted mb-1">${escapeHtml(fill(t("week_of"), { week: r.week }))} · ${escapeHtml(r.unit?.name || "")}</p>
-    <dl class="xn-report small mb-0">${part("done", r.done)}${part("problems", r.problems)}${part("next_steps", r.next_steps)}</dl>`;
+  if (!r) return el("p", { class: "xn-muted small mb-0" }, t("no_report"));
+  const part = (key, text) => (text ? [el("dt", {}, t(key)), el("dd", {}, text)] : null);
+  return [
+    el("p", { class: "small xn-muted mb-1" }, `${fmt("week_of", { week: r.week })} · ${r.unit?.name || ""}`),
+    el("dl", { class: "xn-report small mb-0" },
+      part("done", r.done), part("problems", r.problems), part("next_steps", r.next_steps)),
+  ];
 }
 
 function history(indicator) {
   const values = [...indicator.values].sort((a, b) => (a.date < b.date ? -1 : 1));
-  if (!values.length) return "";
-  const rows = values.map((v) => `<tr><th scope="row">${escapeHtml(v.date)}</th><td>${escapeHtml(num(v.value))}</td></tr>`).join("");
-  return `<div class="col-12 col-md-6 col-xl-4">
-    <h4 class="h6 small mb-1">${escapeHtml(indicator.name)}</h4>
-    <div class="xn-chart-sm" role="img" data-history="${indicator.id}"
-         aria-label="${escapeHtml(fill(t("history_chart"), { name: indicator.name, summary: values.map((v) => `${v.date} ${num(v.value)}`).join("，") }))}"></div>
-    <details><summary class="small">${escapeHtml(t("table_view"))}</summary>
-      <table class="table table-sm small"><caption class="visually-hidden">${escapeHtml(indicator.name)}</caption>
-      <thead><tr><th scope="col">${escapeHtml(t("date"))}</th><th scope="col">${escapeHtml(t("value"))}</th></tr></thead>
-      <tbody>${rows}</tbody></table></details></div>`;
+  if (!values.length) return null;
+  const summary = values.map((v) => `${v.date} ${num(v.value)}`).join("，");
+  return el("div", { class: "col-12 col-md-6 col-xl-4" },
+    el("h4", { class: "h6 small mb-1" }, indicator.name),
+    el("div", {
+      class: "xn-chart-sm", role: "img", dataset: { history: indicator.id },
+      "aria-label": fmt("history_chart", { name: indicator.name, summary }),
+    }),
+    el("details", {},
+      el("summary", { class: "small" }, t("table_view")),
+      el("table", { class: "table table-sm small" },
+        el("caption", { class: "visually-hidden" }, indicator.name),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("date")), el("th", { scope: "col" }, t("value")))),
+        el("tbody", {}, values.map((v) => row([v.date, num(v.value)]))))));
 }
 
 function drawHistory(indicator) {
@@ -50,34 +58,34 @@ function drawHistory(indicator) {
 function card(topic) {
   const units = topic.cooperating_units.map((u) => u.name).join("、") || t("none");
   const leader = [topic.leader_title, topic.leader_name].filter(Boolean).join(" ") || t("none");
-  return `<article class="xn-card" aria-labelledby="topic-${topic.id}" data-topic="${topic.id}">
-    <div class="d-flex flex-wrap align-items-baseline gap-2 mb-2">
-      <h2 class="h5 mb-0 me-auto" id="topic-${topic.id}"><a href="/dashboard/topics/${topic.id}/">${escapeHtml(topic.title)}</a></h2>
-      <span class="badge text-bg-light border">${escapeHtml(t(`theme_${topic.theme}`, topic.theme))}</span>
-      <span class="badge text-bg-primary">${escapeHtml(t(`status_${topic.status}`, topic.status))}</span>
-    </div>
-    <dl class="row small mb-2">
-      <dt class="col-sm-3 col-lg-2">${escapeHtml(t("month"))}</dt><dd class="col-sm-9 col-lg-4">${escapeHtml(topic.month.slice(0, 7))}</dd>
-      <dt class="col-sm-3 col-lg-2">${escapeHtml(t("target_date"))}</dt><dd class="col-sm-9 col-lg-4">${escapeHtml(topic.target_date || t("none"))}</dd>
-      <dt class="col-sm-3 col-lg-2">${escapeHtml(t("lead_unit"))}</dt><dd class="col-sm-9 col-lg-4">${escapeHtml(topic.lead_unit.name)}</dd>
-      <dt class="col-sm-3 col-lg-2">${escapeHtml(t("leader"))}</dt><dd class="col-sm-9 col-lg-4">${escapeHtml(leader)}</dd>
-      <dt class="col-sm-3 col-lg-2">${escapeHtml(t("cooperating"))}</dt><dd class="col-sm-9 col-lg-10">${escapeHtml(units)}</dd>
-    </dl>
-    <div class="row g-3">
-      <div class="col-12 col-lg-6">
-        <h3 class="h6">${escapeHtml(t("progress"))}</h3>
-        ${progressBar(topic.tasks_done, topic.tasks_total)}
-        <h3 class="h6 mt-3">${escapeHtml(t("indicators"))}</h3>
-        ${indicatorTable(topic.indicators)}
-      </div>
-      <div class="col-12 col-lg-6">
-        <h3 class="h6">${escapeHtml(t("latest_report"))}</h3>
-        ${latestReport(topic.latest_report)}
-      </div>
-    </div>
-    ${topic.indicators.some((i) => i.values.length) ? `<h3 class="h6 mt-3">${escapeHtml(t("history"))}</h3>
-      <div class="row g-3">${topic.indicators.map(history).join("")}</div>` : ""}
-  </article>`;
+  const fact = (key, value, wide = false) => [
+    el("dt", { class: "col-sm-3 col-lg-2" }, t(key)),
+    el("dd", { class: wide ? "col-sm-9 col-lg-10" : "col-sm-9 col-lg-4" }, value),
+  ];
+  return el("article", { class: "xn-card", "aria-labelledby": `topic-${topic.id}`, dataset: { topic: topic.id } },
+    el("div", { class: "d-flex flex-wrap align-items-baseline gap-2 mb-2" },
+      el("h2", { class: "h5 mb-0 me-auto", id: `topic-${topic.id}` },
+        el("a", { href: `/dashboard/topics/${topic.id}/` }, topic.title)),
+      el("span", { class: "badge text-bg-light border" }, t(`theme_${topic.theme}`, topic.theme)),
+      el("span", { class: "badge text-bg-primary" }, t(`status_${topic.status}`, topic.status))),
+    el("dl", { class: "row small mb-2" },
+      fact("month", topic.month.slice(0, 7)),
+      fact("target_date", topic.target_date || t("none")),
+      fact("lead_unit", topic.lead_unit.name),
+      fact("leader", leader),
+      fact("cooperating", units, true)),
+    el("div", { class: "row g-3" },
+      el("div", { class: "col-12 col-lg-6" },
+        el("h3", { class: "h6" }, t("progress")),
+        progressBar(topic.tasks_done, topic.tasks_total),
+        el("h3", { class: "h6 mt-3" }, t("indicators")),
+        indicatorTable(topic.indicators)),
+      el("div", { class: "col-12 col-lg-6" },
+        el("h3", { class: "h6" }, t("latest_report")),
+        latestReport(topic.latest_report))),
+    topic.indicators.some((i) => i.values.length)
+      ? [el("h3", { class: "h6 mt-3" }, t("history")), el("div", { class: "row g-3" }, topic.indicators.map(history))]
+      : null);
 }
 
 // One request per page of the board (selectors.board); "more" appends the next page and moves
@@ -90,20 +98,20 @@ async function load(url = "/api/v1/topics/board/") {
     const data = await api(url, first ? { params: { page_size: 20 } } : {});
     const topics = results(data);
     if (!topics.length && first) {
-      board.innerHTML = `<p class="xn-muted">${escapeHtml(t("no_topics"))}</p>`;
+      board.replaceChildren(el("p", { class: "xn-muted" }, t("no_topics")));
       status.textContent = "";
       more.hidden = true;
       return;
     }
-    board.insertAdjacentHTML("beforeend", topics.map(card).join(""));
+    board.append(...topics.map(card));
     topics.forEach((topic) => topic.indicators.forEach(drawHistory));
     // DRF's next link is absolute; keep only its path, so a proxy's host or scheme never leaks in
     next = data.next ? new URL(data.next).pathname + new URL(data.next).search : null;
     more.hidden = !next;
-    status.textContent = fill(t("board_count"), { n: board.querySelectorAll("[data-topic]").length, total: data.count });
+    status.textContent = fmt("board_count", { n: board.querySelectorAll("[data-topic]").length, total: data.count });
     if (!first && topics.length) board.querySelector(`#topic-${topics[0].id} a`)?.focus();
   } catch (error) {
-    board.insertAdjacentHTML("beforeend", `<p class="xn-failed">${escapeHtml(error.message)}</p>`);
+    board.append(el("p", { class: "xn-failed" }, error.message));
     status.textContent = error.message;
   } finally {
     more.disabled = false;
@@ -116,9 +124,9 @@ async function loadCandidates() {
   const section = document.getElementById("candidate-topics");
   try {
     const topics = results(await api("/api/v1/topics/", { params: { status: "candidate", page_size: 50 } }));
-    document.getElementById("candidate-list").innerHTML = topics.map((topic) => `<li>
-      <a href="/dashboard/topics/${topic.id}/">${escapeHtml(topic.title)}</a>
-      <span class="small xn-muted">${escapeHtml(topic.month.slice(0, 7))} · ${escapeHtml(topic.lead_unit.name)}</span></li>`).join("");
+    document.getElementById("candidate-list").replaceChildren(...topics.map((topic) => el("li", {},
+      el("a", { href: `/dashboard/topics/${topic.id}/` }, topic.title), " ",
+      el("span", { class: "small xn-muted" }, `${topic.month.slice(0, 7)} · ${topic.lead_unit.name}`))));
     section.hidden = !topics.length;
   } catch (error) {
     section.hidden = true; // the board itself says what failed
@@ -129,12 +137,13 @@ async function loadBulletins() {
   const list = document.getElementById("bulletin-list");
   try {
     const bulletins = results(await api("/api/v1/bulletins/", { params: { page_size: 12 } }));
-    list.innerHTML = bulletins.length
-      ? bulletins.map((b) => `<li><a href="/dashboard/bulletins/${b.id}/">${escapeHtml(b.title)}</a>
-          <span class="small xn-muted">${escapeHtml(t(`bulletin_${b.status}`, b.status))}</span></li>`).join("")
-      : `<li class="xn-muted">${escapeHtml(t("no_bulletins"))}</li>`;
+    list.replaceChildren(...(bulletins.length
+      ? bulletins.map((b) => el("li", {},
+        el("a", { href: `/dashboard/bulletins/${b.id}/` }, b.title), " ",
+        el("span", { class: "small xn-muted" }, t(`bulletin_${b.status}`, b.status))))
+      : [el("li", { class: "xn-muted" }, t("no_bulletins"))]));
   } catch (error) {
-    list.innerHTML = `<li class="xn-failed">${escapeHtml(error.message)}</li>`;
+    list.replaceChildren(el("li", { class: "xn-failed" }, error.message));
   }
 }
 

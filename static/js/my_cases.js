@@ -1,7 +1,8 @@
 // 我的诉求: the signed-in resident's cases, newest first, 25 at a time ("load more" follows the
 // API's cursor). Each links to the tracking page, with the phone digits remembered for the tab.
 import { api, t } from "./api.js";
-import { busy, formatDate, h, rememberTracking, statusBadge, tf } from "./resident-ui.js";
+import { el, fmt } from "./ui.js";
+import { busy, formatDate, rememberTracking, statusBadge } from "./resident-ui.js";
 
 const box = document.getElementById("my-cases");
 const more = document.getElementById("load-more");
@@ -17,24 +18,24 @@ function row(item) {
   const place = [item.district && item.district.name, item.street && item.street.name, item.region && item.region.name]
     .filter(Boolean).join(" ");
   // Visible "查看进度", heard as "查看进度 XN-…" (the visible words stay first in the name).
-  const link = h("a", { class: "btn btn-sm btn-outline-primary", href: url.pathname + url.search },
-    t("track"), h("span", { class: "visually-hidden" }, ` ${item.tracking_code}`));
+  const link = el("a", { class: "btn btn-sm btn-outline-primary", href: url.pathname + url.search },
+    t("track"), el("span", { class: "visually-hidden" }, ` ${item.tracking_code}`));
   // The resident's own phone comes back whole on their own cases; keep its last digits in this
   // tab so the tracking page opens straight on the result.
   link.addEventListener("click", () => {
     const digits = String(item.complainant_phone || "").replace(/\D/g, "");
     if (digits.length >= 4) rememberTracking(item.tracking_code, digits.slice(-4));
   });
-  return h("li", {},
-    h("div", { class: "d-flex flex-wrap justify-content-between align-items-center gap-2" },
-      h("span", { class: "xn-case-code" }, item.tracking_code),
+  return el("li", {},
+    el("div", { class: "d-flex flex-wrap justify-content-between align-items-center gap-2" },
+      el("span", { class: "xn-case-code" }, item.tracking_code),
       statusBadge(item.status, item.status_display)),
-    h("h2", {}, item.title || (item.category && item.category.name) || ""),
-    h("p", { class: "small xn-muted mb-1" },
+    el("h2", {}, item.title || (item.category && item.category.name) || ""),
+    el("p", { class: "small xn-muted mb-1" },
       // The heading is the title, or the category when there is none: don't say it twice.
       [item.title && item.category ? item.category.name : "", place].filter(Boolean).join(" · ")),
-    h("div", { class: "small d-flex flex-wrap justify-content-between align-items-center gap-2" },
-      h("span", { class: "xn-muted" }, tf("submitted_on", { date: formatDate(item.created_at) })),
+    el("div", { class: "small d-flex flex-wrap justify-content-between align-items-center gap-2" },
+      el("span", { class: "xn-muted" }, fmt("submitted_on", { date: formatDate(item.created_at) })),
       link));
 }
 
@@ -48,16 +49,16 @@ async function load(url) {
       if (!page.results.length) {
         box.append(document.getElementById("my-cases-empty").content.cloneNode(true));
       } else {
-        list = h("ul", { class: "xn-cases" });
+        list = el("ul", { class: "xn-cases" });
         box.append(list);
       }
     }
     if (list) list.append(...page.results.map(row));
     shown += page.results.length;
-    count.textContent = shown ? tf("count", { n: shown }) : "";
+    count.textContent = shown ? fmt("count", { n: shown }) : "";
     next = page.next;
   } catch (error) {
-    const message = h("p", { class: "alert alert-danger", role: "alert" }, error.message || t("error"));
+    const message = el("p", { class: "alert alert-danger", role: "alert" }, error.message || t("error"));
     if (list) box.append(message);
     else box.replaceChildren(message);
   } finally {

@@ -1,39 +1,10 @@
-// Small helpers shared by the residents' pages: build elements safely, fill in text templates,
-// show a case status. Every user-facing word comes from the page's translated texts (t()).
+// Small helpers shared by the residents' pages: fill in text templates, show a case status.
+// Every user-facing word comes from the page's translated texts (t()).
 import { t } from "./api.js";
-
-// h("p", {class: "x", hidden: true}, "text", child) → an element; strings become text nodes,
-// so nothing from the API is ever parsed as HTML.
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === false || value === null || value === undefined) continue;
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (value === true) node.setAttribute(key, "");
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-// fill("已选 {n} / {max} 张", {n: 2, max: 9}) → "已选 2 / 9 张"
-export function fill(template, values = {}) {
-  return String(template).replace(/\{(\w+)\}/g, (match, name) =>
-    name in values ? String(values[name]) : match);
-}
-
-// tf(key, values): a translated text with its placeholders filled.
-export function tf(key, values, fallback = "") {
-  return fill(t(key, fallback), values);
-}
+import { el } from "./ui.js";
 
 export function statusBadge(status, display) {
-  return h("span", { class: `xn-status xn-status-${status}` }, display || status);
+  return el("span", { class: `xn-status xn-status-${status}` }, display || status);
 }
 
 export function formatDate(iso) {

@@ -2,7 +2,8 @@
 // submit never reloads the page: what was typed and the chosen photos stay as they were.
 // The checks here mirror the API's for a quick, clear message; the API stays the authority.
 import { api, clearErrors, showErrors, t } from "./api.js";
-import { busy, h, rememberTracking, tf } from "./resident-ui.js";
+import { el, fmt } from "./ui.js";
+import { busy, rememberTracking } from "./resident-ui.js";
 
 const form = document.getElementById("submit-form");
 const submitButton = document.getElementById("submit-button");
@@ -72,9 +73,9 @@ function categoryOption(category, isChild, hasChildren) {
   const classes = ["xn-category-option"];
   if (isChild) classes.push("is-child");
   if (!isChild && hasChildren) classes.push("is-parent");
-  return h("label", { class: classes.join(" "), for: id, dataset: { search: `${category.name} ${category.code}`.toLowerCase() } },
-    h("input", { class: "form-check-input", type: "radio", name: "category", id, value: category.id }),
-    h("span", {}, category.name));
+  return el("label", { class: classes.join(" "), for: id, dataset: { search: `${category.name} ${category.code}`.toLowerCase() } },
+    el("input", { class: "form-check-input", type: "radio", name: "category", id, value: category.id }),
+    el("span", {}, category.name));
 }
 
 async function loadCategories() {
@@ -95,7 +96,7 @@ async function loadCategories() {
   const byName = (a, b) => collator.compare(a.name, b.name);
   const groups = (children.get(0) || []).sort(byName).map((root) => {
     const kids = (children.get(root.id) || []).sort(byName);
-    return h("div", { class: "xn-category-group", role: "group", "aria-label": root.name },
+    return el("div", { class: "xn-category-group", role: "group", "aria-label": root.name },
       categoryOption(root, false, kids.length > 0),
       kids.map((kid) => categoryOption(kid, true, false)));
   });
@@ -138,7 +139,7 @@ function showSelectedCategory() {
   const category = categories.get(Number(checked.value));
   const parent = category && category.parent ? categories.get(category.parent) : null;
   const path = parent ? `${parent.name} › ${category.name}` : category.name;
-  categorySelected.replaceChildren(h("span", {}, t("selected_category"), h("strong", {}, path)));
+  categorySelected.replaceChildren(el("span", {}, t("selected_category"), el("strong", {}, path)));
   categorySelected.hidden = false;
 }
 
@@ -170,13 +171,13 @@ const streetSelect = document.getElementById("id_street");
 const communitySelect = document.getElementById("id_region");
 
 function fillSelect(select, items, placeholder) {
-  select.replaceChildren(h("option", { value: "" }, placeholder),
-    ...items.map((item) => h("option", { value: item.id }, item.name)));
+  select.replaceChildren(el("option", { value: "" }, placeholder),
+    ...items.map((item) => el("option", { value: item.id }, item.name)));
   select.disabled = items.length === 0;
 }
 
 function resetSelect(select, placeholder) {
-  select.replaceChildren(h("option", { value: "" }, placeholder));
+  select.replaceChildren(el("option", { value: "" }, placeholder));
   select.disabled = true;
 }
 
@@ -225,7 +226,7 @@ const descriptionCount = document.getElementById("description-count");
 
 function countCharacters() {
   const n = [...description.value].length;
-  descriptionCount.textContent = tf("chars", { n, max: DESCRIPTION_MAX });
+  descriptionCount.textContent = fmt("chars", { n, max: DESCRIPTION_MAX });
   descriptionCount.classList.toggle("text-danger", n > DESCRIPTION_MAX * 0.95);
 }
 description.addEventListener("input", countCharacters);
@@ -256,7 +257,7 @@ async function shrink(file, image) {
   const scale = Math.min(1, LONG_SIDE / Math.max(image.naturalWidth, image.naturalHeight));
   const width = Math.max(1, Math.round(image.naturalWidth * scale));
   const height = Math.max(1, Math.round(image.naturalHeight * scale));
-  const canvas = h("canvas", { width, height });
+  const canvas = el("canvas", { width, height });
   const context = canvas.getContext("2d");
   context.fillStyle = "#fff"; // transparent PNG areas become white, not black
   context.fillRect(0, 0, width, height);
@@ -269,9 +270,9 @@ async function shrink(file, image) {
 
 // One chosen file → {file, url, resized} ready to upload, or a message saying why not.
 async function preparePhoto(file) {
-  if (file.size > MAX_BYTES) return { problem: tf("photo_too_big", { name: file.name, mb: MAX_MB }) };
+  if (file.size > MAX_BYTES) return { problem: fmt("photo_too_big", { name: file.name, mb: MAX_MB }) };
   const decoded = await decodeImage(file);
-  if (!decoded) return { problem: tf("photo_not_image", { name: file.name }) };
+  if (!decoded) return { problem: fmt("photo_not_image", { name: file.name }) };
   const { image, url } = decoded;
   const allowedType = ACCEPTED_TYPES.includes(file.type);
   // Large photos are shrunk; an image the server would not accept (e.g. HEIC) becomes a JPEG.
@@ -283,7 +284,7 @@ async function preparePhoto(file) {
     }
     if (!allowedType) {
       URL.revokeObjectURL(url);
-      return { problem: tf("photo_not_image", { name: file.name }) };
+      return { problem: fmt("photo_not_image", { name: file.name }) };
     }
   }
   return { file, url, resized: false };
@@ -291,23 +292,23 @@ async function preparePhoto(file) {
 
 function renderPhotos() {
   photoList.replaceChildren(...photos.map((photo, index) =>
-    h("li", {},
-      h("img", { src: photo.url, alt: photo.file.name }),
-      h("span", { class: "xn-photo-name" }, photo.file.name),
-      h("button", {
+    el("li", {},
+      el("img", { src: photo.url, alt: photo.file.name }),
+      el("span", { class: "xn-photo-name" }, photo.file.name),
+      el("button", {
         type: "button",
         class: "btn xn-photo-remove",
-        "aria-label": tf("photo_remove", { name: photo.file.name }),
+        "aria-label": fmt("photo_remove", { name: photo.file.name }),
         dataset: { index },
-      }, h("span", { "aria-hidden": "true" }, "×")))));
-  photoCount.textContent = tf("photos_count", { n: photos.length, max: MAX_PHOTOS });
+      }, el("span", { "aria-hidden": "true" }, "×")))));
+  photoCount.textContent = fmt("photos_count", { n: photos.length, max: MAX_PHOTOS });
 }
 
 async function addPhotos(files) {
   const problems = [];
   const room = MAX_PHOTOS - photos.length;
   if (files.length > room) {
-    problems.push(tf("too_many_photos", { max: MAX_PHOTOS, n: files.length - Math.max(room, 0) }));
+    problems.push(fmt("too_many_photos", { max: MAX_PHOTOS, n: files.length - Math.max(room, 0) }));
     files = files.slice(0, Math.max(room, 0));
   }
   photoStatus.textContent = files.length ? t("photo_processing") : "";
@@ -322,7 +323,7 @@ async function addPhotos(files) {
     }
   }
   renderPhotos();
-  photoStatus.textContent = added ? tf("photo_added", { n: added }) : "";
+  photoStatus.textContent = added ? fmt("photo_added", { n: added }) : "";
   if (problems.length) setFieldError("attachments", problems.join(" "));
   else clearFieldError("attachments");
 }
@@ -341,7 +342,7 @@ photoList.addEventListener("click", (event) => {
   URL.revokeObjectURL(removed.url);
   renderPhotos();
   clearFieldError("attachments");
-  photoStatus.textContent = tf("photo_removed", { name: removed.file.name });
+  photoStatus.textContent = fmt("photo_removed", { name: removed.file.name });
   // Keep the keyboard where it was: the next photo's remove button, or the add button.
   const buttons = photoList.querySelectorAll(".xn-photo-remove");
   (buttons[Math.min(index, buttons.length - 1)] || photoInput).focus();

@@ -1,7 +1,8 @@
 // 查询进度: find a case by its tracking code and the phone's last four digits, show its status,
 // deadline and timeline in plain words, and let the complainant rate the answer.
 import { api, clearErrors, formatTime, showErrors, t } from "./api.js";
-import { busy, h, recalledTracking, rememberTracking, statusBadge, tf } from "./resident-ui.js";
+import { el, fmt } from "./ui.js";
+import { busy, recalledTracking, rememberTracking, statusBadge } from "./resident-ui.js";
 
 const form = document.getElementById("track-form");
 const codeInput = document.getElementById("id_code");
@@ -20,34 +21,34 @@ const evaluateButton = document.getElementById("evaluate-button");
 let current = null;
 
 function fact(label, ...value) {
-  return [h("dt", {}, label), h("dd", {}, ...value)];
+  return [el("dt", {}, label), el("dd", {}, ...value)];
 }
 
 function eventLine(event) {
-  return h("li", {},
-    h("strong", {}, t(`event_${event.type}`, event.type_display)),
-    h("time", { datetime: event.created_at }, formatTime(event.created_at)),
-    event.text ? h("p", {}, event.text) : null);
+  return el("li", {},
+    el("strong", {}, t(`event_${event.type}`, event.type_display)),
+    el("time", { datetime: event.created_at }, formatTime(event.created_at)),
+    event.text ? el("p", {}, event.text) : null);
 }
 
 function render(data) {
-  resultTitle.textContent = tf("result_heading", { code: data.tracking_code });
+  resultTitle.textContent = fmt("result_heading", { code: data.tracking_code });
   const place = [data.district, data.street].filter(Boolean).join(" ");
-  facts.replaceChildren(h("dl", { class: "xn-facts" },
+  facts.replaceChildren(el("dl", { class: "xn-facts" },
     fact(t("status"), statusBadge(data.status, data.status_display)),
     fact(t("category"), data.category),
     data.title ? fact(t("title"), data.title) : [],
     fact(t("place"), place),
     fact(t("submitted_at"), formatTime(data.created_at)),
     fact(t("resolve_by"), data.resolve_by ? formatTime(data.resolve_by) : t("resolve_by_pending")),
-    data.reply_text ? fact(t("reply"), h("span", { class: "xn-reply" }, data.reply_text)) : [],
+    data.reply_text ? fact(t("reply"), el("span", { class: "xn-reply" }, data.reply_text)) : [],
     data.rating ? fact(t("your_rating"), t(`rating_${data.rating}`, data.rating)) : [],
   ));
   // Newest first: what happened last is what the resident came to see.
   const events = [...(data.timeline || [])].reverse();
   timeline.replaceChildren(...(events.length
     ? events.map(eventLine)
-    : [h("li", {}, t("no_timeline"))]));
+    : [el("li", {}, t("no_timeline"))]));
   evaluateSection.hidden = !data.can_evaluate;
   result.hidden = false;
 }
@@ -119,7 +120,7 @@ evaluateForm.addEventListener("submit", async (event) => {
     });
     evaluateForm.reset();
     render(data);
-    resultNotice.textContent = tf("thanks", { status: data.status_display });
+    resultNotice.textContent = fmt("thanks", { status: data.status_display });
     resultNotice.hidden = false;
     resultTitle.focus();
   } catch (error) {

@@ -2,8 +2,9 @@
 // running deadline, and one button per allowed action, each opening its dialog.
 
 import { api, clearErrors, formatTime, showErrors, t } from "./api.js";
+import { el, fmt } from "./ui.js";
 import {
-  deadlineBadge, el, fieldError, fmt, formBody, label, runningDeadline, showMoreErrors,
+  deadlineBadge, fieldError, formBody, label, runningDeadline, showMoreErrors,
   supervisionBadge, unitPicker,
 } from "./workbench-common.js";
 

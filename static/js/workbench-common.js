@@ -2,11 +2,7 @@
 // Every user-facing string comes from the page's texts (#xn-text) through t().
 
 import { api, t } from "./api.js";
-
-// "剩余 %(h)s 小时" + {h: 3} → "剩余 3 小时"
-export function fmt(key, values = {}) {
-  return t(key).replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
-}
+import { el, fmt } from "./ui.js";
 
 // The label of a model choice, e.g. label("channel", "phone") → "12345热线".
 export function label(prefix, value) {
@@ -14,23 +10,6 @@ export function label(prefix, value) {
   const key = `${prefix}.${value}`;
   const text = t(key);
   return text === key ? String(value) : text;
-}
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
 }
 
 // --- deadlines ---------------------------------------------------------------------------------

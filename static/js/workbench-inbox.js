@@ -2,7 +2,7 @@
 // new dispatches, daily digests). Opening a message marks it read; "全部标为已读" marks them all.
 
 import { api, formatTime, t } from "./api.js";
-import { el, fmt } from "./workbench-common.js";
+import { el, fmt } from "./ui.js";
 
 const list = document.getElementById("inbox-list");
 const empty = document.getElementById("inbox-empty");

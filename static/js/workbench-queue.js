@@ -2,8 +2,9 @@
 // The tab and filters live in the address (?tab=…&q=…) so Back from a case returns here.
 
 import { api, clearErrors, formatTime, showErrors, t } from "./api.js";
+import { el, fmt } from "./ui.js";
 import {
-  deadlineBadge, el, fieldError, fmt, label, runningDeadline, showMoreErrors, supervisionBadge,
+  deadlineBadge, fieldError, label, runningDeadline, showMoreErrors, supervisionBadge,
   unitPicker,
 } from "./workbench-common.js";
 

@@ -3,7 +3,8 @@
 // to the next field, Ctrl+Enter submits; after a call the form is cleared for the next one.
 
 import { api, clearErrors, showErrors, t } from "./api.js";
-import { el, fieldError, fmt, showMoreErrors } from "./workbench-common.js";
+import { el, fmt } from "./ui.js";
+import { showMoreErrors } from "./workbench-common.js";
 
 const form = document.getElementById("quick-form");
 const done = document.getElementById("quick-done");
