@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from org.models import Unit
+from xining_issues.admin import ReadOnlyAdmin
 
-from . import notifications
 from .models import (
     CalendarDay,
     Case,
@@ -24,12 +21,10 @@ from .models import (
     Category,
     Evaluation,
     ExtensionRequest,
-    OutboxMessage,
     ReplyTemplate,
     Responsibility,
     SupervisionOrder,
 )
-from .selectors import mask_phone
 
 
 @admin.register(CalendarDay)
@@ -94,19 +89,6 @@ class ResponsibilityAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     list_select_related = ("category", "unit")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Visible for support and audits; every change goes through the workflow functions."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class EventInline(admin.TabularInline):
     model = CaseEvent
     fields = ("created_at", "type", "actor", "unit", "from_status", "to_status", "payload")
@@ -143,54 +125,3 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
     list_display = ("title", "category", "is_active")
     list_filter = ("is_active", "category")
     search_fields = ("title", "text")
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
-    """The emails and SMS the outbox sends: find the failed and unknown ones, retry them.
-
-    Read-only: the drain alone moves a message along, except for the operator's retry. The
-    recipient's phone number is shown masked (like the complainant's, kept out of the case
-    admin); the message key is what to look up in the gateway's delivery report.
-    """
-
-    list_display = (
-        "created_at", "channel", "kind", "masked_recipient", "status", "attempts",
-        "next_attempt_at", "sent_at", "last_error",
-    )  # fmt: skip
-    list_filter = ("status", "channel", "kind")
-    search_fields = ("key",)
-    date_hierarchy = "created_at"
-    fields = (
-        "key", "channel", "kind", "masked_recipient", "params", "status", "attempts",
-        "next_attempt_at", "claimed_until", "last_error", "created_at", "sent_at",
-    )  # fmt: skip
-    readonly_fields = fields
-    actions = ["retry_messages"]
-
-    @admin.display(description=_("接收人"))
-    def masked_recipient(self, obj: OutboxMessage) -> str:
-        return mask_phone(obj.recipient) if obj.channel == "sms" else obj.recipient
-
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("cases.change_outboxmessage")
-
-    @admin.action(permissions=["retry"], description=_("重新发送所选的失败或结果未知的消息"))
-    def retry_messages(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
-        # An unknown message may have reached the phone already: the operator retries it only
-        # after checking the gateway's delivery report (the message key is its Idempotency-Key).
-        count = notifications.outbox_retry(ids=queryset.values_list("pk", flat=True))
-        skipped = queryset.count() - count
-        self.message_user(
-            request,
-            ngettext("%(count)d 条消息已重新排队发送。", "%(count)d 条消息已重新排队发送。", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
-        if skipped:
-            self.message_user(
-                request,
-                gettext("%(count)d 条消息未处理：只有发送失败或结果未知的消息可以重新发送。")
-                % {"count": skipped},
-                messages.WARNING,
-            )

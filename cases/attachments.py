@@ -39,7 +39,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import InvalidInput
+from xining_issues.errors import InvalidInput
+
 from .models import Attachment
 
 if TYPE_CHECKING:

@@ -1,21 +1,24 @@
-"""Message templates per event, in zh-hans and en (the English lives in locale/).
+"""What the case workflow says: message templates per event, in zh-hans and en (the English
+lives in locale/), registered with ``notifications.messages``, which renders them.
 
 A notification stores its ``kind`` and ``params``; the text is rendered when it is read (in the
-reader's language) or sent (SMS and email in the site's language). No template takes the
-complainant's name or phone: messages to staff name the case by its tracking code only. Nor
-does any take text typed into a case (title, description, notes, reply): an SMS or e-mail
-leaves the system for phones and mailboxes we do not control, so it carries the code, the
-category, units and deadlines, and the reader opens the case where the masking rule applies.
+reader's language) or sent (SMS and email in the site's language). This module is imported by
+``NotificationsConfig.ready`` (it looks for a ``messages`` module in every app).
+
+No template takes the complainant's name or phone: messages to staff name the case by its
+tracking code only. Nor does any take text typed into a case (title, description, notes,
+reply): an SMS or e-mail leaves the system for phones and mailboxes we do not control, so it
+carries the code, the category, units and deadlines, and the reader opens the case where the
+masking rule applies.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.conf import settings
-from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+
+from notifications import messages as notifications_messages
 
 from .models import DeadlineKind
 
@@ -63,18 +66,7 @@ TEMPLATES: dict[str, tuple[Any, Any]] = {
 }
 
 
-def _local(value: str) -> str:
-    moment = dt.datetime.fromisoformat(value)
-    return timezone.localtime(moment, timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
-
-
-def render(kind: str, params: dict[str, Any], language: str | None = None) -> tuple[str, str]:
-    """(title, body) of a message in ``language`` (the active one if None)."""
-    title, body = TEMPLATES[kind]
-    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
-        values = dict(params)
-        if values.get("deadline"):
-            values["deadline"] = _local(values["deadline"])
-        if "deadline_kind" in values:
-            values["deadline_kind"] = str(DeadlineKind(values["deadline_kind"]).label)
-        return str(title), str(body) % values
+# Registered on import: ``deadline_kind`` is stored as the choice's value and shown as its label.
+notifications_messages.register(
+    TEMPLATES, formatters={"deadline_kind": lambda value: str(DeadlineKind(value).label)}
+)

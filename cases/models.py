@@ -7,6 +7,7 @@ checks the transition table and the actor's right and writes one ``CaseEvent``.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -376,6 +377,16 @@ class Case(models.Model):
     closed_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # The messages about this case (no column: ``notifications`` points here by content type
+    # and id). Also lets a query say ``Notification.objects.filter(case=…)``, and deletes a
+    # case's messages with the case, as the foreign key they had did.
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="case",
+    )
+
     class Meta:
         verbose_name = _("诉求")
         verbose_name_plural = _("诉求")
@@ -453,6 +464,11 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.tracking_code
+
+    def notification_label(self) -> str:
+        """The case as the inbox names it (``notifications.subjects.Subject``): its tracking
+        code, never its title, which may hold personal information."""
         return self.tracking_code
 
     @property
@@ -668,7 +684,7 @@ class ReplyTemplate(models.Model):
         return self.title
 
 
-# --- 督 supervision and notifications --------------------------------------------------------
+# --- 督 supervision --------------------------------------------------------------------------
 
 
 class DeadlineKind(models.TextChoices):
@@ -713,227 +729,3 @@ class SupervisionMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}/{self.step} @ {self.deadline:%Y-%m-%d %H:%M}"
-
-
-class Notification(models.Model):
-    """An in-app message (站内消息). ``kind`` and ``params`` are rendered in the reader's
-    language when read (``cases.messages``); ``key`` makes each message unique per user."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
-    )
-    kind = models.CharField(max_length=32)
-    params = models.JSONField(default=dict, blank=True)
-    key = models.CharField(max_length=96)
-    created_at = models.DateTimeField()
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("站内消息")
-        verbose_name_plural = _("站内消息")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user")
-        ]
-        indexes = [
-            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.kind} {self.key}"
-
-
-class OutboxStatus(models.TextChoices):
-    PENDING = "pending", _("待发送")
-    SENDING = "sending", _("发送中")
-    SENT = "sent", _("已发送")
-    FAILED = "failed", _("发送失败")
-    UNKNOWN = "unknown", _("结果未知")
-
-
-class OutboxMessage(models.Model):
-    """An email or SMS waiting to go out (transactional outbox).
-
-    Written in the same transaction as the change it reports, so a message is never lost when
-    the broker is down; a periodic task drains the table once it is back.
-
-    ``pending`` → (claimed) ``sending`` → ``sent``; a refused send goes back to ``pending`` with
-    a later ``next_attempt_at``, and to ``failed`` after the last attempt. ``unknown``: the send
-    was started but its outcome never recorded (the worker stopped mid-send); the message may
-    or may not have reached the phone, so it is left for an operator rather than sent again
-    (see ``cases.notifications.drain_outbox``).
-    """
-
-    channel = models.CharField(
-        _("渠道"), max_length=8, choices=[("email", "email"), ("sms", "sms")]
-    )
-    recipient = models.CharField(max_length=254)
-    kind = models.CharField(_("类型"), max_length=32)
-    params = models.JSONField(default=dict, blank=True)
-    # Unique: the same change never queues its message twice; also sent to the SMS gateway as
-    # an idempotency key.
-    key = models.CharField(max_length=128, unique=True)
-    status = models.CharField(
-        _("状态"), max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    next_attempt_at = models.DateTimeField(_("下次发送时间"))
-    # The lease of a ``sending`` row: its drain has until then to record the outcome.
-    claimed_until = models.DateTimeField(_("发送租约到期"), null=True, blank=True)
-    last_error = models.CharField(_("最近错误"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("创建时间"))
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("待发消息")
-        verbose_name_plural = _("待发消息")
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
-
-    def __str__(self) -> str:
-        return f"{self.channel} {self.kind} {self.status}"
-
-
-# --- 报: the statistics rollup (cases.rollup keeps it up to date) ------------------------------
-
-
-class RollupCounters(models.Model):
-    """The counters of the rollup tables, and the dimensions they are counted by.
-
-    A row applies to a period [from, to] when ``since >= from`` and ``day <= to``. Ordinary
-    rows have ``since == day``. A few rows have ``since`` earlier than ``day`` and usually hold
-    negative counters. They correct what a plain sum would count twice, for example a case
-    dispatched twice in one period, or a response counted only when its dispatch also falls in
-    the period. This keeps the sums equal to ``cases.stats.compute_rates`` for any period of
-    whole days (see ``cases.rollup``).
-
-    ``unit_key`` is the unit id, or 0 for no unit. It is in the unique key because a nullable
-    column in a unique constraint lets NULLs repeat on SQLite and before PostgreSQL 15
-    (``nulls_distinct`` works only on 15+). The additive upsert's ON CONFLICT target must be
-    the same on both databases. ``unit`` is the same value as a real foreign key, for joins.
-    """
-
-    region = models.ForeignKey(
-        Region, verbose_name=_("社区/村"), on_delete=models.PROTECT, related_name="+"
-    )
-    # Denormalised ancestors of ``region`` (as on Case): group and filter without a join.
-    street = models.ForeignKey(
-        Region, verbose_name=_("街道/乡镇"), on_delete=models.PROTECT, related_name="+"
-    )
-    district = models.ForeignKey(
-        Region, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+"
-    )
-    category = models.ForeignKey(
-        Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="+"
-    )
-    unit = models.ForeignKey(
-        Unit, verbose_name=_("承办单位"), on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    unit_key = models.BigIntegerField(_("单位键"), default=0)
-    created = models.IntegerField(_("新增"), default=0)
-    rejected = models.IntegerField(_("不予受理"), default=0)
-    dispatched = models.IntegerField(_("派单"), default=0)
-    responded = models.IntegerField(_("按时响应"), default=0)
-    replied = models.IntegerField(_("答复"), default=0)
-    resolved = models.IntegerField(_("解决"), default=0)
-    evaluated = models.IntegerField(_("评价"), default=0)
-    satisfied = models.IntegerField(_("满意"), default=0)
-    closed = models.IntegerField(_("归档"), default=0)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.region_id}/{self.category_id}/{self.unit_key}"  # type: ignore[attr-defined]
-
-
-class CaseDayStat(RollupCounters):
-    """Counters of one day × community × category × unit, folded from the ``CaseEvent`` rows.
-    The dashboards read these rows (and ``CaseMonthStat``) and never group the cases table."""
-
-    day = models.DateField(_("日期"))
-    since = models.DateField(_("起算日期"))
-
-    class Meta:
-        verbose_name = _("诉求日统计")
-        verbose_name_plural = _("诉求日统计")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "since", "region", "category", "unit_key"],
-                name="case_day_stat_key",
-            )
-        ]
-        indexes = [
-            models.Index(fields=["day", "district"], name="case_day_stat_day_district"),
-            models.Index(fields=["day", "street"], name="case_day_stat_day_street"),
-            models.Index(fields=["day", "unit_key"], name="case_day_stat_day_unit"),
-            models.Index(fields=["district", "day"], name="case_day_stat_district_day"),
-            models.Index(fields=["street", "day"], name="case_day_stat_street_day"),
-            # The leading edge of a period that starts mid-month (``topics.stats.Period``).
-            models.Index(fields=["since"], name="case_day_stat_since"),
-        ]
-
-
-class CaseMonthStat(RollupCounters):
-    """``CaseDayStat`` summed per month: ``day`` and ``since`` are the first days of the months
-    of the day rows. A period of whole months sums the same rows as over the day table with
-    ``since >= first month`` and ``day <= last month``, and a year reads about a twentieth of
-    the rows. The refresh writes both tables in the same transaction."""
-
-    day = models.DateField(_("月份"))
-    since = models.DateField(_("起算月份"))
-
-    class Meta:
-        verbose_name = _("诉求月统计")
-        verbose_name_plural = _("诉求月统计")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "since", "region", "category", "unit_key"],
-                name="case_month_stat_key",
-            )
-        ]
-        indexes = [
-            models.Index(fields=["district", "day"], name="case_month_stat_district_day"),
-            models.Index(fields=["street", "day"], name="case_month_stat_street_day"),
-            models.Index(fields=["unit_key", "day"], name="case_month_stat_unit_day"),
-        ]
-
-
-class RollupState(models.Model):
-    """The one row (pk=1) that says how far ``CaseDayStat`` has folded the events.
-
-    Every event with ``id <= last_event_id`` is folded, except the ids in ``gaps``. Gaps are
-    id ranges ``[low, high, first_seen]`` that were not visible at a fold, because a
-    transaction still held them open or rolled back. They are checked again until they expire.
-    Refreshes lock this row, so no event is folded twice.
-    """
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_event_id = models.BigIntegerField(default=0)
-    gaps = models.JSONField(default=list, blank=True)
-    refreshed_at = models.DateTimeField(null=True, blank=True)
-    rebuilt_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("统计汇总进度")
-        verbose_name_plural = _("统计汇总进度")
-
-    def __str__(self) -> str:
-        return f"rollup @ {self.last_event_id}"
-
-
-class RollupCase(models.Model):
-    """The category a case's counters were folded under. When the case is recategorised, the
-    next fold takes its counters out of that category and puts them under the new one."""
-
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        verbose_name = _("统计汇总诉求")
-        verbose_name_plural = _("统计汇总诉求")
-
-    def __str__(self) -> str:
-        return f"{self.case_id} → {self.category_id}"

@@ -1,43 +1,24 @@
-"""Who is told what, and how it reaches them.
+"""What each case event tells whom (the cases side of the notifications).
 
-In-app messages (``Notification``) and the emails and SMS to send (``OutboxMessage``) are
-written in the same transaction as the change they report, each with a unique key, so a message
-is written exactly once and is never lost: if the broker is down the complaint is still saved
-and answered, and the periodic drain sends its messages once the broker is back.
+``on_event`` runs inside the transaction of the workflow event it reports and composes the
+messages (who, which kind, which parameters); ``notifications.services`` writes them to the
+inbox and the outbox and sends them. The case is each message's subject (``Case`` implements
+``notifications.subjects.Subject``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import smtplib
-import time
-from collections.abc import Callable, Iterable
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.conf import settings
-from django.core.mail import get_connection, send_mail
-from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
 
-from org.models import Membership, Role, User
+from notifications import services
+from org.models import Membership, Role, Unit, User
 
-from . import messages, sms
-from .models import Case, CaseEvent, EventType, Notification, OutboxMessage, OutboxStatus
-
-logger = logging.getLogger(__name__)
-
-# Attempts at one message before it is marked failed (the waits between them double from
-# 2 minutes: about four hours in all).
-MAX_ATTEMPTS = 8
-# How long a drain holds a claimed message. Longer than any send by a live worker can take
-# (the gateway timeout) and than the drain task may run (its hard time limit), so a lease runs
-# out only when its worker is gone.
-LEASE = timedelta(minutes=5)
+from .models import Case, CaseEvent, EventType
 
 
 def _handlers_of(unit_ids: Iterable[int], *, leaders_only: bool = False) -> list[User]:
@@ -47,95 +28,19 @@ def _handlers_of(unit_ids: Iterable[int], *, leaders_only: bool = False) -> list
     return [m.user for m in memberships.select_related("user")]
 
 
-def notify_users(
-    users: Iterable[User],
-    *,
-    kind: str,
-    params: dict[str, Any],
-    key: str,
-    case: Case | None,
-    now: dt.datetime,
-) -> None:
-    """An in-app message to each user, and an email to those with an address (bulk, once)."""
-    users = {u.pk: u for u in users}.values()
-    Notification.objects.bulk_create(
-        [
-            Notification(user=u, case=case, kind=kind, params=params, key=key, created_at=now)
-            for u in users
-        ],
-        ignore_conflicts=True,
-    )
-    _outbox(
-        [("email", u.email, f"{key}:{u.pk}") for u in users if u.email],
-        kind=kind,
-        params=params,
-        now=now,
-    )
-
-
 def notify_complainant(
     case: Case, *, kind: str, params: dict[str, Any], key: str, now: dt.datetime
 ) -> None:
     """An SMS to the complainant's phone, and an in-app message if they have an account."""
-    if case.complainant_id:
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    user_id=case.complainant_id,
-                    case=case,
-                    kind=kind,
-                    params=params,
-                    key=key,
-                    created_at=now,
-                )
-            ],
-            ignore_conflicts=True,
-        )
-    _outbox([("sms", case.complainant_phone, key)], kind=kind, params=params, now=now)
-
-
-def _outbox(
-    rows: list[tuple[str, str, str]], *, kind: str, params: dict[str, Any], now: dt.datetime
-) -> None:
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                channel=channel,
-                recipient=recipient,
-                kind=kind,
-                params=params,
-                key=key,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for channel, recipient, key in rows
-        ],
-        ignore_conflicts=True,
+    services.notify_person(
+        user_id=case.complainant_id,
+        phone=case.complainant_phone,
+        kind=kind,
+        params=params,
+        key=key,
+        subject=case,
+        now=now,
     )
-    if rows:
-        kick_outbox_on_commit()
-
-
-def kick_outbox_on_commit() -> None:
-    """Kick the drain once when this transaction commits, however many rows it queued."""
-    connection = transaction.get_connection()
-    if not any(func is kick_outbox for _sids, func, _robust in connection.run_on_commit):
-        transaction.on_commit(kick_outbox)
-
-
-def kick_outbox() -> None:
-    """Ask a worker to drain the outbox now; if the broker is down, the beat drain will.
-
-    One quick try: a request that queued messages must not wait for a broker that is down.
-    """
-    from .tasks import drain_outbox_task
-
-    try:
-        with drain_outbox_task.app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
-            drain_outbox_task.apply_async(connection=connection, retry=False)
-    except Exception as error:  # any broker failure: the rows wait in the table
-        logger.warning("broker unavailable, the outbox will be drained later: %s", error)
 
 
 def on_event(event: CaseEvent) -> None:
@@ -149,11 +54,12 @@ def on_event(event: CaseEvent) -> None:
         notify_complainant(
             case,
             kind="case_dispatched",
-            params={**params, "unit": case.lead_unit.name},
+            # lead_unit_id is set, so the relation holds a unit.
+            params={**params, "unit": cast(Unit, case.lead_unit).name},
             key=key,
             now=now,
         )
-        notify_users(
+        services.notify_users(
             _handlers_of([case.lead_unit_id]),
             kind="case_assigned",
             params={
@@ -162,7 +68,7 @@ def on_event(event: CaseEvent) -> None:
                 "deadline": case.sign_by.isoformat() if case.sign_by else "",
             },
             key=key,
-            case=case,
+            subject=case,
             now=now,
         )
     elif event.type in (EventType.REPLY, EventType.RESOLVE_AT_INTAKE):
@@ -172,179 +78,3 @@ def on_event(event: CaseEvent) -> None:
         )
     elif event.type == EventType.CLOSE:
         notify_complainant(case, kind="case_closed", params=params, key=key, now=now)
-
-
-def drain_outbox(
-    *,
-    now: dt.datetime | None = None,
-    backend: sms.SmsBackend | None = None,
-    stop_after: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-) -> int:
-    """Send the due emails and SMS, one message at a time; returns how many went out.
-
-    Each message goes through three steps, and no transaction is open while it is sent:
-
-    1. **claim** (one short transaction): the next due ``pending`` row becomes ``sending`` with
-       a lease (``claimed_until = now + LEASE``) and one more attempt. On PostgreSQL the row is
-       picked with ``FOR UPDATE SKIP LOCKED``, so drains running side by side take different
-       rows; the UPDATE is conditional on the row still being ``pending``, which alone makes
-       the claim exclusive on SQLite. Two drains never hold one row.
-    2. **send**, through the SMS backend or Django's mail, each bounded by a timeout
-       (``sms.GATEWAY_TIMEOUT``) far below the lease.
-    3. **mark** (another short transaction): ``sent``; or, if the gateway refused or could not be
-       reached, back to ``pending`` after an exponential backoff (2, 4, 8 … minutes), and
-       ``failed`` after ``MAX_ATTEMPTS``. ``failed`` rows wait for an operator (the admin's
-       retry action).
-
-    A lease runs out only when the worker that held it is gone (killed, out of memory, its
-    hard time limit): a live send ends within the gateway timeout, and the task's time limit is
-    shorter than the lease. Such a row is **not sent again**: it becomes ``unknown`` for an
-    operator. The message may well have reached the phone before the worker died, and the
-    rule for messages to residents is at most once: a second copy of "your complaint was
-    accepted" confuses and annoys, and re-sending blindly is exactly how one phone got three
-    copies. The operator checks the gateway's delivery report (by the message key, also sent
-    as the ``Idempotency-Key``) and retries from the admin if it never arrived. The same holds
-    when the task's soft time limit strikes mid-send: that row is marked ``unknown`` at once
-    and the drain stops.
-
-    ``stop_after`` (seconds on ``clock``) is when to stop claiming: the task passes a budget
-    that ends well before its soft time limit, so it finishes the send in hand and returns
-    instead of being cut off. ``now`` fixes the clock for due times, leases and backoff
-    (tests, a travelled clock); by default each message reads the time afresh.
-    """
-    backend = backend or sms.get_backend()
-    mail = get_connection(timeout=sms.GATEWAY_TIMEOUT)
-    deadline = None if stop_after is None else clock() + stop_after
-    _give_up_expired_leases(now=now or timezone.now())
-    sent = 0
-    while deadline is None or clock() < deadline:
-        moment = now or timezone.now()
-        row = _claim_next(now=moment)
-        if row is None:
-            break
-        sent += _send(row, backend=backend, mail=mail, now=moment)
-    return sent
-
-
-def _claim_next(*, now: dt.datetime) -> OutboxMessage | None:
-    """Claim the next due message for this drain, or None when nothing is due."""
-    due = OutboxMessage.objects.filter(
-        status=OutboxStatus.PENDING, next_attempt_at__lte=now
-    ).order_by("next_attempt_at", "id")
-    while True:
-        # durable: a claim must commit on its own, never inside a caller's transaction (one
-        # long transaction around the sends is what sent messages twice).
-        with transaction.atomic(durable=True):
-            # SKIP LOCKED (PostgreSQL): a row another drain is claiming right now is passed
-            # over, not waited for. SQLite ignores it; its writes are serialised instead.
-            pk = due.select_for_update(skip_locked=True).values_list("pk", flat=True).first()
-            if pk is None:
-                return None
-            # Conditional on still pending and due: on SQLite two drains can read the same
-            # pk, and only one UPDATE matches.
-            claimed = due.filter(pk=pk).update(
-                status=OutboxStatus.SENDING,
-                claimed_until=now + LEASE,
-                attempts=F("attempts") + 1,
-            )
-        if claimed:
-            return OutboxMessage.objects.get(pk=pk)
-
-
-def _send(
-    row: OutboxMessage, *, backend: sms.SmsBackend, mail: BaseEmailBackend, now: dt.datetime
-) -> int:
-    """Send one claimed message and record the outcome; 1 if it went out, else 0."""
-    try:
-        title, body = messages.render(row.kind, row.params, settings.LANGUAGE_CODE)
-    except Exception as error:  # bad parameters: nothing was sent, so a retry is harmless
-        _retry_later(row, error=error, now=now)
-        return 0
-    try:
-        if row.channel == "sms":
-            backend.send(row.recipient, body, key=row.key)
-        else:
-            send_mail(title, body, settings.DEFAULT_FROM_EMAIL, [row.recipient], connection=mail)
-    except sms.SmsUncertain as error:
-        # The gateway may have it (its answer was lost): at most once, an operator decides.
-        _mark(row, status=OutboxStatus.UNKNOWN, last_error=str(error))
-        return 0
-    except (sms.SmsError, smtplib.SMTPException, OSError) as error:
-        # Refused, or not reachable: the message was not delivered; try again later.
-        _retry_later(row, error=error, now=now)
-        return 0
-    except Exception as error:
-        # Cut off mid-send (the soft time limit) or a backend's bug: it may have gone out.
-        # At most once: mark it for an operator now, and let the error stop the drain.
-        _mark(row, status=OutboxStatus.UNKNOWN, last_error=f"interrupted mid-send: {error!r}")
-        raise
-    with transaction.atomic(durable=True):
-        # The row is still ours (a live send ends long before its lease); ``unknown`` too is
-        # replaced, should it ever have been marked so, since it is now known to be sent.
-        OutboxMessage.objects.filter(
-            pk=row.pk, status__in=[OutboxStatus.SENDING, OutboxStatus.UNKNOWN]
-        ).update(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, last_error="")
-    return 1
-
-
-def _retry_later(row: OutboxMessage, *, error: Exception, now: dt.datetime) -> None:
-    last = row.attempts >= MAX_ATTEMPTS
-    if last:
-        logger.warning("outbox message %s failed after %s attempts", row.pk, row.attempts)
-    _mark(
-        row,
-        status=OutboxStatus.FAILED if last else OutboxStatus.PENDING,
-        last_error=str(error),
-        next_attempt_at=now + timedelta(minutes=2**row.attempts),
-    )
-
-
-def _mark(row: OutboxMessage, *, status: str, last_error: str, **fields: Any) -> None:
-    """Record the outcome of a send that did not succeed (only while the row is still ours)."""
-    with transaction.atomic(durable=True):
-        OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
-            status=status, last_error=last_error[:255], claimed_until=None, **fields
-        )
-
-
-def _give_up_expired_leases(*, now: dt.datetime) -> None:
-    """Mark ``unknown`` every message whose sender vanished mid-send (see ``drain_outbox``)."""
-    expired = OutboxMessage.objects.filter(status=OutboxStatus.SENDING, claimed_until__lt=now)
-    for pk in expired.values_list("pk", flat=True):
-        logger.warning("outbox message %s: its sender stopped mid-send; not sent again", pk)
-    expired.update(
-        status=OutboxStatus.UNKNOWN,
-        last_error="lease expired mid-send (worker stopped?): delivery unknown, not sent again",
-    )
-
-
-def outbox_retry(*, ids: Iterable[int], now: dt.datetime | None = None) -> int:
-    """An operator's retry: ``failed`` and ``unknown`` messages among ``ids`` go back to the
-    queue, due now and with a fresh set of attempts; returns how many. Messages in any other
-    state are left alone (a sent message is never queued again by a slip of the mouse)."""
-    with transaction.atomic():
-        count = OutboxMessage.objects.filter(
-            pk__in=list(ids), status__in=[OutboxStatus.FAILED, OutboxStatus.UNKNOWN]
-        ).update(
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now or timezone.now(),
-            claimed_until=None,
-        )
-        if count:
-            kick_outbox_on_commit()
-    return count
-
-
-def purge_sent_messages(*, before: dt.datetime, batch: int = 5000) -> int:
-    """Delete messages sent before ``before``, in batches; returns how many.
-
-    Only ``sent`` rows go: a pending, failed or unknown message still needs an operator. The
-    in-app notifications and the case events stay: they are the case's record, not a copy of
-    a phone number kept for delivery."""
-    deleted = 0
-    old = OutboxMessage.objects.filter(status=OutboxStatus.SENT, sent_at__lt=before)
-    while ids := list(old.values_list("pk", flat=True)[:batch]):
-        deleted += OutboxMessage.objects.filter(pk__in=ids).delete()[0]
-    return deleted

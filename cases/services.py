@@ -126,7 +126,7 @@ def dispatch_targets(*, case: Case, actor: User | AnonymousUser) -> QuerySet[Uni
     return Unit.objects.filter(area, is_active=True)
 
 
-def possible_duplicates(case: Case, user: User, limit: int = 10) -> QuerySet[Case]:
+def possible_duplicates(case: Case, user: User | AnonymousUser, limit: int = 10) -> QuerySet[Case]:
     """Cases ``user`` may see that may be the same matter: same phone, or same category in the
     same community, within 30 days either side."""
     window = Q(

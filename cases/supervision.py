@@ -25,6 +25,9 @@ from django.db.models import OuterRef, Q, QuerySet
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from notifications.models import Notification, OutboxMessage
+from notifications.services import kick_outbox_on_commit
+from notifications.subjects import subject_columns
 from org.models import Membership, Region, Role, Unit, User
 
 from . import workflow
@@ -34,8 +37,6 @@ from .models import (
     CaseEvent,
     DeadlineKind,
     EventType,
-    Notification,
-    OutboxMessage,
     Status,
     SupervisionLevel,
     SupervisionMark,
@@ -552,7 +553,7 @@ def _record_and_notify(
             notes.append(
                 {
                     "user_id": user_id,
-                    "case_id": case.pk,
+                    **subject_columns(Case, case.pk, case.tracking_code),
                     "kind": message,
                     "params": params,
                     "key": key,
@@ -575,8 +576,6 @@ def _record_and_notify(
     _insert(Notification, notes, ignore_conflicts=True)
     _insert(OutboxMessage, mails, ignore_conflicts=True)
     if mails:
-        from .notifications import kick_outbox_on_commit
-
         kick_outbox_on_commit()
 
 

@@ -12,12 +12,10 @@ import logging
 from collections import Counter
 
 from celery import shared_task
-from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import notifications, sms, supervision
-from .rollup import refresh_rollup_task  # noqa: F401 - registered with Celery from here
+from . import supervision
 
 logger = logging.getLogger(__name__)
 
@@ -64,36 +62,11 @@ def supervise_batch_task(rule: str, items: list[list[object]], now_iso: str) -> 
     return supervision.supervise_batch(rule, pairs, _when(now_iso))
 
 
-# The drain's limits: it claims messages for DRAIN_CLAIM_SECONDS, then finishes the send in
-# hand (at most ``sms.GATEWAY_TIMEOUT``) and returns, well before the soft time limit. The hard
-# limit is shorter than the outbox lease, so a lease outlives any worker still running.
-DRAIN_SOFT_TIME_LIMIT = 100
-DRAIN_TIME_LIMIT = 120
-DRAIN_CLAIM_SECONDS = DRAIN_SOFT_TIME_LIMIT - 4 * sms.GATEWAY_TIMEOUT
-
-
-@shared_task(
-    name="cases.drain_outbox",
-    acks_late=True,
-    time_limit=DRAIN_TIME_LIMIT,
-    soft_time_limit=DRAIN_SOFT_TIME_LIMIT,
-)
-def drain_outbox_task() -> int:
-    """Send due emails and SMS for a bounded time; the next run (beat's, every 30 s) goes on.
-
-    Safe to run twice and side by side: each message is claimed by one drain only."""
-    return notifications.drain_outbox(stop_after=DRAIN_CLAIM_SECONDS)
-
-
-@shared_task(name="cases.purge_outbox", acks_late=True, time_limit=300)
-def purge_outbox_task() -> int:
-    """Forget sent messages older than ``OUTBOX_RETENTION_DAYS`` (see ``purge_sent_messages``)."""
-    return notifications.purge_sent_messages(
-        before=timezone.now() - dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
-    )
-
-
+# 每日提醒 stays here although notifications send it: what it says is read from the cases (each
+# unit's overdue and due-today counts); ``notifications`` only writes and delivers it.
 @shared_task(name="cases.daily_digest", acks_late=True, time_limit=300)
 def daily_digest_task(day_iso: str | None = None) -> int:
+    """Tell each unit's handlers what is overdue or due today (once a day; see
+    ``supervision.daily_digest``)."""
     day = dt.date.fromisoformat(day_iso) if day_iso else timezone.localdate()
     return supervision.daily_digest(day)

@@ -6,7 +6,7 @@ import re
 
 from django.utils.translation import gettext as _
 
-from .errors import invalid
+from xining_issues.errors import invalid
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")

@@ -5,17 +5,19 @@ allowed-transition table (409) and the actor's role and jurisdiction (403), vali
 (400), saves with ``update_fields``, writes exactly one ``CaseEvent`` and queues side effects with
 ``transaction.on_commit``. Nothing else in the code base writes ``Case.status``.
 
-Who may do what is the table ``TRANSITIONS`` below plus ``_acting_role``, which says how each
-role's reach over a case is decided (jurisdiction over the region, membership of the lead unit,
-being the complainant).
+The machinery is the shared kernel's (``xining_issues.workflow``); this module declares the
+case's part of it as ``FLOW``: the table ``TRANSITIONS`` (who may do what, from which state),
+``_reaches`` (how each role's reach over a case is decided: jurisdiction over the region,
+membership of the lead unit, being the complainant), the guards of single steps (a third return,
+a second re-handling, an extension already asked for) and the ``CaseEvent`` row. ``precheck``
+and ``allowed_actions`` are the kernel's, run on this declaration.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import django.dispatch
 from django.conf import settings
@@ -23,13 +25,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role, Unit, User
+from xining_issues.errors import NotAllowed, WrongState, invalid
+from xining_issues.workflow import Step, Transition, Workflow, clean_text, transition
 
 from . import notifications, services, sla
 from .attachments import check_uploads, store_uploads
-from .errors import NotAllowed, WrongState, invalid
 from .models import (
     OPEN_STATUSES,
     Case,
@@ -52,6 +56,9 @@ from .models import (
 )
 from .validators import validate_phone
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
 # Sent after the transaction that recorded ``event`` commits (notifications listen here).
 case_event_committed = django.dispatch.Signal()  # kwargs: event
 
@@ -59,48 +66,41 @@ SUPERVISION = settings.SUPERVISION
 MAX_RETURNS = 3  # the third 退回 sends the case to the dispatcher one level up (兜底)
 MAX_REOPENS = 1  # one 重办 on 不满意; a second 不满意 goes to a supervisor (督查研判)
 REOPEN_RESOLVE_DAYS = 5  # working days a unit gets to re-handle a case
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[str]
-    target: str | None  # None: the status does not change
-    roles: tuple[str, ...]  # tried in this order; the first that reaches the case acts
-
-
-def _t(sources: Iterable[str], target: str | None, *roles: str) -> Transition:
-    return Transition(frozenset(sources), target, roles)
+# Free text on a case (description, notes, reasons, replies): the API's max_length for them.
+NOTE_MAX = 2000
 
 
 S = Status
 HANDLED = (S.DISPATCHED, S.HANDLING)
 TRANSITIONS: dict[str, Transition] = {
-    EventType.ACCEPT: _t([S.SUBMITTED], S.ACCEPTED, Role.OPERATOR, Role.DISPATCHER),
-    EventType.REJECT: _t([S.SUBMITTED], S.REJECTED, Role.OPERATOR, Role.DISPATCHER),
-    EventType.RESOLVE_AT_INTAKE: _t([S.SUBMITTED], S.REPLIED, Role.OPERATOR, Role.DISPATCHER),
-    EventType.DISPATCH: _t([S.ACCEPTED], S.DISPATCHED, Role.DISPATCHER),
-    EventType.SIGN: _t([S.DISPATCHED], S.HANDLING, Role.HANDLER),
-    EventType.RETURN: _t([S.DISPATCHED], S.ACCEPTED, Role.HANDLER),
-    EventType.PROGRESS: _t(
+    EventType.ACCEPT: transition([S.SUBMITTED], S.ACCEPTED, Role.OPERATOR, Role.DISPATCHER),
+    EventType.REJECT: transition([S.SUBMITTED], S.REJECTED, Role.OPERATOR, Role.DISPATCHER),
+    EventType.RESOLVE_AT_INTAKE: transition(
+        [S.SUBMITTED], S.REPLIED, Role.OPERATOR, Role.DISPATCHER
+    ),
+    EventType.DISPATCH: transition([S.ACCEPTED], S.DISPATCHED, Role.DISPATCHER),
+    EventType.SIGN: transition([S.DISPATCHED], S.HANDLING, Role.HANDLER),
+    EventType.RETURN: transition([S.DISPATCHED], S.ACCEPTED, Role.HANDLER),
+    EventType.PROGRESS: transition(
         [S.DISPATCHED, S.HANDLING, S.REPLIED],
         None,
         Role.HANDLER,
         Role.DISPATCHER,
         Role.SUPERVISOR,
     ),
-    EventType.CONTACT: _t(HANDLED, None, Role.HANDLER),
-    EventType.REQUEST_EXTENSION: _t([S.HANDLING], None, Role.HANDLER),
-    EventType.DECIDE_EXTENSION: _t([S.HANDLING], None, Role.DISPATCHER),
-    EventType.REPLY: _t([S.HANDLING], S.REPLIED, Role.HANDLER),
-    EventType.EVALUATE: _t([S.REPLIED], S.EVALUATED, Role.RESIDENT, Role.OPERATOR),
-    EventType.REOPEN: _t(
+    EventType.CONTACT: transition(HANDLED, None, Role.HANDLER),
+    EventType.REQUEST_EXTENSION: transition([S.HANDLING], None, Role.HANDLER),
+    EventType.DECIDE_EXTENSION: transition([S.HANDLING], None, Role.DISPATCHER),
+    EventType.REPLY: transition([S.HANDLING], S.REPLIED, Role.HANDLER),
+    EventType.EVALUATE: transition([S.REPLIED], S.EVALUATED, Role.RESIDENT, Role.OPERATOR),
+    EventType.REOPEN: transition(
         [S.EVALUATED, S.REVIEW], S.HANDLING, Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR
     ),
-    EventType.SUPERVISE: _t(OPEN_STATUSES, None, Role.SUPERVISOR),
-    EventType.RECATEGORISE: _t(
+    EventType.SUPERVISE: transition(OPEN_STATUSES, None, Role.SUPERVISOR),
+    EventType.RECATEGORISE: transition(
         [S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING], None, Role.OPERATOR, Role.DISPATCHER
     ),
-    EventType.CLOSE: _t(
+    EventType.CLOSE: transition(
         [S.EVALUATED, S.REVIEW],
         S.CLOSED,
         Role.DISPATCHER,
@@ -115,13 +115,18 @@ CO_UNIT_ACTIONS = {EventType.PROGRESS, EventType.CONTACT}
 DISPATCH_LEVEL_ACTIONS = {EventType.DISPATCH, EventType.DECIDE_EXTENSION}
 
 
-# --- the shared steps of every transition ----------------------------------------------------
+# --- the case's declaration to the workflow kernel -------------------------------------------
 
 
 def _reaches(actor: User, case: Case, role: str, action: str) -> bool:
-    """Does ``actor``, acting as ``role``, reach this case for ``action``?"""
+    """Does ``actor``, acting as ``role``, reach this case for ``action``? A resident reaches
+    only their own complaint; any other role must be held, then reach the case: a handler
+    through the lead unit (or a co-unit, for the actions co-units take), staff through their
+    jurisdiction over the region (the dispatch level, for dispatch-level actions)."""
     if role == Role.RESIDENT:
         return case.complainant_id is not None and case.complainant_id == actor.pk
+    if not jurisdiction.has_role(actor, role):
+        return False
     if role == Role.HANDLER:
         units = jurisdiction.unit_ids(actor, Role.HANDLER)
         if case.lead_unit_id in units:
@@ -131,93 +136,100 @@ def _reaches(actor: User, case: Case, role: str, action: str) -> bool:
     return jurisdiction.may_act(actor, region, role)
 
 
-def _acting_role(actor: User | None, case: Case, action: str) -> str:
-    """The role in which ``actor`` may take ``action`` on ``case``, or 403."""
-    if actor is None or not actor.is_authenticated:
-        raise NotAllowed(_("请先登录。"))
-    for role in TRANSITIONS[action].roles:
-        if (role == Role.RESIDENT or jurisdiction.has_role(actor, role)) and _reaches(
-            actor, case, role, action
-        ):
-            return role
-    raise NotAllowed(_("您没有对这件诉求执行此操作的权限。"))
+# The steps' own rules beyond state and role. The transition functions, ``precheck`` and the
+# case page's buttons all judge them through the kernel, so a button is never offered for a step
+# its function would refuse.
 
 
-def _lock(case: Case) -> Case:
-    """Re-read the case under a row lock: a concurrent transition waits, then sees the result."""
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("region", "dispatch_region", "category")
-        .get(pk=case.pk)
-    )
+def _pending_extension(case: Case) -> bool:
+    # The case page's query annotates it (no query per button); a locked row asks the table.
+    annotated = getattr(case, "has_pending_extension", None)
+    if annotated is not None:
+        return bool(annotated)
+    return ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).exists()
 
 
-def _begin(case: Case, actor: User | None, action: str) -> tuple[Case, str]:
-    """Lock the case, then refuse: 409 when nobody may do this in the current state, 403 when
-    someone may but not this actor. State comes first so that the loser of a race (a sign
-    against a return) hears "already changed", not "not yours"."""
-    locked = _lock(case)
-    if locked.status not in TRANSITIONS[action].sources:
-        raise WrongState(
-            _("诉求当前状态为“%(status)s”，不能执行此操作。")
-            % {"status": locked.get_status_display()}
-        )
-    return locked, _acting_role(actor, locked, action)
+EXTENSION_PENDING = gettext_lazy("已有一份延期申请在等待审批。")
 
 
-def _record(
+def _guard_return(case: Case, role: str) -> None:
+    if case.return_count >= MAX_RETURNS:
+        raise WrongState(_("该诉求已由上级兜底派单，不能再退回；如有困难请在办理进展中说明。"))
+
+
+def _guard_request_extension(case: Case, role: str) -> None:
+    if _pending_extension(case):
+        raise WrongState(str(EXTENSION_PENDING))
+
+
+def _guard_decide_extension(case: Case, role: str) -> None:
+    if not _pending_extension(case):
+        raise WrongState(_("没有待审批的延期申请。"))
+
+
+def _guard_reopen(case: Case, role: str) -> None:
+    # After a second 不满意 only a supervisor may order re-handling (督查研判).
+    if case.status == Status.REVIEW:
+        if role != Role.SUPERVISOR:
+            raise NotAllowed(_("二次不满意的诉求由督查人员研判。"))
+    elif case.rating != Rating.UNSATISFIED:
+        raise WrongState(_("只有评价为不满意的诉求才能重办。"))
+    elif case.reopen_count >= MAX_REOPENS:
+        raise WrongState(_("该诉求已重办过一次。"))
+
+
+def _guard_close(case: Case, role: str) -> None:
+    if case.status == Status.REVIEW and role != Role.SUPERVISOR:
+        raise NotAllowed(_("二次不满意的诉求由督查人员研判后归档。"))
+
+
+def _event_row(
     case: Case,
-    action: str,
-    actor: User | None,
-    role: str | None,
-    from_status: str,
-    payload: dict[str, Any] | None = None,
+    step: Step,
     *,
     is_public: bool = True,
     now: dt.datetime | None = None,
     unit: Unit | None = None,
 ) -> CaseEvent:
-    """Write the one event of a transition (``unit`` defaults to the current lead unit)."""
-    event = CaseEvent.objects.create(
+    """A step's ``CaseEvent`` (``unit`` defaults to the current lead unit: returns are counted
+    against the unit that sent the case back, which passes itself)."""
+    return CaseEvent(
         case=case,
-        type=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        type=step.action,
+        actor=step.actor,
         unit=unit or case.lead_unit,
-        from_status=from_status,
-        to_status=case.status,
-        payload={"role": role, **(payload or {})} if role else dict(payload or {}),
+        from_status=step.from_status,
+        to_status=step.to_status,
+        payload=step.payload,
         is_public=is_public,
         created_at=now or timezone.now(),
     )
-    # The messages this event sends are written now, in the same transaction (outbox), so
-    # they can neither be lost nor sent for a change that rolled back.
-    notifications.on_event(event)
-    transaction.on_commit(
-        lambda: case_event_committed.send(sender=CaseEvent, event=event), robust=True
-    )
-    return event
 
 
-def _save(case: Case, *fields: str) -> None:
-    case.save(update_fields=[*fields, "updated_at"])
-
-
-def _move(case: Case, action: str) -> str:
-    """Apply the table's target status; returns the status the case came from."""
-    from_status = case.status
-    target = TRANSITIONS[action].target
-    if target is not None:
-        case.status = target
-    return from_status
-
-
-def _text(value: str | None, field: str, *, required: bool = True, max_length: int = 2000) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise invalid(field, _("此项不能为空。"))
-    if len(text) > max_length:
-        raise invalid(field, _("最多 %(n)d 个字。") % {"n": max_length})
-    return text
+FLOW: Workflow[Case, CaseEvent] = Workflow(
+    model=Case,
+    table=TRANSITIONS,
+    reaches=_reaches,
+    guards={
+        EventType.RETURN: _guard_return,
+        EventType.REQUEST_EXTENSION: _guard_request_extension,
+        EventType.DECIDE_EXTENSION: _guard_decide_extension,
+        EventType.REOPEN: _guard_reopen,
+        EventType.CLOSE: _guard_close,
+    },
+    event_row=_event_row,
+    # The messages an event sends are written in the same transaction (outbox), so they can
+    # neither be lost nor sent for a change that rolled back.
+    on_record=notifications.on_event,
+    committed=case_event_committed,
+    wrong_state=gettext_lazy("诉求当前状态为“%(status)s”，不能执行此操作。"),
+    not_allowed=gettext_lazy("您没有对这件诉求执行此操作的权限。"),
+    lock_related=("region", "dispatch_region", "category"),
+)
+# Read by the demo simulator's tests, which replay events through the same role rule.
+_acting_role = FLOW.acting_role
+precheck = FLOW.precheck
+allowed_actions = FLOW.allowed_actions
 
 
 def _future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime:
@@ -274,7 +286,7 @@ def _check_category(category: Category | None) -> Category:
 
 def case_submit(
     *,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     category: Category | None,
     region: Region | None,
     description: str,
@@ -304,15 +316,16 @@ def case_submit(
     region = _check_region(region)
     category = _check_category(category)
     fields = {
-        "description": _text(description, "description"),
-        "complainant_name": _text(complainant_name, "complainant_name", max_length=64),
-        "title": _text(title, "title", required=False, max_length=120),
-        "address": _text(address, "address", required=False, max_length=255),
+        "description": clean_text(description, "description", max_length=NOTE_MAX),
+        "complainant_name": clean_text(complainant_name, "complainant_name", max_length=64),
+        "title": clean_text(title, "title", required=False, max_length=120),
+        "address": clean_text(address, "address", required=False, max_length=255),
     }
     phone = validate_phone(complainant_phone)
     checked = check_uploads(list(attachments))
     if (
         is_operator
+        and actor is not None  # always so when is_operator; tells the type checker
         and region is not None
         and not jurisdiction.may_act(actor, region, Role.OPERATOR)
     ):
@@ -343,7 +356,7 @@ def case_submit(
             created_at=now,
             **fields,
         )
-        event = _record(
+        event = FLOW.record(
             case,
             EventType.SUBMIT,
             actor,
@@ -374,7 +387,7 @@ def case_accept(
     note: str = "",
 ) -> Case:
     """受理: classify, grade by duty level (依据职责分级受理), optionally mark a duplicate."""
-    case, role = _begin(case, actor, EventType.ACCEPT)
+    case, role = FLOW.begin(case, actor, EventType.ACCEPT)
     if category is not None:
         case.category = _check_category(category)
     if urgency is not None:
@@ -389,8 +402,8 @@ def case_accept(
     case.duty_level = duty_level or RegionLevel.DISTRICT
     case.duplicate_of = duplicate_of
     case.accepted_at = timezone.now()
-    from_status = _move(case, EventType.ACCEPT)
-    _save(
+    from_status = FLOW.move(case, EventType.ACCEPT)
+    FLOW.save(
         case,
         "status",
         "category",
@@ -400,7 +413,7 @@ def case_accept(
         "duplicate_of",
         "accepted_at",
     )
-    _record(
+    FLOW.record(
         case,
         EventType.ACCEPT,
         actor,
@@ -411,7 +424,7 @@ def case_accept(
             "duty_level": case.duty_level,
             "is_complex": case.is_complex,
             "duplicate_of": duplicate_of.tracking_code if duplicate_of else None,
-            "note": _text(note, "note", required=False),
+            "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
         },
     )
     return case
@@ -422,7 +435,7 @@ def case_reject(
     *, case: Case, actor: User, reason: str, duplicate_of: Case | None = None, note: str = ""
 ) -> Case:
     """不予受理 with a reason; a duplicate names the case it repeats."""
-    case, role = _begin(case, actor, EventType.REJECT)
+    case, role = FLOW.begin(case, actor, EventType.REJECT)
     if reason not in RejectReason.values:
         raise invalid("reason", _("请选择不予受理的原因。"))
     if reason == RejectReason.DUPLICATE and duplicate_of is None:
@@ -432,9 +445,9 @@ def case_reject(
     case.reject_reason = reason
     case.duplicate_of = duplicate_of
     case.closed_at = timezone.now()
-    from_status = _move(case, EventType.REJECT)
-    _save(case, "status", "reject_reason", "duplicate_of", "closed_at")
-    _record(
+    from_status = FLOW.move(case, EventType.REJECT)
+    FLOW.save(case, "status", "reject_reason", "duplicate_of", "closed_at")
+    FLOW.record(
         case,
         EventType.REJECT,
         actor,
@@ -443,7 +456,7 @@ def case_reject(
         {
             "reason": reason,
             "duplicate_of": duplicate_of.tracking_code if duplicate_of else None,
-            "note": _text(note, "note", required=False),
+            "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
         },
     )
     return case
@@ -452,16 +465,16 @@ def case_reject(
 @transaction.atomic
 def case_resolve_at_intake(*, case: Case, actor: User, reply: str) -> Case:
     """即时办结: answered on the spot (consultations); goes straight to evaluation."""
-    case, role = _begin(case, actor, EventType.RESOLVE_AT_INTAKE)
+    case, role = FLOW.begin(case, actor, EventType.RESOLVE_AT_INTAKE)
     now = timezone.now()
-    case.reply_text = _text(reply, "reply")
+    case.reply_text = clean_text(reply, "reply", max_length=NOTE_MAX)
     case.outcome = Outcome.RESOLVED
     case.accepted_at = case.accepted_at or now
     case.contacted_at = case.contacted_at or now
     case.replied_at = now
-    from_status = _move(case, EventType.RESOLVE_AT_INTAKE)
-    _save(case, "status", "reply_text", "outcome", "accepted_at", "contacted_at", "replied_at")
-    _record(
+    from_status = FLOW.move(case, EventType.RESOLVE_AT_INTAKE)
+    FLOW.save(case, "status", "reply_text", "outcome", "accepted_at", "contacted_at", "replied_at")
+    FLOW.record(
         case,
         EventType.RESOLVE_AT_INTAKE,
         actor,
@@ -511,7 +524,7 @@ def case_dispatch(
 ) -> Case:
     """派单 to a lead unit and co-handlers the dispatcher may reach (派单范围); the contact and
     resolve deadlines start now."""
-    case, role = _begin(case, actor, EventType.DISPATCH)
+    case, role = FLOW.begin(case, actor, EventType.DISPATCH)
     if lead_unit is None or not lead_unit.is_active:
         raise invalid("lead_unit", _("请选择承办单位。"))
     co = [u for u in co_units if u.pk != lead_unit.pk]
@@ -541,8 +554,8 @@ def case_dispatch(
     )
     case.sign_by = calendar.add(now, SUPERVISION["sign_hours"], sign_unit)
     case.warn_at = sla.warning_point(now, case.resolve_by, SUPERVISION["warning_share"])
-    from_status = _move(case, EventType.DISPATCH)
-    _save(
+    from_status = FLOW.move(case, EventType.DISPATCH)
+    FLOW.save(
         case,
         "status",
         "lead_unit",
@@ -555,7 +568,7 @@ def case_dispatch(
         "supervision_level",
     )
     case.co_units.set(co)
-    _record(
+    FLOW.record(
         case,
         EventType.DISPATCH,
         actor,
@@ -565,7 +578,7 @@ def case_dispatch(
             "lead_unit": lead_unit.name,
             "co_units": [u.name for u in co],
             "resolve_by": case.resolve_by.isoformat(),
-            "note": _text(note, "note", required=False),
+            "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
         },
         now=now,
     )
@@ -575,26 +588,27 @@ def case_dispatch(
 @transaction.atomic
 def case_sign(*, case: Case, actor: User) -> Case:
     """签收: the lead unit takes the case."""
-    case, role = _begin(case, actor, EventType.SIGN)
+    case, role = FLOW.begin(case, actor, EventType.SIGN)
     case.signed_at = timezone.now()
-    from_status = _move(case, EventType.SIGN)
-    _save(case, "status", "signed_at")
-    _record(case, EventType.SIGN, actor, role, from_status, {"unit": case.lead_unit.name})
+    from_status = FLOW.move(case, EventType.SIGN)
+    FLOW.save(case, "status", "signed_at")
+    # Only the lead unit's handlers reach a case to sign it: it has a lead unit.
+    unit = cast(Unit, case.lead_unit)
+    FLOW.record(case, EventType.SIGN, actor, role, from_status, {"unit": unit.name})
     return case
 
 
 @transaction.atomic
 def case_return(*, case: Case, actor: User, reason: str) -> Case:
     """退回: not this unit's duty. The third return sends it one level up, which must take it."""
-    case, role = _begin(case, actor, EventType.RETURN)
-    reason = _text(reason, "reason")
-    if case.return_count >= MAX_RETURNS:
-        raise WrongState(_("该诉求已由上级兜底派单，不能再退回；如有困难请在办理进展中说明。"))
+    case, role = FLOW.begin(case, actor, EventType.RETURN)
+    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
     returned_by = case.lead_unit
     case.return_count += 1
     escalated = case.return_count >= MAX_RETURNS and case.dispatch_region.parent_id is not None
     if escalated:
-        case.dispatch_region = case.dispatch_region.parent
+        # parent_id is not None (checked above), so the parent is a region.
+        case.dispatch_region = cast(Region, case.dispatch_region.parent)
     case.lead_unit = None
     case.dispatched_at = None
     case.contact_by = None
@@ -603,8 +617,8 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
     case.warn_at = None
     # The next unit must make its own first contact: 响应率 is counted against it.
     case.contacted_at = None
-    from_status = _move(case, EventType.RETURN)
-    _save(
+    from_status = FLOW.move(case, EventType.RETURN)
+    FLOW.save(
         case,
         "status",
         "return_count",
@@ -619,7 +633,7 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
     )
     case.co_units.clear()
     # The event carries the unit that sent it back: returns are counted against it.
-    _record(
+    FLOW.record(
         case,
         EventType.RETURN,
         actor,
@@ -642,9 +656,9 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
 @transaction.atomic
 def case_add_progress(*, case: Case, actor: User, text: str, public: bool = False) -> Case:
     """办理进展: an internal note, or a public update the complainant sees when tracking."""
-    case, role = _begin(case, actor, EventType.PROGRESS)
-    text = _text(text, "text")
-    _record(
+    case, role = FLOW.begin(case, actor, EventType.PROGRESS)
+    text = clean_text(text, "text", max_length=NOTE_MAX)
+    FLOW.record(
         case,
         EventType.PROGRESS,
         actor,
@@ -659,24 +673,24 @@ def case_add_progress(*, case: Case, actor: User, text: str, public: bool = Fals
 @transaction.atomic
 def case_record_contact(*, case: Case, actor: User, method: str = "phone", note: str = "") -> Case:
     """联系诉求人: the first contact sets ``contacted_at``, which the 响应率 is computed from."""
-    case, role = _begin(case, actor, EventType.CONTACT)
+    case, role = FLOW.begin(case, actor, EventType.CONTACT)
     now = timezone.now()
     first = case.contacted_at is None
     if first:
         case.contacted_at = now
-        _save(case, "contacted_at")
+        FLOW.save(case, "contacted_at")
     on_time = case.contact_by is None or now <= case.contact_by
-    _record(
+    FLOW.record(
         case,
         EventType.CONTACT,
         actor,
         role,
         case.status,
         {
-            "method": _text(method, "method", max_length=16),
+            "method": clean_text(method, "method", max_length=16),
             "first": first,
             "on_time": on_time,
-            "note": _text(note, "note", required=False),
+            "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
         },
         is_public=False,
         now=now,
@@ -689,25 +703,27 @@ def case_request_extension(
     *, case: Case, actor: User, until: dt.datetime | None, reason: str
 ) -> ExtensionRequest:
     """申请延期: the lead unit asks; the deadline does not move until a dispatcher approves."""
-    case, role = _begin(case, actor, EventType.REQUEST_EXTENSION)
+    case, role = FLOW.begin(case, actor, EventType.REQUEST_EXTENSION)
     now = timezone.now()
     until = _future(until, "until", now)
     if case.resolve_by and until <= case.resolve_by:
         raise invalid("until", _("申请的期限必须晚于现在的办结时限。"))
-    reason = _text(reason, "reason")
+    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
     try:
         with transaction.atomic():
             request = ExtensionRequest.objects.create(
                 case=case,
-                unit=case.lead_unit,
+                # Only the lead unit's handlers reach a case to ask: it has a lead unit.
+                unit=cast(Unit, case.lead_unit),
                 requested_by=actor,
                 reason=reason,
                 requested_until=until,
                 created_at=now,
             )
     except IntegrityError:
-        raise WrongState(_("已有一份延期申请在等待审批。")) from None
-    _record(
+        # The lock and the guard make this a last resort: the unique constraint decides.
+        raise WrongState(str(EXTENSION_PENDING)) from None
+    FLOW.record(
         case,
         EventType.REQUEST_EXTENSION,
         actor,
@@ -725,21 +741,18 @@ def case_decide_extension(
     *, case: Case, actor: User, approve: bool, note: str = ""
 ) -> ExtensionRequest:
     """延期审批: only an approval moves ``resolve_by``."""
-    case, role = _begin(case, actor, EventType.DECIDE_EXTENSION)
-    request = (
-        ExtensionRequest.objects.select_for_update()
-        .filter(case=case, status=ExtensionStatus.PENDING)
-        .first()
+    case, role = FLOW.begin(case, actor, EventType.DECIDE_EXTENSION)
+    # The guard found it under the case's lock, which every extension step takes first.
+    request = ExtensionRequest.objects.select_for_update().get(
+        case=case, status=ExtensionStatus.PENDING
     )
-    if request is None:
-        raise WrongState(_("没有待审批的延期申请。"))
     if approve and case.resolve_by and request.requested_until <= case.resolve_by:
         raise WrongState(_("申请的期限已不晚于现在的办结时限，无需延期。"))
     now = timezone.now()
     request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
     request.decided_by = actor
     request.decided_at = now
-    request.decision_note = _text(note, "note", required=False, max_length=255)
+    request.decision_note = clean_text(note, "note", required=False, max_length=255)
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     previous = case.resolve_by
     if approve:
@@ -750,8 +763,8 @@ def case_decide_extension(
         # A later deadline clears warning/overdue flags; a 督办 order keeps its own level.
         if case.supervision_level != SupervisionLevel.SUPERVISED:
             case.supervision_level = SupervisionLevel.ON_TIME
-        _save(case, "resolve_by", "warn_at", "supervision_level")
-    _record(
+        FLOW.save(case, "resolve_by", "warn_at", "supervision_level")
+    FLOW.record(
         case,
         EventType.DECIDE_EXTENSION,
         actor,
@@ -774,29 +787,29 @@ def case_decide_extension(
 def case_reply(
     *,
     case: Case,
-    actor: User,
+    actor: User | AnonymousUser,
     outcome: str,
     text: str,
     evidence: Sequence[UploadedFile] = (),
 ) -> Case:
     """办结答复: the lead unit's result (resolved / partly / explained), with evidence."""
-    case, role = _begin(case, actor, EventType.REPLY)
+    case, role = FLOW.begin(case, actor, EventType.REPLY)
     if outcome not in Outcome.values:
         raise invalid("outcome", _("请选择办理结果。"))
-    text = _text(text, "text")
+    text = clean_text(text, "text", max_length=NOTE_MAX)
     checked = check_uploads(list(evidence), allow_pdf=True, field="evidence")
     now = timezone.now()
     case.outcome = outcome
     case.reply_text = text
     case.replied_at = now
-    from_status = _move(case, EventType.REPLY)
-    _save(case, "status", "outcome", "reply_text", "replied_at")
+    from_status = FLOW.move(case, EventType.REPLY)
+    FLOW.save(case, "status", "outcome", "reply_text", "replied_at")
     SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
     # A request for more time no longer applies once the unit has replied.
     ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).update(
         status=ExtensionStatus.LAPSED, decided_at=now
     )
-    event = _record(
+    event = FLOW.record(
         case,
         EventType.REPLY,
         actor,
@@ -809,7 +822,8 @@ def case_reply(
         },
         now=now,
     )
-    store_uploads(checked, case=case, event=event, uploaded_by=actor)
+    # FLOW.begin let only a signed-in user through.
+    store_uploads(checked, case=case, event=event, uploaded_by=cast(User, actor))
     return case
 
 
@@ -819,7 +833,7 @@ def case_reply(
 def _evaluate(case: Case, actor: User | None, role: str | None, rating: str, comment: str) -> Case:
     if rating not in Rating.values:
         raise invalid("rating", _("请选择满意、基本满意或不满意。"))
-    comment = _text(comment, "comment", required=False, max_length=500)
+    comment = clean_text(comment, "comment", required=False, max_length=500)
     now = timezone.now()
     source = EvaluationSource.CALLBACK if role == Role.OPERATOR else EvaluationSource.COMPLAINANT
     try:
@@ -835,14 +849,14 @@ def _evaluate(case: Case, actor: User | None, role: str | None, rating: str, com
             )
     except IntegrityError:
         raise WrongState(_("这一轮办理已经评价过了。")) from None
-    from_status = _move(case, EventType.EVALUATE)
+    from_status = FLOW.move(case, EventType.EVALUATE)
     # A second 不满意 (after one re-handling) goes to a supervisor to judge (督查研判).
     if rating == Rating.UNSATISFIED and case.reopen_count >= MAX_REOPENS:
         case.status = Status.REVIEW
     case.rating = rating
     case.evaluated_at = now
-    _save(case, "status", "rating", "evaluated_at")
-    _record(
+    FLOW.save(case, "status", "rating", "evaluated_at")
+    FLOW.record(
         case,
         EventType.EVALUATE,
         actor,
@@ -857,7 +871,7 @@ def _evaluate(case: Case, actor: User | None, role: str | None, rating: str, com
 @transaction.atomic
 def case_evaluate(*, case: Case, actor: User | None, rating: str, comment: str = "") -> Case:
     """评价 by the complainant (signed in) or by an operator's callback (回访)."""
-    case, role = _begin(case, actor, EventType.EVALUATE)
+    case, role = FLOW.begin(case, actor, EventType.EVALUATE)
     return _evaluate(case, actor, role, rating, comment)
 
 
@@ -867,7 +881,7 @@ def case_evaluate_by_tracking(
 ) -> Case:
     """评价 from the public tracking page: the code and the phone's last four digits identify
     the complainant, the way the SMS with the evaluation link does."""
-    case = _lock(case)
+    case = FLOW.lock(case)
     if not phone_last4 or case.complainant_phone[-4:] != phone_last4:
         raise NotAllowed(_("受理编号与手机号后四位不匹配。"))
     if case.status not in TRANSITIONS[EventType.EVALUATE].sources:
@@ -882,15 +896,8 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     """重办: an unsatisfied case goes back to the lead unit with a new deadline, once (a case
     answered at intake goes back to dispatch instead); after a second 不满意 only a supervisor
     may order re-handling."""
-    case, role = _begin(case, actor, EventType.REOPEN)
-    if case.status == Status.REVIEW:
-        if role != Role.SUPERVISOR:
-            raise NotAllowed(_("二次不满意的诉求由督查人员研判。"))
-    elif case.rating != Rating.UNSATISFIED:
-        raise WrongState(_("只有评价为不满意的诉求才能重办。"))
-    elif case.reopen_count >= MAX_REOPENS:
-        raise WrongState(_("该诉求已重办过一次。"))
-    reason = _text(reason, "reason")
+    case, role = FLOW.begin(case, actor, EventType.REOPEN)
+    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
     now = timezone.now()
     case.reopen_count += 1
     # A case answered at intake has no unit to send it back to: it goes to dispatch (待派单),
@@ -911,12 +918,12 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     case.rating = ""
     case.replied_at = None
     case.evaluated_at = None
-    from_status = _move(case, EventType.REOPEN)
+    from_status = FLOW.move(case, EventType.REOPEN)
     if to_dispatch:
         case.status = Status.ACCEPTED
         # The unit it is dispatched to must make its own first contact (响应率), as on a return.
         case.contacted_at = None
-    _save(
+    FLOW.save(
         case,
         "status",
         "reopen_count",
@@ -929,7 +936,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         "evaluated_at",
         "contacted_at",
     )
-    _record(
+    FLOW.record(
         case,
         EventType.REOPEN,
         actor,
@@ -953,16 +960,16 @@ def case_supervise(
     *, case: Case, actor: User, due_at: dt.datetime | None, note: str
 ) -> SupervisionOrder:
     """督办: a supervisor orders the case finished by a date; the case shows as supervised."""
-    case, role = _begin(case, actor, EventType.SUPERVISE)
+    case, role = FLOW.begin(case, actor, EventType.SUPERVISE)
     now = timezone.now()
     due_at = _future(due_at, "due_at", now)
-    note = _text(note, "note")
+    note = clean_text(note, "note", max_length=NOTE_MAX)
     order = SupervisionOrder.objects.create(
         case=case, issued_by=actor, due_at=due_at, note=note, created_at=now
     )
     case.supervision_level = SupervisionLevel.SUPERVISED
-    _save(case, "supervision_level")
-    _record(
+    FLOW.save(case, "supervision_level")
+    FLOW.record(
         case,
         EventType.SUPERVISE,
         actor,
@@ -978,19 +985,19 @@ def case_supervise(
 def case_recategorise(*, case: Case, actor: User, category: Category | None, reason: str) -> Case:
     """改分类 (re-route): the old and new category stay in the timeline. Deadlines already set
     by dispatch stay; an undispatched case gets the new category's accept deadline."""
-    case, role = _begin(case, actor, EventType.RECATEGORISE)
+    case, role = FLOW.begin(case, actor, EventType.RECATEGORISE)
     category = _check_category(category)
     if category.pk == case.category_id:
         raise invalid("category", _("新分类与原分类相同。"))
-    reason = _text(reason, "reason")
+    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
     previous = case.category
     case.category = category
     fields = ["category"]
     if case.status == Status.SUBMITTED:
         case.accept_by = sla.accept_deadline(category, case.created_at, urgency=case.urgency)
         fields.append("accept_by")
-    _save(case, *fields)
-    _record(
+    FLOW.save(case, *fields)
+    FLOW.record(
         case,
         EventType.RECATEGORISE,
         actor,
@@ -1015,21 +1022,19 @@ def case_close(
     supervision scan, ``system=True``: not counted as satisfied); from 督查研判 by a supervisor,
     who may rule the demand unreasonable (then it is left out of the 满意率)."""
     if system:
-        case, role = _lock(case), None
+        case, role = FLOW.lock(case), None
         if case.status != Status.REPLIED:
             raise WrongState(_("只有待评价的诉求会因超时未评价而归档。"))
     else:
-        case, role = _begin(case, actor, EventType.CLOSE)
-        if case.status == Status.REVIEW and role != Role.SUPERVISOR:
-            raise NotAllowed(_("二次不满意的诉求由督查人员研判后归档。"))
+        case, role = FLOW.begin(case, actor, EventType.CLOSE)
         if unreasonable and case.status != Status.REVIEW:
             raise invalid("unreasonable", _("只有督查研判时才能认定为不合理诉求。"))
     now = timezone.now()
     case.excluded_from_satisfaction = bool(unreasonable)
     case.closed_at = now
-    from_status = _move(case, EventType.CLOSE)
-    _save(case, "status", "excluded_from_satisfaction", "closed_at")
-    _record(
+    from_status = FLOW.move(case, EventType.CLOSE)
+    FLOW.save(case, "status", "excluded_from_satisfaction", "closed_at")
+    FLOW.record(
         case,
         EventType.CLOSE,
         actor,
@@ -1038,54 +1043,8 @@ def case_close(
         {
             "unreasonable": bool(unreasonable),
             "not_evaluated": system,
-            "note": _text(note, "note", required=False),
+            "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
         },
         now=now,
     )
     return case
-
-
-def precheck(actor: User, case: Case, action: str) -> None:
-    """The state (409) and role (403) checks of ``action`` without taking the lock, so the API
-    can refuse before it judges the request body (400 comes last). The transition itself
-    checks again under the lock."""
-    if case.status not in TRANSITIONS[action].sources:
-        raise WrongState(
-            _("诉求当前状态为“%(status)s”，不能执行此操作。")
-            % {"status": case.get_status_display()}
-        )
-    _acting_role(actor, case, action)
-
-
-def allowed_actions(user: User, case: Case) -> list[str]:
-    """The actions ``user`` may take on ``case`` now, for the case page's buttons.
-
-    The same table and reach checks as the transitions themselves, plus the extra state rules
-    a button should not be offered against (the functions still check them all).
-    """
-    if not user.is_authenticated:
-        return []
-    actions = []
-    for action, transition in TRANSITIONS.items():
-        if case.status not in transition.sources:
-            continue
-        try:
-            role = _acting_role(user, case, action)
-        except NotAllowed:
-            continue
-        if case.status == Status.REVIEW and action in (EventType.REOPEN, EventType.CLOSE):
-            if role != Role.SUPERVISOR:
-                continue
-        elif action == EventType.REOPEN and (
-            case.rating != Rating.UNSATISFIED or case.reopen_count >= MAX_REOPENS
-        ):
-            continue
-        if action == EventType.RETURN and case.return_count >= MAX_RETURNS:
-            continue
-        pending = getattr(case, "has_pending_extension", None)
-        if action == EventType.DECIDE_EXTENSION and pending is False:
-            continue
-        if action == EventType.REQUEST_EXTENSION and pending:
-            continue
-        actions.append(str(action))
-    return actions

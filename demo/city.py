@@ -1,5 +1,8 @@
 """A synthetic city for the benchmark of issue 11: N cases over ten years, written set-based.
 
+Over 500 lines on purpose: the builder's steps (reference data, calendar, chunk plan, parallel
+writers, deferred indexes, checks) share one run's state; its SQL is apart in ``demo.city_sql``.
+
 ``CityBuilder`` fills the configured PostgreSQL database with cases and the events their
 histories imply, in chunks of one transaction each. Python does a fixed amount of work per run
 and per chunk (reference data, the calendar, the number of cases per day); every case, event,
@@ -7,7 +10,7 @@ evaluation, extension request, 督办 order and co-unit link is made by PostgreS
 ``INSERT … SELECT`` over ``generate_series`` (the SQL is in ``demo.city_sql``). Memory in
 Python stays flat whatever N is.
 
-The shape (the same vocabulary and weights as the year of demo cases, ``cases.demo_cases``)
+The shape (the vocabulary and weights of the year of demo cases, ``demo.vocabulary``)
     * ten years ending now, volume growing 8 % a year, fewer cases on days off, more in the
       heating season (15 October – 15 April), when 供暖 categories dominate;
     * districts by population, communities within them spread by a fixed name-derived factor,
@@ -64,8 +67,15 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from cases import sla, workflow
-from cases.demo import seed_reference
-from cases.demo_cases import (
+from cases.models import Case, Category, Responsibility, Status, TimeUnit
+from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind
+from xining_issues.bulk import analyze
+
+from . import city_sql
+from .history_world import create_handler_accounts
+from .organisation import DISTRICT_SLUGS, seed_organisation
+from .reference import seed_reference
+from .vocabulary import (
     CHANNELS,
     COMMENTS,
     COMPOUNDS,
@@ -86,15 +96,9 @@ from cases.demo_cases import (
     SUPERVISION_NOTES,
     SURNAMES,
     TEMPLATES,
-    create_handler_accounts,
+    TIMES_OF_DAY,
     heating_weight,
 )
-from cases.models import Case, Category, Responsibility, Status, TimeUnit
-from org.demo import DISTRICT_SLUGS, seed_organisation
-from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind
-from xining_issues.bulk import analyze
-
-from . import city_sql
 
 YEARS = 10
 GROWTH_PER_YEAR = 1.08  # hotline volume grows as the city learns to call it
@@ -1218,7 +1222,7 @@ def orphans(first_id: int, last_id: int) -> dict[str, int]:
     return dict(zip(city_sql.ORPHAN_TABLES, counts, strict=True))
 
 
-# The demo vocabulary the SQL draws its free text from (one registry: cases.demo_cases).
+# The demo vocabulary the SQL draws its free text from (one registry: demo.vocabulary).
 TEXTS: dict[str, Any] = {
     "replies": REPLIES,
     "intake": INTAKE_REPLIES,
@@ -1231,6 +1235,6 @@ TEXTS: dict[str, Any] = {
     "supervision": SUPERVISION_NOTES,
     "reopen": REOPEN_REASONS,
     "prefixes": MOBILE_PREFIXES,
-    "times": ["早上", "昨天晚上", "中午", "凌晨"],
+    "times": list(TIMES_OF_DAY),
     "surnames": SURNAMES,
 }

@@ -1,5 +1,8 @@
 """The SQL that writes the synthetic city (``demo.city``): set-based, one chunk per transaction.
 
+Over 500 lines on purpose: the SQL of one plan, an ``INSERT`` per step of a case's history,
+whose draws (``UNIFORMS``) and plan columns must agree across the whole file.
+
 How a chunk is written
     1. ``xn_plan``: one row per case, made by PostgreSQL from ``generate_series`` over the
        chunk's days. Each case's whole history is decided there: where and when it was raised,
@@ -41,6 +44,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from .vocabulary import (
+    APPOINTMENT_NOTE,
+    DISPATCH_NOTE,
+    NOT_EVALUATED_NOTE,
+    REFUSAL_NOTE,
+    REVIEWED_NOTE,
+    UNREASONABLE_NOTE,
+)
+
+
+def _literal(text: str) -> str:
+    """A fixed text of ``demo.vocabulary`` as an SQL string literal (the one source of the
+    notes the simulator writes too)."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 UNIFORMS: tuple[str, ...] = (
     # where and when
@@ -905,7 +924,7 @@ def _system_close(step: int, ne: str) -> tuple[int, str, str]:
         payload=_obj(
             ("unreasonable", "false"),
             ("not_evaluated", "true"),
-            ("note", "'超期未评价，自动归档。'"),
+            ("note", _literal(NOT_EVALUATED_NOTE)),
         ),
     )
 
@@ -925,7 +944,7 @@ def _contact(step: int, first: bool, u_method: str, u_note: str) -> tuple[int, s
             ("method", f"CASE WHEN {u_method} < 0.85 THEN 'phone' ELSE 'visit' END"),
             ("first", "true" if first else "false"),
             ("on_time", f"e{step} <= cb_e"),
-            ("note", f"CASE WHEN {u_note} < 0.7 THEN '' ELSE '已与诉求人约定上门时间。' END"),
+            ("note", f"CASE WHEN {u_note} < 0.7 THEN '' ELSE {_literal(APPOINTMENT_NOTE)} END"),
         ),
     )
 
@@ -1047,7 +1066,12 @@ EVENTS: list[tuple[int, str, str]] = [
             ("lead_unit", "lead_name"),
             ("co_units", "co_names"),
             ("resolve_by", "pg_temp.xn_iso(rb0_e)"),
-            ("note", "CASE WHEN {u_dispatch_note} < 0.2 THEN '请尽快联系诉求人。' ELSE '' END"),
+            (
+                "note",
+                "CASE WHEN {u_dispatch_note} < 0.2 THEN "
+                + _literal(DISPATCH_NOTE)
+                + " ELSE '' END",
+            ),
         ),
     ),
     _event(
@@ -1092,7 +1116,7 @@ EVENTS: list[tuple[int, str, str]] = [
             ("approved", "approve"),
             ("from", "pg_temp.xn_iso(rb0_e)"),
             ("to", "CASE WHEN approve THEN pg_temp.xn_iso(until_e) END"),
-            ("note", "CASE WHEN approve THEN '' ELSE '请按原时限办结。' END"),
+            ("note", f"CASE WHEN approve THEN '' ELSE {_literal(REFUSAL_NOTE)} END"),
         ),
     ),
     _event(
@@ -1180,8 +1204,8 @@ EVENTS: list[tuple[int, str, str]] = [
             ("not_evaluated", "false"),
             (
                 "note",
-                """CASE WHEN x14 AND rating2 = 'unsatisfied' THEN CASE WHEN unreasonable
-                        THEN '经研判为不合理诉求。' ELSE '已督促办理，予以归档。' END
+                f"""CASE WHEN x14 AND rating2 = 'unsatisfied' THEN CASE WHEN unreasonable
+                        THEN {_literal(UNREASONABLE_NOTE)} ELSE {_literal(REVIEWED_NOTE)} END
                         ELSE '' END""",
             ),
         ),
@@ -1207,7 +1231,7 @@ SELECT ext_id, id, lead_id, hl, pg_temp.xn_pick({TEXTS} -> 'extension', {{u_ext_
        to_timestamp(until_e),
        CASE WHEN NOT x9 THEN 'pending' WHEN approve THEN 'approved' ELSE 'refused' END,
        CASE WHEN x9 THEN dd_id END,
-       CASE WHEN x9 AND NOT approve THEN '请按原时限办结。' ELSE '' END,
+       CASE WHEN x9 AND NOT approve THEN {_literal(REFUSAL_NOTE)} ELSE '' END,
        to_timestamp(e8), CASE WHEN x9 THEN to_timestamp(e9) END
 FROM xn_plan WHERE ext_id IS NOT NULL
 """  # noqa: S608 - built from this module's constants

@@ -1,6 +1,9 @@
 """The measurements of ``bench_city``: every path a user waits on, through HTTP on the
 production configuration (gunicorn, ``DEBUG=0``), and intake beside ``pgbench``.
 
+Over 500 lines on purpose: the server, the timed paths and the intake load are one
+measurement, run in order against the one gunicorn it starts.
+
 ``Server`` starts gunicorn on a free port of 127.0.0.1 against the database this process uses,
 with the settings a deployment has (``DEBUG=0``, Redis for the cache and the broker) and the
 worker class and count of ``GUNICORN_*`` below. ``measure_paths`` calls each path a few times to
@@ -36,7 +39,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from django.conf import settings
@@ -304,7 +307,10 @@ def _cursor_at(offset: int, queryset: Any) -> str | None:
     paginator = CursorPagination()
     paginator.ordering = ("-created_at", "-id")
     paginator.base_url = "http://x/"
-    link = paginator.encode_cursor(Cursor(offset=0, reverse=False, position=str(position)))
+    # DRF's cursor positions are strings (its own ``_get_position_from_instance``); the
+    # stubs type them as int.
+    cursor = Cursor(offset=0, reverse=False, position=str(position))  # type: ignore[arg-type]
+    link = paginator.encode_cursor(cursor)
     # The link carries the cursor URL-encoded (base64's "+", "/" and "=" escaped): decode it,
     # since the caller encodes it again (taken raw, a padded cursor was "invalid" at 10 M).
     return parse_qs(urlsplit(link).query)["cursor"][0]
@@ -341,8 +347,9 @@ def paths(out: Out) -> list[Path_]:
     first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
     since = timezone.localtime(first).date().isoformat() if first else year_ago
     district = Region.objects.filter(level=RegionLevel.DISTRICT, code__contains="huangzhong")
-    district_id = (
-        district.first() or Region.objects.filter(level=RegionLevel.DISTRICT).first()
+    # A seeded city has districts (the measurement needs one anyway).
+    district_id = cast(
+        Region, district.first() or Region.objects.filter(level=RegionLevel.DISTRICT).first()
     ).pk
     dash = "committee1"
     result = [

@@ -1,5 +1,8 @@
 """The overdue scan at volume (issue 11, point 5): one beat tick through a real worker.
 
+Over 500 lines on purpose: one measurement whose parts (the cases, the worker process, the
+ticks, the checks against the snapshot of what was due) share the snapshot and the worker.
+
 ``measure_scan`` puts a city's worth of open cases into the current PostgreSQL database,
 set-based, a given number of them past a point of the supervision rules, and measures what beat
 would set off: one ``cases.supervision_scan`` task sent through Redis to a ``celery worker``
@@ -59,20 +62,19 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases import supervision
-from cases.demo import seed_reference
 from cases.models import (
     OPEN_STATUSES,
     Case,
     CaseEvent,
-    Notification,
-    OutboxMessage,
     Status,
     SupervisionLevel,
     SupervisionMark,
     SupervisionOrder,
 )
 from demo.city import World, defer_indexes, restore_indexes, server_version
-from org.demo import seed_organisation
+from demo.organisation import seed_organisation
+from demo.reference import seed_reference
+from notifications.models import Notification, OutboxMessage
 from org.models import Membership, Role
 from xining_issues.bulk import analyze
 
@@ -91,7 +93,7 @@ WORKER_TIMEOUT = float(os.environ.get("BENCH_SCAN_TIMEOUT", "900"))
 WORKER_MAIN = (
     "import sys; from xining_issues.celery import app; "
     "app.conf.task_default_queue = sys.argv[1]; "
-    "app.conf.task_routes = {'cases.drain_outbox': {'queue': sys.argv[1] + '.outbox'}}; "
+    "app.conf.task_routes = {'notifications.drain_outbox': {'queue': sys.argv[1] + '.outbox'}}; "
     "app.worker_main(sys.argv[2:])"
 )
 RECEIVED = re.compile(r"Task (?P<name>[\w.]+)\[(?P<id>[\w-]+)\] received")

@@ -16,7 +16,8 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        # Django's UserAdmin always sets its fieldsets; the stubs type the attribute Optional.
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("联系方式"), {"fields": ("display_name", "phone")}),
     )
     list_display = ("username", "display_name", "email", "is_staff", "is_active")

@@ -17,20 +17,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Model, Q
 
-from cases.models import CaseDayStat, CaseMonthStat
-from cases.rollup import COUNTERS, FoldedKey, Vector
-
 from . import models as m
+from .models import COUNTERS, CaseDayStat, CaseMonthStat
+
+if TYPE_CHECKING:
+    from .rollup import FoldedKey, Vector
 
 UPSERT_ROWS = 400
 # Columns every rollup table has: they never rule a projection out.
 ALWAYS = frozenset({"pk", "id", "day", "since", *COUNTERS})
-# Where each column of a projection is in the key that ``cases.rollup.rollup_folded`` sends.
+# Where each column of a projection is in the key that ``stats.rollup`` hands to ``fold``.
 FOLDED_INDEX = {"street_id": 3, "district_id": 4, "category_id": 5, "unit_key": 6}
 
 
@@ -148,9 +149,9 @@ def _values(key: FoldedKey) -> dict[str, Any]:
     return values
 
 
-def fold(sender: Any, rows: Sequence[tuple[FoldedKey, Vector]], **kwargs: Any) -> None:
-    """``cases.rollup.rollup_folded``'s receiver: add what the fold added to the day rows to
-    every projection's day and month rows, in the fold's transaction."""
+def fold(rows: Sequence[tuple[FoldedKey, Vector]]) -> None:
+    """Add what the rollup's fold (``stats.rollup``) added to the day rows to every
+    projection's day and month rows, in the fold's transaction."""
     for projection in PROJECTIONS:
         days: dict[tuple[Any, ...], Vector] = defaultdict(lambda: [0] * len(COUNTERS))
         months: dict[tuple[Any, ...], Vector] = defaultdict(lambda: [0] * len(COUNTERS))
@@ -206,8 +207,8 @@ def _add(
             )
 
 
-def empty(sender: Any, **kwargs: Any) -> None:
-    """``cases.rollup.rollup_emptied``'s receiver: the Python rebuild starts from nothing."""
+def empty() -> None:
+    """The Python rebuild (``stats.rollup.rebuild_rollup``) starts from nothing."""
     for projection in PROJECTIONS:
         projection.day._default_manager.all().delete()
         projection.month._default_manager.all().delete()

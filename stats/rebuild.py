@@ -1,10 +1,10 @@
 """报: the statistics rollup rebuilt set-based on PostgreSQL, a month of cases per statement.
 
-``cases.rollup.rebuild_rollup`` folds every event again in Python, case by case; at ten million
+``stats.rollup.rebuild_rollup`` folds every event again in Python, case by case; at ten million
 cases that takes hours. ``rebuild_rollup_sql`` writes exactly the same rows (``CaseDayStat``,
 ``CaseMonthStat``, ``RollupCase``) and the same watermark with a few ``INSERT … SELECT …
 GROUP BY`` statements. The counters and their inclusion–exclusion rows are defined in the
-module docstring of ``cases.rollup``; this is how the SQL computes them.
+module docstring of ``stats.rollup``; this is how the SQL computes them.
 
 The counters of a case split in two kinds
     * *Simple* counters (created, rejected, closed) add one per 提交 / 不予受理 / 归档 event, on
@@ -94,7 +94,7 @@ one after the other, so a key whose counters cancel across two of its batches st
 all-zero row. This rebuild sums before it writes and leaves no all-zero rows.
 
 On SQLite (the laptop default) there is no set-based rebuild: ``rebuild()`` falls back to
-``cases.rollup.rebuild_rollup``, which is fast enough for a few thousand demo cases.
+``stats.rollup.rebuild_rollup``, which is fast enough for a few thousand demo cases.
 """
 
 from __future__ import annotations
@@ -113,29 +113,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from cases.models import (
-    Case,
-    CaseDayStat,
-    CaseEvent,
-    CaseMonthStat,
-    EventType,
-    Outcome,
-    RollupCase,
-    RollupState,
-)
-from cases.rollup import (
-    COUNTED_TYPES,
-    COUNTERS,
-    RATE_TYPES,
-    SATISFIED_RATINGS,
-    TOUCHING_TYPES,
-    RefreshReport,
-    rebuild_rollup,
-)
+from cases.models import Case, CaseEvent, EventType, Outcome
 from org.models import Unit
 from xining_issues.bulk import analyze
 
+from .models import COUNTERS, CaseDayStat, CaseMonthStat, RollupCase, RollupState
 from .projections import PROJECTIONS, Source, build_order
+from .rates import RATE_TYPES, SATISFIED_RATINGS
+from .rollup import COUNTED_TYPES, TOUCHING_TYPES, RefreshReport, rebuild_rollup
 
 Progress = Callable[[str], None]
 
@@ -177,7 +162,7 @@ if (
     or set(KINDS) != set(TOUCHING_TYPES)
     or set(GROUP_COUNTERS) | set(SIMPLE_COUNTERS) != set(COUNTERS)
 ):
-    raise ImproperlyConfigured("stats.rebuild.KINDS no longer matches cases.rollup's counters")
+    raise ImproperlyConfigured("stats.rebuild.KINDS no longer matches stats.rollup's counters")
 
 
 @dataclass

@@ -12,9 +12,9 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from cases.demo import seed_reference
 from cases.models import Category
-from org.demo import seed_organisation
+from demo.organisation import seed_organisation
+from demo.reference import seed_reference
 from org.models import Region, Unit, User
 
 

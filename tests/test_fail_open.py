@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from cases import workflow
 from cases.models import Case
-from org.demo import DEMO_PASSWORD
+from demo.organisation import DEMO_PASSWORD
 from tests.conftest import Demo
 from tests.test_health import CLOSED, broker_down
 from xining_issues import cache as fail_open

@@ -36,17 +36,17 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from cases import workflow as case_workflow
-from cases.models import Attachment, Case, Notification
+from cases.models import Attachment, Case
+from notifications.models import Notification
 from org.models import Role, User
+from stats.bulletins import bulletin_generate, bulletin_publish
+from stats.exports import job_params, run_job
+from stats.models import Bulletin, ExportJob
 from tests.cases.conftest import PATH_TO, run_steps
 from tests.conftest import Demo
 from tests.factories import MembershipFactory, UserFactory
 from topics import workflow as topic_workflow
-from topics.bulletins import bulletin_generate, bulletin_publish
-from topics.exports import job_params, run_job
 from topics.models import (
-    Bulletin,
-    ExportJob,
     Indicator,
     IndicatorValue,
     PolicyDocument,
@@ -415,7 +415,7 @@ class World:
     def note(self, username: str) -> Notification:
         return Notification.objects.create(
             user=self.user(username),
-            case=self.handling_case,
+            subject=self.handling_case,
             kind="case_assigned",
             params={
                 "code": self.handling_case.tracking_code,

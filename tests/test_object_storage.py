@@ -40,11 +40,12 @@ from rest_framework.test import APIClient
 
 from cases.models import Attachment
 from org.models import Role, User
+from stats.models import ExportJob, ExportStatus
+from stats.tasks import build_export_task, purge_exports_task
 from tests.conftest import Demo
 from tests.factories import MembershipFactory
 from topics import workflow as topics_workflow
-from topics.models import ExportJob, ExportStatus, PolicyDocument, TopicTheme
-from topics.tasks import build_export_task, purge_exports_task
+from topics.models import PolicyDocument, TopicTheme
 from xining_issues.downloads import XLSX_TYPE
 from xining_issues.storage import (
     LOCAL_BACKEND,

@@ -34,9 +34,10 @@ from django.test import Client, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases.models import Case, CaseDayStat
+from cases.models import Case
 from org.models import Membership, User
-from topics.tasks import build_export_task
+from stats.models import CaseDayStat
+from stats.tasks import build_export_task
 from xining_issues import db_router
 from xining_issues.db_router import (
     DEFAULT,
@@ -444,7 +445,7 @@ def test_the_router_choice_per_view(
 
 
 def test_a_celery_task_reads_from_the_primary(routes: Routes, lag: Lag) -> None:
-    from cases.rollup import refresh_rollup_task
+    from stats.tasks import refresh_rollup_task
 
     refresh_rollup_task.apply()
     assert routes.reads[REPLICA] == []
@@ -741,12 +742,12 @@ def replica_scenario() -> None:
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
-    from cases.demo import seed_reference
-    from cases.demo_cases import generate_cases
     from cases.models import Category
-    from cases.rollup import refresh_rollup
-    from org.demo import seed_organisation
+    from demo.history import generate_cases
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
     from org.models import Region
+    from stats.rollup import refresh_rollup
 
     setup_test_environment()
     control = json.loads(os.environ["XINING_REPLICA_CTL"])

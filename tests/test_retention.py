@@ -8,8 +8,8 @@ import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.utils import timezone
 
-from cases.models import OutboxMessage, OutboxStatus
-from cases.tasks import purge_outbox_task
+from notifications.models import OutboxMessage, OutboxStatus
+from notifications.tasks import purge_outbox_task
 from org.tasks import purge_access_log_task
 
 pytestmark = pytest.mark.django_db

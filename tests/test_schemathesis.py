@@ -57,14 +57,16 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cases import workflow as case_workflow
-from cases.models import Case, Category, Notification, ReplyTemplate
+from cases.models import Case, Category, ReplyTemplate
+from notifications.models import Notification
 from org.models import Region, Unit, User
+from stats.bulletins import bulletin_generate, bulletin_publish
+from stats.exports import job_params, run_job
+from stats.models import ExportJob
 from tests.cases.conftest import PATH_TO, run_steps
 from tests.conftest import Demo
 from topics import workflow as topic_workflow
-from topics.bulletins import bulletin_generate, bulletin_publish
-from topics.exports import job_params, run_job
-from topics.models import ExportJob, Topic, TopicTheme
+from topics.models import Topic, TopicTheme
 
 pytestmark = pytest.mark.schemathesis
 
@@ -199,7 +201,7 @@ class World:
     def notification(self) -> Notification:
         return Notification.objects.create(
             user=self.user,
-            case=self.case,
+            subject=self.case,
             kind="case_accepted",
             params={"code": self.case.tracking_code},
             key="schemathesis",

@@ -1,8 +1,8 @@
 """Admin: read-mostly. Status and nested rows change only through ``topics.workflow``.
 
-What the committee has concluded is not rewritten here: a closed topic (销号) and a published
-bulletin (月通报) are read-only, and neither can be deleted; nor can the documents and
-indicator readings of a closed topic (the evidence it was closed on).
+What the committee has concluded is not rewritten here: a closed topic (销号) is read-only and
+cannot be deleted; nor can the documents and indicator readings of a closed topic (the
+evidence it was closed on). The bulletin (月通报) has its admin in ``stats.admin``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from xining_issues.admin import ReadOnlyAdmin
+
 from .models import (
-    Bulletin,
-    BulletinStatus,
     Indicator,
     IndicatorValue,
     PolicyDocument,
@@ -87,18 +87,9 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(TopicEvent)
-class TopicEventAdmin(admin.ModelAdmin):
+class TopicEventAdmin(ReadOnlyAdmin):
     list_display = ["topic", "type", "actor", "from_status", "to_status", "created_at"]
     list_filter = ["type"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(IndicatorValue)
@@ -136,22 +127,5 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: PolicyDocument | None = None
     ) -> bool:
         if obj is not None and _closed(obj.topic):
-            return False
-        return super().has_delete_permission(request, obj)
-
-
-@admin.register(Bulletin)
-class BulletinAdmin(admin.ModelAdmin):
-    list_display = ["month", "title", "status", "published_at"]
-    readonly_fields = ["status", "generated_at", "published_at", "published_by", "data"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Bulletin | None = None) -> bool:
-        # Once published, the bulletin is what the units were told: view only, as in the API.
-        if obj is not None and obj.status == BulletinStatus.PUBLISHED:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Bulletin | None = None) -> bool:
-        if obj is not None and obj.status == BulletinStatus.PUBLISHED:
             return False
         return super().has_delete_permission(request, obj)

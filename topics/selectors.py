@@ -15,8 +15,6 @@ from org import jurisdiction
 from org.models import Role
 
 from .models import (
-    Bulletin,
-    BulletinStatus,
     Indicator,
     IndicatorValue,
     ProgressReport,
@@ -133,14 +131,3 @@ def plan(user: Any, year: int) -> list[Topic]:
         )
         .order_by("month", "id")
     )
-
-
-def visible_bulletins(user: Any) -> QuerySet[Bulletin]:
-    """Published bulletins for every staff member; drafts only for the committee and admins."""
-    if not user.is_authenticated:
-        return Bulletin.objects.none()
-    if jurisdiction.has_role(user, Role.COMMITTEE, Role.ADMIN):
-        return Bulletin.objects.all()
-    if sees_all(user) or jurisdiction.unit_ids(user):
-        return Bulletin.objects.filter(status=BulletinStatus.PUBLISHED)
-    return Bulletin.objects.none()

@@ -1,9 +1,11 @@
 """Every change to a topic (每月一题): one function per transition or nested write.
 
-Like ``cases.workflow``: each function is atomic, re-reads the topic with ``select_for_update()``,
-checks the allowed-transition table (409), then the actor's role (403), then its input (400),
-saves with ``update_fields``, writes exactly one append-only ``TopicEvent`` and queues side
-effects with ``transaction.on_commit``. Nothing else writes ``Topic.status``.
+Like ``cases.workflow``, on the same kernel (``xining_issues.workflow``): each function is
+atomic, re-reads the topic with ``select_for_update()``, checks the allowed-transition table (409),
+then the actor's role (403), then its input (400), saves with ``update_fields``, writes exactly one
+append-only ``TopicEvent`` and queues side effects with ``transaction.on_commit``. This module
+declares the topic's part as ``FLOW`` (the table, how a role reaches a topic, the event row).
+Nothing else writes ``Topic.status``.
 
 Who may do what:
 
@@ -18,24 +20,35 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import django.dispatch
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.attachments import MAX_BYTES, check_uploads
-from cases.errors import InvalidInput, NotAllowed, WrongState, invalid
 from cases.models import Case, Category
 from cases.selectors import visibility_filter
 from cases.sla import WorkCalendar
 from org import jurisdiction
 from org.models import Region, Role, Unit, User
+from xining_issues.errors import InvalidInput, NotAllowed, WrongState, invalid
+from xining_issues.workflow import (
+    Step,
+    Transition,
+    Workflow,
+    clean_text,
+    require_user,
+    transition,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 from .models import (
     DocumentKind,
@@ -58,140 +71,65 @@ from .models import (
 topic_event_committed = django.dispatch.Signal()  # kwargs: event
 
 LEAD = "lead_handler"  # pseudo-role: a handler of the topic's lead unit
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[str]
-    target: str | None  # None: the status does not change
-    roles: tuple[str, ...]  # Role values, or LEAD
-
-
-def _t(sources: Iterable[str], target: str | None, *roles: str) -> Transition:
-    return Transition(frozenset(sources), target, roles)
+# Long free text on a topic (problem, goals, summaries, weekly reports): its documented limit.
+TEXT_MAX = 5000
 
 
 S = TopicStatus
 E = TopicEventType
 OPEN = (S.ADOPTED, S.IN_PROGRESS, S.CARRIED_OVER)
 TRANSITIONS: dict[str, Transition] = {
-    E.ADOPT: _t([S.CANDIDATE], S.ADOPTED, Role.COMMITTEE, Role.ADMIN),
-    E.START: _t([S.ADOPTED, S.CARRIED_OVER], S.IN_PROGRESS, Role.COMMITTEE, Role.ADMIN, LEAD),
-    E.CLOSE: _t([S.IN_PROGRESS, S.CARRIED_OVER], S.CLOSED, Role.COMMITTEE, Role.ADMIN),
-    E.CARRY_OVER: _t(OPEN, S.CARRIED_OVER, Role.COMMITTEE, Role.ADMIN),
-    E.TASK_ADD: _t(OPEN, None, LEAD),
-    E.TASK_UPDATE: _t(OPEN, None, LEAD),
-    E.TASK_SUPERVISE: _t(OPEN, None, Role.SUPERVISOR),
-    E.REPORT: _t(OPEN, None, LEAD),
-    E.INDICATOR_ADD: _t([S.CANDIDATE, *OPEN], None, LEAD),
-    E.INDICATOR_VALUE: _t(OPEN, None, LEAD),
-    E.DOCUMENT: _t([S.CANDIDATE, *OPEN], None, LEAD),
+    E.ADOPT: transition([S.CANDIDATE], S.ADOPTED, Role.COMMITTEE, Role.ADMIN),
+    E.START: transition(
+        [S.ADOPTED, S.CARRIED_OVER], S.IN_PROGRESS, Role.COMMITTEE, Role.ADMIN, LEAD
+    ),
+    E.CLOSE: transition([S.IN_PROGRESS, S.CARRIED_OVER], S.CLOSED, Role.COMMITTEE, Role.ADMIN),
+    E.CARRY_OVER: transition(OPEN, S.CARRIED_OVER, Role.COMMITTEE, Role.ADMIN),
+    E.TASK_ADD: transition(OPEN, None, LEAD),
+    E.TASK_UPDATE: transition(OPEN, None, LEAD),
+    E.TASK_SUPERVISE: transition(OPEN, None, Role.SUPERVISOR),
+    E.REPORT: transition(OPEN, None, LEAD),
+    E.INDICATOR_ADD: transition([S.CANDIDATE, *OPEN], None, LEAD),
+    E.INDICATOR_VALUE: transition(OPEN, None, LEAD),
+    E.DOCUMENT: transition([S.CANDIDATE, *OPEN], None, LEAD),
 }
 CREATE_ROLES = (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN)
 
 
-# --- the shared steps -----------------------------------------------------------------------
+# --- the topic's declaration to the workflow kernel ------------------------------------------
 
 
-def _authenticated(actor: User | None) -> User:
-    if actor is None or not actor.is_authenticated:
-        raise NotAllowed(_("请先登录。"))
-    return actor
-
-
-def _has(actor: User, topic: Topic, role: str) -> bool:
+def _reaches(actor: User, topic: Topic, role: str, action: str) -> bool:
+    """Committee, supervisor and admin act by holding the role; ``LEAD`` by being a handler of
+    the topic's lead unit."""
     if role == LEAD:
         return topic.lead_unit_id in jurisdiction.unit_ids(actor, Role.HANDLER)
     return jurisdiction.has_role(actor, role)
 
 
-def _acting_role(actor: User | None, topic: Topic, action: str) -> str:
-    """The role in which ``actor`` may take ``action`` on ``topic``, or 403."""
-    user = _authenticated(actor)
-    for role in TRANSITIONS[action].roles:
-        if _has(user, topic, role):
-            return role
-    raise NotAllowed(_("您没有对这个题目执行此操作的权限。"))
-
-
-def _check_state(topic: Topic, action: str) -> None:
-    if topic.status not in TRANSITIONS[action].sources:
-        raise WrongState(
-            _("题目当前状态为“%(status)s”，不能执行此操作。")
-            % {"status": topic.get_status_display()}
-        )
-
-
-def precheck(actor: User | None, topic: Topic, action: str) -> None:
-    """The state (409) and role (403) checks without the lock, so the API refuses before it
-    judges the request body (400 comes last). The function itself checks again under the lock."""
-    _check_state(topic, action)
-    _acting_role(actor, topic, action)
-
-
-def allowed_actions(user: User, topic: Topic) -> list[str]:
-    """The actions ``user`` may take on ``topic`` now (for buttons)."""
-    if not user.is_authenticated:
-        return []
-    result = []
-    for action in TRANSITIONS:
-        try:
-            precheck(user, topic, action)
-        except (WrongState, NotAllowed):
-            continue
-        result.append(str(action))
-    return result
-
-
-def _begin(topic: Topic, actor: User | None, action: str) -> tuple[Topic, str]:
-    """Lock the topic, then refuse: 409 for the wrong state, 403 for the wrong actor."""
-    locked = Topic.objects.select_for_update(of=("self",)).get(pk=topic.pk)
-    _check_state(locked, action)
-    return locked, _acting_role(actor, locked, action)
-
-
-def _record(
-    topic: Topic,
-    action: str,
-    actor: User | None,
-    role: str | None,
-    from_status: str,
-    payload: dict[str, Any] | None = None,
-) -> TopicEvent:
-    event = TopicEvent.objects.create(
+def _event_row(topic: Topic, step: Step) -> TopicEvent:
+    return TopicEvent(
         topic=topic,
-        type=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        from_status=from_status,
-        to_status=topic.status,
-        payload={"role": role, **(payload or {})} if role else dict(payload or {}),
+        type=step.action,
+        actor=step.actor,
+        from_status=step.from_status,
+        to_status=step.to_status,
+        payload=step.payload,
         created_at=timezone.now(),
     )
-    transaction.on_commit(
-        lambda: topic_event_committed.send(sender=TopicEvent, event=event), robust=True
-    )
-    return event
 
 
-def _move(topic: Topic, action: str) -> str:
-    from_status = topic.status
-    target = TRANSITIONS[action].target
-    if target is not None:
-        topic.status = target
-    return from_status
-
-
-def _save(topic: Topic, *fields: str) -> None:
-    topic.save(update_fields=[*fields, "updated_at"])
-
-
-def _text(value: str | None, field: str, *, required: bool = True, max_length: int = 5000) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise invalid(field, _("此项不能为空。"))
-    if len(text) > max_length:
-        raise invalid(field, _("最多 %(n)d 个字。") % {"n": max_length})
-    return text
+FLOW: Workflow[Topic, TopicEvent] = Workflow(
+    model=Topic,
+    table=TRANSITIONS,
+    reaches=_reaches,
+    event_row=_event_row,
+    committed=topic_event_committed,
+    wrong_state=gettext_lazy("题目当前状态为“%(status)s”，不能执行此操作。"),
+    not_allowed=gettext_lazy("您没有对这个题目执行此操作的权限。"),
+)
+precheck = FLOW.precheck
+allowed_actions = FLOW.allowed_actions
 
 
 # --- 倒排工期 (deadlines planned backwards) ---------------------------------------------------
@@ -233,9 +171,9 @@ def plan_backwards(
 # --- the topic's life -----------------------------------------------------------------------
 
 
-def check_may_create(actor: User | None) -> User:
+def check_may_create(actor: User | AnonymousUser | None) -> User:
     """403 unless ``actor`` may propose a candidate topic."""
-    user = _authenticated(actor)
+    user = require_user(actor)
     if not jurisdiction.has_role(user, *CREATE_ROLES):
         raise NotAllowed(_("只有常委会、督查人员和管理员可以提出候选题目。"))
     return user
@@ -244,7 +182,7 @@ def check_may_create(actor: User | None) -> User:
 @transaction.atomic
 def topic_create(
     *,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     title: str,
     month: dt.date,
     theme: str,
@@ -270,16 +208,16 @@ def topic_create(
         if end_month < month:
             raise invalid("end_month", _("截止月份不能早于开始月份。"))
     topic = Topic.objects.create(
-        title=_text(title, "title", max_length=200),
+        title=clean_text(title, "title", max_length=200),
         month=month,
         end_month=end_month,
         theme=theme,
-        problem=_text(problem, "problem", required=False),
-        goals=_text(goals, "goals", required=False),
+        problem=clean_text(problem, "problem", required=False, max_length=TEXT_MAX),
+        goals=clean_text(goals, "goals", required=False, max_length=TEXT_MAX),
         target_date=target_date,
         lead_unit=lead_unit,
-        leader_name=_text(leader_name, "leader_name", required=False, max_length=64),
-        leader_title=_text(leader_title, "leader_title", required=False, max_length=128),
+        leader_name=clean_text(leader_name, "leader_name", required=False, max_length=64),
+        leader_title=clean_text(leader_title, "leader_title", required=False, max_length=128),
         created_by=user,
     )
     topic.cooperating_units.set([u for u in cooperating_units if u.pk != lead_unit.pk])
@@ -296,22 +234,24 @@ def topic_create(
         if wanted - visible:
             raise invalid("cases", _("只能关联您有权查看的诉求。"))
     topic.cases.set(wanted)
-    _record(topic, E.CREATE, user, None, "", {"title": topic.title})
+    FLOW.record(topic, E.CREATE, user, None, "", {"title": topic.title})
     return topic
 
 
 @transaction.atomic
-def topic_adopt(*, topic: Topic, actor: User | None, adopted_on: dt.date, note: str = "") -> Topic:
+def topic_adopt(
+    *, topic: Topic, actor: User | AnonymousUser | None, adopted_on: dt.date, note: str = ""
+) -> Topic:
     """常委会确定: the standing committee adopts the topic at its meeting of ``adopted_on``."""
-    topic, role = _begin(topic, actor, E.ADOPT)
+    topic, role = FLOW.begin(topic, actor, E.ADOPT)
     if adopted_on is None:
         raise invalid("adopted_on", _("请填写常委会会议日期。"))
     if adopted_on > timezone.localdate():
         raise invalid("adopted_on", _("会议日期不能晚于今天。"))
-    from_status = _move(topic, E.ADOPT)
+    from_status = FLOW.move(topic, E.ADOPT)
     topic.adopted_on = adopted_on
-    _save(topic, "status", "adopted_on")
-    _record(
+    FLOW.save(topic, "status", "adopted_on")
+    FLOW.record(
         topic,
         E.ADOPT,
         actor,
@@ -323,14 +263,14 @@ def topic_adopt(*, topic: Topic, actor: User | None, adopted_on: dt.date, note: 
 
 
 @transaction.atomic
-def topic_start(*, topic: Topic, actor: User | None, note: str = "") -> Topic:
+def topic_start(*, topic: Topic, actor: User | AnonymousUser | None, note: str = "") -> Topic:
     """启动推进: work on an adopted (or carried-over) topic begins."""
-    topic, role = _begin(topic, actor, E.START)
-    from_status = _move(topic, E.START)
+    topic, role = FLOW.begin(topic, actor, E.START)
+    from_status = FLOW.move(topic, E.START)
     if topic.started_at is None:
         topic.started_at = timezone.now()
-    _save(topic, "status", "started_at")
-    _record(topic, E.START, actor, role, from_status, {"note": note} if note else None)
+    FLOW.save(topic, "status", "started_at")
+    FLOW.record(topic, E.START, actor, role, from_status, {"note": note} if note else None)
     return topic
 
 
@@ -338,18 +278,18 @@ def topic_start(*, topic: Topic, actor: User | None, note: str = "") -> Topic:
 def topic_close(
     *,
     topic: Topic,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     summary: str,
     evidence: Sequence[UploadedFile] = (),
 ) -> Topic:
     """销号 (close_topic): the problem is declared solved, with a summary and evidence."""
-    topic, role = _begin(topic, actor, E.CLOSE)
-    summary = _text(summary, "summary")
+    topic, role = FLOW.begin(topic, actor, E.CLOSE)
+    summary = clean_text(summary, "summary", max_length=TEXT_MAX)
     checked = check_uploads(list(evidence), allow_pdf=True, field="evidence")
-    from_status = _move(topic, E.CLOSE)
+    from_status = FLOW.move(topic, E.CLOSE)
     topic.closing_summary = summary
     topic.closed_at = timezone.now()
-    _save(topic, "status", "closing_summary", "closed_at")
+    FLOW.save(topic, "status", "closing_summary", "closed_at")
     documents = [
         _store_document(
             topic,
@@ -362,27 +302,27 @@ def topic_close(
         )
         for upload, content_type, sha256 in checked
     ]
-    _record(topic, E.CLOSE, actor, role, from_status, {"documents": [d.pk for d in documents]})
+    FLOW.record(topic, E.CLOSE, actor, role, from_status, {"documents": [d.pk for d in documents]})
     return topic
 
 
 @transaction.atomic
 def topic_carry_over(
-    *, topic: Topic, actor: User | None, to_month: dt.date, reason: str = ""
+    *, topic: Topic, actor: User | AnonymousUser | None, to_month: dt.date, reason: str = ""
 ) -> Topic:
     """结转: the topic is not solved this month and continues to ``to_month``."""
-    topic, role = _begin(topic, actor, E.CARRY_OVER)
+    topic, role = FLOW.begin(topic, actor, E.CARRY_OVER)
     if to_month is None:
         raise invalid("to_month", _("请选择结转到的月份。"))
     to_month = first_of_month(to_month)
     if to_month <= topic.last_month:
         raise invalid("to_month", _("结转月份必须晚于当前月份。"))
-    reason = _text(reason, "reason", required=False)
-    from_status = _move(topic, E.CARRY_OVER)
+    reason = clean_text(reason, "reason", required=False, max_length=TEXT_MAX)
+    from_status = FLOW.move(topic, E.CARRY_OVER)
     topic.end_month = to_month
     topic.carry_overs += 1
-    _save(topic, "status", "end_month", "carry_overs")
-    _record(
+    FLOW.save(topic, "status", "end_month", "carry_overs")
+    FLOW.record(
         topic,
         E.CARRY_OVER,
         actor,
@@ -406,7 +346,7 @@ def _progress(value: int | None, field: str = "progress") -> int:
 def task_add(
     *,
     topic: Topic,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     title: str,
     owner_unit: Unit,
     deadline: dt.date,
@@ -415,21 +355,23 @@ def task_add(
     position: int = 0,
 ) -> TopicTask:
     """The lead unit adds a measure with its owner and deadline."""
-    topic, role = _begin(topic, actor, E.TASK_ADD)
+    topic, role = FLOW.begin(topic, actor, E.TASK_ADD)
     if deadline is None:
         raise invalid("deadline", _("请填写完成时限。"))
     if start_date is not None and start_date > deadline:
         raise invalid("start_date", _("开始日期不能晚于完成时限。"))
     task = TopicTask.objects.create(
         topic=topic,
-        title=_text(title, "title", max_length=300),
-        area=_text(area, "area", required=False, max_length=64),
+        title=clean_text(title, "title", max_length=300),
+        area=clean_text(area, "area", required=False, max_length=64),
         owner_unit=owner_unit,
         start_date=start_date,
         deadline=deadline,
         position=position,
     )
-    _record(topic, E.TASK_ADD, actor, role, topic.status, {"task": task.pk, "title": task.title})
+    FLOW.record(
+        topic, E.TASK_ADD, actor, role, topic.status, {"task": task.pk, "title": task.title}
+    )
     return task
 
 
@@ -437,13 +379,13 @@ def task_add(
 def task_update(
     *,
     task: TopicTask,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     status: str | None = None,
     progress: int | None = None,
     deadline: dt.date | None = None,
 ) -> TopicTask:
     """The lead unit records a task's status or progress (done means 100 %)."""
-    topic, role = _begin(task.topic, actor, E.TASK_UPDATE)
+    topic, role = FLOW.begin(task.topic, actor, E.TASK_UPDATE)
     task = TopicTask.objects.select_for_update().get(pk=task.pk)
     changes: dict[str, Any] = {}
     if status is not None:
@@ -472,7 +414,7 @@ def task_update(
         setattr(task, field, value)
     task.save(update_fields=[*changes, "updated_at"])
     after = {"status": task.status, "progress": task.progress, "deadline": str(task.deadline)}
-    _record(
+    FLOW.record(
         topic,
         E.TASK_UPDATE,
         actor,
@@ -484,19 +426,21 @@ def task_update(
 
 
 @transaction.atomic
-def task_supervise(*, task: TopicTask, actor: User | None, note: str) -> TaskSupervision:
+def task_supervise(
+    *, task: TopicTask, actor: User | AnonymousUser | None, note: str
+) -> TaskSupervision:
     """督办: a supervisor chases a late task (past its deadline and not done)."""
-    topic, role = _begin(task.topic, actor, E.TASK_SUPERVISE)
+    topic, role = FLOW.begin(task.topic, actor, E.TASK_SUPERVISE)
     task = TopicTask.objects.get(pk=task.pk)
     if not task.is_overdue(timezone.localdate()):
         raise WrongState(_("只能对已逾期且未完成的任务督办。"))
     supervision = TaskSupervision.objects.create(
         task=task,
-        actor=actor,
-        note=_text(note, "note", max_length=2000),
+        actor=cast(User, actor),  # FLOW.begin let only a signed-in user through
+        note=clean_text(note, "note", max_length=2000),
         created_at=timezone.now(),
     )
-    _record(
+    FLOW.record(
         topic,
         E.TASK_SUPERVISE,
         actor,
@@ -519,14 +463,14 @@ def week_start(day: dt.date) -> dt.date:
 def report_add(
     *,
     topic: Topic,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     week: dt.date,
     done: str,
     problems: str = "",
     next_steps: str = "",
 ) -> ProgressReport:
     """周调度: the lead unit's update for one ISO week (one per topic per week)."""
-    topic, role = _begin(topic, actor, E.REPORT)
+    topic, role = FLOW.begin(topic, actor, E.REPORT)
     if week is None:
         raise invalid("week", _("请选择周。"))
     week = week_start(week)
@@ -537,16 +481,20 @@ def report_add(
             report = ProgressReport.objects.create(
                 topic=topic,
                 week=week,
-                done=_text(done, "done"),
-                problems=_text(problems, "problems", required=False),
-                next_steps=_text(next_steps, "next_steps", required=False),
+                done=clean_text(done, "done", max_length=TEXT_MAX),
+                problems=clean_text(problems, "problems", required=False, max_length=TEXT_MAX),
+                next_steps=clean_text(
+                    next_steps, "next_steps", required=False, max_length=TEXT_MAX
+                ),
                 unit=topic.lead_unit,
-                author=actor,
+                author=cast(User, actor),  # FLOW.begin let only a signed-in user through
                 created_at=timezone.now(),
             )
     except IntegrityError as exc:  # pragma: no cover - the topic lock makes this a last resort
         raise WrongState(_("这一周的周调度已经填报。")) from exc
-    _record(topic, E.REPORT, actor, role, topic.status, {"report": report.pk, "week": str(week)})
+    FLOW.record(
+        topic, E.REPORT, actor, role, topic.status, {"report": report.pk, "week": str(week)}
+    )
     return report
 
 
@@ -557,21 +505,23 @@ def report_add(
 def indicator_add(
     *,
     topic: Topic,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     name: str,
     unit_of_measure: str = "",
     target: Decimal | None = None,
     position: int = 0,
 ) -> Indicator:
-    topic, role = _begin(topic, actor, E.INDICATOR_ADD)
+    topic, role = FLOW.begin(topic, actor, E.INDICATOR_ADD)
     indicator = Indicator.objects.create(
         topic=topic,
-        name=_text(name, "name", max_length=200),
-        unit_of_measure=_text(unit_of_measure, "unit_of_measure", required=False, max_length=16),
+        name=clean_text(name, "name", max_length=200),
+        unit_of_measure=clean_text(
+            unit_of_measure, "unit_of_measure", required=False, max_length=16
+        ),
         target=target,
         position=position,
     )
-    _record(topic, E.INDICATOR_ADD, actor, role, topic.status, {"indicator": indicator.pk})
+    FLOW.record(topic, E.INDICATOR_ADD, actor, role, topic.status, {"indicator": indicator.pk})
     return indicator
 
 
@@ -579,13 +529,13 @@ def indicator_add(
 def indicator_record(
     *,
     indicator: Indicator,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     value: Decimal,
     date: dt.date | None = None,
     note: str = "",
 ) -> IndicatorValue:
     """Append a reading to the indicator's history; the latest reading is its actual value."""
-    topic, role = _begin(indicator.topic, actor, E.INDICATOR_VALUE)
+    topic, role = FLOW.begin(indicator.topic, actor, E.INDICATOR_VALUE)
     indicator = Indicator.objects.select_for_update().get(pk=indicator.pk)
     if value is None:
         raise invalid("value", _("请填写数值。"))
@@ -599,14 +549,14 @@ def indicator_record(
         indicator=indicator,
         date=date,
         value=value,
-        note=_text(note, "note", required=False, max_length=200),
-        recorded_by=actor,
+        note=clean_text(note, "note", required=False, max_length=200),
+        recorded_by=cast(User, actor),  # FLOW.begin let only a signed-in user through
         created_at=timezone.now(),
     )
     if indicator.actual_on is None or date >= indicator.actual_on:
         indicator.actual, indicator.actual_on = value, date
         indicator.save(update_fields=["actual", "actual_on"])
-    _record(
+    FLOW.record(
         topic,
         E.INDICATOR_VALUE,
         actor,
@@ -622,7 +572,7 @@ def indicator_record(
 
 def _store_document(
     topic: Topic,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     upload: UploadedFile,
     content_type: str,
     sha256: str,
@@ -677,15 +627,15 @@ def check_pdf(upload: UploadedFile | None, field: str = "file") -> str:
 def document_add(
     *,
     topic: Topic,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     title: str,
     file: UploadedFile,
     number: str = "",
     issued_on: dt.date | None = None,
 ) -> PolicyDocument:
     """The lead unit files a policy document (PDF) on the topic."""
-    topic, role = _begin(topic, actor, E.DOCUMENT)
-    title = _text(title, "title", max_length=200)
+    topic, role = FLOW.begin(topic, actor, E.DOCUMENT)
+    title = clean_text(title, "title", max_length=200)
     sha256 = check_pdf(file)
     document = _store_document(
         topic,
@@ -695,8 +645,8 @@ def document_add(
         sha256,
         kind=DocumentKind.POLICY,
         title=title,
-        number=_text(number, "number", required=False, max_length=64),
+        number=clean_text(number, "number", required=False, max_length=64),
         issued_on=issued_on,
     )
-    _record(topic, E.DOCUMENT, actor, role, topic.status, {"document": document.pk})
+    FLOW.record(topic, E.DOCUMENT, actor, role, topic.status, {"document": document.pk})
     return document

@@ -12,8 +12,8 @@ Decisions, and why:
   variable is set. Everything unmarked, every write, every Celery task (the rollup refresh, the
   supervision scan, background exports), management commands and the admin read and write the
   primary, because they decide things or must see what was just written.
-* **Which views:** the dashboards' figures (``topics.api.stats_views.StatsView``: overview,
-  trend, rankings, 未诉先办 candidates, the Excel export's GET), ``cases.api.views.RatesView``,
+* **Which views:** the dashboards' figures (``stats.api.views.StatsView``: overview,
+  trend, rankings, 未诉先办 candidates, the Excel export's GET), ``stats.api.rates.RatesView``,
   and the work queue of ``CaseViewSet`` (its ``list`` and ``counts`` actions only). A case's
   detail page, the topic board and the background export's status stay on the primary: they
   show the result of the reader's own last action.

@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from cases.errors import WorkflowError
+from .errors import WorkflowError
 
 CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid",

@@ -17,24 +17,60 @@ def beat_schedule() -> dict[str, tuple[str, dict[str, Any]]]:
             "cases.supervision_scan",
             {"every": settings.SUPERVISION["scan_seconds"]},
         ),
-        "drain outbox": ("cases.drain_outbox", {"every": 30}),
-        "stats rollup": ("cases.refresh_rollup", {"every": 30}),
+        "drain outbox": ("notifications.drain_outbox", {"every": 30}),
+        "stats rollup": ("stats.refresh_rollup", {"every": 30}),
         "daily digest": ("cases.daily_digest", {"crontab": {"minute": "30", "hour": "8"}}),
-        "purge sent messages": ("cases.purge_outbox", {"crontab": {"minute": "10", "hour": "3"}}),
+        "purge sent messages": (
+            "notifications.purge_outbox",
+            {"crontab": {"minute": "10", "hour": "3"}},
+        ),
         "purge sign-in log": ("org.purge_access_log", {"crontab": {"minute": "20", "hour": "3"}}),
-        "purge exports": ("topics.purge_exports", {"crontab": {"minute": "30", "hour": "3"}}),
+        "purge exports": ("stats.purge_exports", {"crontab": {"minute": "30", "hour": "3"}}),
         "monthly bulletin": (
-            "topics.generate_monthly_bulletin",
+            "stats.generate_monthly_bulletin",
             {"crontab": {"minute": "0", "hour": "6", "day_of_month": "1"}},
         ),
     }
 
 
-def sync_beat_schedule(**_kwargs: Any) -> None:
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+# Tasks whose name changed when their code moved app (issue 12): old name → new name. A job
+# stored under the old name would be sent to a task no worker knows any more.
+RENAMED_TASKS = {
+    "topics.generate_monthly_bulletin": "stats.generate_monthly_bulletin",
+    "topics.build_export": "stats.build_export",
+    "topics.purge_exports": "stats.purge_exports",
+}
 
-    for name, (task, when) in beat_schedule().items():
-        if PeriodicTask.objects.filter(name=name).exists():
+
+def sync_beat_schedule(**_kwargs: Any) -> None:
+    """Create the missing default jobs; bring an existing job's task path up to date.
+
+    What an operator may change in the admin (the schedule, the enabled flag, the arguments)
+    is never touched on a job that exists. The task path is not an operator's choice but code,
+    renamed when code moves between apps: a job of the schedule found by its name runs the
+    task the schedule names, or beat would send it to a task no worker knows.
+    """
+    from django_celery_beat.models import (
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        PeriodicTasks,
+    )
+
+    schedule = beat_schedule()
+    # Renamed, not recreated, so that an operator's pause or new time survives the move.
+    renamed = 0
+    for old, new in RENAMED_TASKS.items():
+        renamed += PeriodicTask.objects.filter(task=old).update(task=new)
+    stored = dict(PeriodicTask.objects.filter(name__in=schedule).values_list("name", "task"))
+    for name, (task, _when) in schedule.items():
+        if name in stored and stored[name] != task:
+            renamed += PeriodicTask.objects.filter(name=name).update(task=task)
+    if renamed:
+        # ``update`` skips PeriodicTask.save, which is what tells a running beat to reload.
+        PeriodicTasks.update_changed()
+    for name, (task, when) in schedule.items():
+        if name in stored:
             continue
         if "every" in when:
             interval, _ = IntervalSchedule.objects.get_or_create(

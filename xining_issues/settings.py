@@ -113,10 +113,12 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "org",
+    "notifications",
     "cases",
     "topics",
     "stats",
     "demo",
+    "xining_issues.apps.ShellConfig",
 ]
 
 MIDDLEWARE = [
@@ -297,11 +299,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT")
-# Front-end packages are installed by npm into node_modules and collected from there;
-# nothing is fetched from a CDN and nothing third-party is committed.
+# Front-end packages are installed by npm; `npm run vendor` (make setup, the Dockerfile) copies
+# the few files the pages load into static/vendor/. node_modules is never collected: it holds
+# dev-only packages and ~100 MB no page asks for. Nothing comes from a CDN or is committed.
 STATICFILES_DIRS = [BASE_DIR / "static"]
-if (BASE_DIR / "node_modules").is_dir():
-    STATICFILES_DIRS.append(("vendor", BASE_DIR / "node_modules"))
 STORAGES = {
     # Local disk under MEDIA_ROOT, or an S3-compatible object store (MEDIA_STORAGE=s3).
     "default": default_storage_config(env),
@@ -313,6 +314,12 @@ STORAGES = {
         )
     },
 }
+# WhiteNoise reads settings.DEBUG when each middleware stack is built, and the test runner turns
+# DEBUG off: every test client then indexed all of STATIC_ROOT (minutes for a suite once
+# collectstatic had run). Pinned to the environment's DEBUG, development and tests look files up
+# per request through the finders, and production (DEBUG=0) indexes the collected files once.
+WHITENOISE_AUTOREFRESH: bool = DEBUG
+WHITENOISE_USE_FINDERS: bool = DEBUG
 if DEBUG:
     # WhiteNoise serves from the finders in development but warns when the folder is missing.
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
@@ -377,7 +384,7 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "org.models.UnitKind",
         "TopicStatusEnum": "topics.models.TopicStatus",
         "TopicTaskStatusEnum": "topics.models.TaskStatus",
-        "BulletinStatusEnum": "topics.models.BulletinStatus",
+        "BulletinStatusEnum": "stats.models.BulletinStatus",
     },
 }
 

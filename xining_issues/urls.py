@@ -33,11 +33,11 @@ api_docs = csp_update({"style-src": _style_hashes("drf_spectacular/swagger_ui.ht
 
 api_v1 = [
     path("", include("org.api.urls")),
+    path("", include("notifications.api.urls")),
     path("", include("cases.api.urls")),
-    # stats_urls first: it serves topics/candidates/, which the topics router would take.
-    path("", include("topics.api.stats_urls")),
+    # stats first: it serves topics/candidates/, which the topics router would take.
+    path("", include("stats.api.urls")),
     path("", include("topics.api.urls")),
-    path("", include("topics.api.export_urls")),
 ]
 
 urlpatterns = [
@@ -50,6 +50,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("cases.urls")),
     path("", include("topics.urls")),
+    path("", include("stats.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -35,7 +35,7 @@ class HomePage(Page):
     texts = {
         "recent_empty": _("近期还没有公开的办理结果。"),
         "recent_error": _("近期办理结果暂时无法加载，请稍后刷新。"),
-        "replied_on": _("答复于 {date}"),
+        "replied_on": _("答复于 %(date)s"),
         "reply": _("办理结果："),
         **RATING_TEXTS,
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.db import models
+from django.db import connections, models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -88,7 +88,8 @@ def _labels(field: models.Field, language: str | None) -> dict[Any, str]:
 
 def _display(instance: models.Model, name: str) -> Any:
     """``instance.get_<name>_display()``, from the labels of the active language."""
-    field = instance._meta.get_field(name)
+    # ``name`` is one of the model's own choice fields, never a reverse relation.
+    field = cast(models.Field, instance._meta.get_field(name))
     value = getattr(instance, field.attname)
     return _labels(field, get_language()).get(value, value)
 
@@ -161,7 +162,8 @@ class CaseListSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def _identity(self, case: Case) -> bool:
-        cache = self.context.setdefault("_identity", {})
+        # DRF's context is a dict (the stubs type it as a read-only Mapping).
+        cache = cast(dict[str, Any], self.context).setdefault("_identity", {})
         if case.pk not in cache:
             cache[case.pk] = selectors.can_see_identity(self.context["request"].user, case)
         return cache[case.pk]
@@ -232,7 +234,7 @@ def _cut(text: str) -> str:
 class CaseDetailSerializer(CaseListSerializer):
     co_units = NamedSerializer(many=True, read_only=True)
     region_full_name = serializers.SerializerMethodField()
-    duplicate_of = serializers.SlugRelatedField(
+    duplicate_of: serializers.SlugRelatedField[Case] = serializers.SlugRelatedField(
         slug_field="tracking_code", read_only=True, allow_null=True
     )
     attachments = AttachmentSerializer(many=True, read_only=True)
@@ -291,7 +293,8 @@ class CaseDetailSerializer(CaseListSerializer):
         if case.duplicate_of_id is None:
             return None
         code: str | None = getattr(case, "duplicate_code", None)
-        return code if code is not None else case.duplicate_of.tracking_code
+        # duplicate_of_id is set, so the relation holds a case.
+        return code if code is not None else cast(Case, case.duplicate_of).tracking_code
 
     @staticmethod
     def _attachments(case: Case) -> Any:
@@ -465,7 +468,11 @@ class PublicCaseSerializer(serializers.ModelSerializer):
     @extend_schema_field(PublicEventSerializer(many=True))
     def get_timeline(self, case: Case) -> list[dict[str, Any]]:
         events = [e for e in case.events.all() if e.is_public]
-        return PublicEventSerializer(events, many=True, context={"case": case}).data
+        # many=True builds a ListSerializer whose data is a list; the stubs type it as a dict.
+        return cast(
+            list[dict[str, Any]],
+            PublicEventSerializer(events, many=True, context={"case": case}).data,
+        )
 
 
 class ReplyTemplateSerializer(serializers.ModelSerializer):
@@ -534,7 +541,8 @@ class PrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data: Any) -> Any:
         if self.pk_field is not None:
             data = self.pk_field.to_internal_value(data)
-        queryset = self.get_queryset()
+        # A writable related field always has a queryset (DRF asserts it when building it).
+        queryset = cast(models.QuerySet[Any], self.get_queryset())
         try:
             if isinstance(data, bool):
                 raise TypeError
@@ -543,7 +551,14 @@ class PrimaryKeyField(serializers.PrimaryKeyRelatedField):
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
         sql, params, index = self._lookup(queryset)
-        found = list(queryset.raw(sql, (*params[:index], pk, *params[index + 1 :])))
+        # A pk outside the column's range matches no row; the ORM's lookup says so without asking
+        # the database (which would overflow: a 500), and the raw query must do the same.
+        pk_field = queryset.model._meta.pk
+        low, high = connections[queryset.db].ops.integer_field_range(pk_field.get_internal_type())
+        in_range = not isinstance(pk, int) or (
+            (low is None or pk >= low) and (high is None or pk <= high)
+        )
+        found = in_range and list(queryset.raw(sql, (*params[:index], pk, *params[index + 1 :])))
         if not found:
             self.fail("does_not_exist", pk_value=data)
         return found[0]

@@ -1,12 +1,10 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .notifications import NotificationViewSet
 from .views import (
     CaseViewSet,
     CategoryViewSet,
     PublicRecentView,
-    RatesView,
     ReplyTemplateViewSet,
     TrackEvaluateView,
     TrackView,
@@ -18,12 +16,10 @@ router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("reply-templates", ReplyTemplateViewSet, basename="reply-template")
-router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("track/", TrackView.as_view(), name="track"),
     path("track/evaluate/", TrackEvaluateView.as_view(), name="track-evaluate"),
-    path("stats/rates/", RatesView.as_view(), name="stats-rates"),
     path("public/recent/", PublicRecentView.as_view(), name="public-recent"),
     *router.urls,
 ]

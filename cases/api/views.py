@@ -6,7 +6,6 @@ rules live in the workflow and the selectors, not here.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +36,7 @@ from xining_issues.pagination import StandardPagination
 from xining_issues.throttling import AnonRateThrottle, GuessLimit, Locked, ScopedRateThrottle
 from xining_issues.transitions import ERRORS, bind
 
-from .. import search, selectors, services, stats, workflow
+from .. import search, selectors, services, workflow
 from ..attachments import IMAGE_TYPES, PDF_TYPE
 from ..models import (
     Case,
@@ -114,7 +113,7 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
             return selectors.case_reader(self.request.user)
         return _detail_queryset(self.request.user)
 
-    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """The queue's filters and ordering narrow the list only. DRF would also run them
         when it looks up one case (building the filter form, a few milliseconds of every
         case page and timeline); a case's own address is answered whatever its query string."""
@@ -129,7 +128,8 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         if not search.walks(request.query_params.get("q", "")):
             return super().list(request, *args, **kwargs)
         try:
-            request.search_walks = True  # read by CaseFilter.filter_q
+            # A flag on this request for CaseFilter.filter_q; DRF's Request takes any attribute.
+            request.search_walks = True  # type: ignore[attr-defined]
             with search.walking():
                 return super().list(request, *args, **kwargs)
         except search.WalkTooLong:
@@ -138,7 +138,7 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
                 raise ValidationError(
                     {"q": [_("这个词太短，查找太慢：请输入至少两个相连的字。")]}
                 ) from None
-            request.search_walks = False
+            request.search_walks = False  # type: ignore[attr-defined]  # (see above)
             return super().list(request, *args, **kwargs)
 
     def get_serializer_class(self) -> type[Serializer]:
@@ -561,39 +561,3 @@ class TrackEvaluateView(APIView):
         )
         # Re-read without a second guess: the first one already proved the digits.
         return Response(s.PublicCaseSerializer(_public_cases().get(pk=case.pk)).data)
-
-
-class RatesView(ReplicaReadMixin, APIView):
-    """响应率 / 解决率 / 满意率 per unit or district, from the case events. Staff only, scoped to
-    the cases the user may see."""
-
-    @extend_schema(
-        parameters=[s.RatesQuerySerializer],
-        description=stats.RATE_DEFINITIONS,
-        responses={200: OpenApiResponse(description="a list of rows with counts and rates")},
-    )
-    def get(self, request: Request) -> Response:
-        if jurisdiction.roles_of(request.user) <= {Role.RESIDENT}:
-            return Response(
-                {"code": "forbidden", "message": _("统计数据仅对工作人员开放。"), "fields": {}},
-                status=status.HTTP_403_FORBIDDEN,
-            )
-        query = s.RatesQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        today = timezone.localdate()
-        start_day = query.validated_data.get("from") or today - dt.timedelta(days=30)
-        end_day = query.validated_data.get("to") or today
-        zone = timezone.get_current_timezone()
-        start = dt.datetime.combine(start_day, dt.time.min, tzinfo=zone)
-        end = dt.datetime.combine(end_day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-        rows = stats.compute_rates(
-            request.user, start=start, end=end, group_by=query.validated_data["group_by"]
-        )
-        return Response(
-            {
-                "from": start_day,
-                "to": end_day,
-                "group_by": query.validated_data["group_by"],
-                "results": rows,
-            }
-        )

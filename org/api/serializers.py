@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -49,8 +51,12 @@ class MeSerializer(serializers.ModelSerializer):
         return sorted(jurisdiction.roles_of(user))
 
     @extend_schema_field(MembershipSerializer(many=True))
-    def get_memberships(self, user: User) -> list[dict]:
-        return MembershipSerializer(jurisdiction.memberships(user), many=True).data
+    def get_memberships(self, user: User) -> list[dict[str, Any]]:
+        # many=True builds a ListSerializer whose data is a list; the stubs type it as a dict.
+        return cast(
+            list[dict[str, Any]],
+            MembershipSerializer(jurisdiction.memberships(user), many=True).data,
+        )
 
 
 class RegisterSerializer(serializers.Serializer):

@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from cases import workflow
-from cases.demo import seed_live_case
 from cases.models import Case, CaseEvent, EventType, Status
+from demo.reference import seed_live_case
 from tests.conftest import Demo
 from topics import workflow as topics_workflow
 from topics.models import Topic, TopicEvent, TopicTheme
@@ -119,8 +119,8 @@ def test_the_drill_case_is_added_again_never_replaced(demo: Demo) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_flushing_the_whole_database_empties_the_events_and_keeps_the_guard() -> None:
     # Given a database with events in it (seeded here: transactional tests start empty)
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     seed_organisation()
     seed_reference()

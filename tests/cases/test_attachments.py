@@ -32,9 +32,9 @@ from cases.attachments import (
     MAX_SIDE,
     check_uploads,
 )
-from cases.errors import InvalidInput
 from cases.models import Attachment, Case, CaseEvent, EventType, Status
 from tests.conftest import Demo
+from xining_issues.errors import InvalidInput
 
 MakeCase = Callable[..., Case]
 

@@ -13,10 +13,10 @@ import pytest
 from django.db import connections
 
 from cases import workflow
-from cases.errors import WrongState
 from cases.models import Case, CaseEvent, EventType, Status
 from tests.cases.conftest import PATH_TO, run_steps
 from tests.conftest import Demo
+from xining_issues.errors import WrongState
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -58,8 +58,8 @@ def fresh_case(demo: Demo, status: str) -> Case:
 @pytest.fixture
 def seeded(django_db_setup: None) -> Demo:
     # Transactional tests start from an emptied database: seed the organisation again.
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     seed_organisation()
     seed_reference()

@@ -23,8 +23,9 @@ from django.db import connection
 from django.utils import timezone
 
 from cases import supervision
-from cases.models import Case, Notification, SupervisionMark
+from cases.models import Case, SupervisionMark
 from demo import scan_bench
+from notifications.models import Notification
 from org.models import Membership, Role
 
 pytestmark = [pytest.mark.postgres]

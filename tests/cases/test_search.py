@@ -200,8 +200,8 @@ def test_a_queue_tab_is_read_in_order(demo: Demo, many_cases: None) -> None:
 @pytest.fixture
 def seeded(transactional_db: None) -> None:
     """A transactional test starts from an empty database: seed the organisation again."""
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     seed_organisation()
     seed_reference()

@@ -27,19 +27,19 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import messages, notifications, supervision, workflow
+from cases import supervision, workflow
 from cases.models import (
     Case,
     CaseEvent,
     EventType,
-    Notification,
-    OutboxMessage,
     Rating,
     Status,
     SupervisionLevel,
     SupervisionMark,
 )
-from cases.stats import compute_rates
+from notifications import messages, services
+from notifications.models import Notification, OutboxMessage
+from stats.rates import compute_rates
 from tests.cases.conftest import run_steps
 from tests.conftest import Demo
 
@@ -727,12 +727,12 @@ def test_the_scan_reads_one_query_a_page_whatever_the_page_size(make_case: MakeC
 def test_two_scans_at_once_chase_each_case_once(
     django_db_setup: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
     from tests.cases.test_concurrency import fresh_case, race
 
     # (commits really happen here: keep the outbox kicks off the shared broker)
-    monkeypatch.setattr(notifications, "kick_outbox", lambda: None)
+    monkeypatch.setattr(services, "kick_outbox", lambda: None)
     # Given 40 overdue cases (transactional test: seed the organisation again)
     seed_organisation()
     seed_reference()
@@ -781,8 +781,8 @@ def _holder() -> Any:
 
 
 def _overdue_cases(count: int) -> list[Case]:
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
     from tests.cases.test_concurrency import fresh_case
 
     seed_organisation()
@@ -802,7 +802,7 @@ def test_a_batch_waits_for_a_case_held_for_a_moment_and_chases_it_in_the_same_ti
 
     from tests.cases.test_concurrency import race
 
-    monkeypatch.setattr(notifications, "kick_outbox", lambda: None)
+    monkeypatch.setattr(services, "kick_outbox", lambda: None)
     # Given 3 overdue cases, one of them held by another transaction (a workflow step, or a
     # batch of the same tick chasing another step of it)
     cases = _overdue_cases(3)
@@ -841,7 +841,7 @@ def test_a_batch_waits_for_a_case_held_for_a_moment_and_chases_it_in_the_same_ti
 def test_a_case_held_past_the_lock_wait_is_left_to_the_next_tick(
     django_db_setup: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(notifications, "kick_outbox", lambda: None)
+    monkeypatch.setattr(services, "kick_outbox", lambda: None)
     monkeypatch.setattr(supervision, "LOCK_WAIT", "50ms")
     # Given 3 overdue cases, one of them held by a transaction that does not end
     cases = _overdue_cases(3)

@@ -37,22 +37,14 @@ from cases.models import (
     Case,
     CaseEvent,
     EventType,
-    Notification,
-    OutboxMessage,
-    OutboxStatus,
     Status,
     SupervisionLevel,
     SupervisionMark,
 )
-from cases.tasks import drain_outbox_task, supervision_scan_task
+from cases.tasks import supervision_scan_task
+from notifications.models import Notification, OutboxMessage, OutboxStatus
+from notifications.tasks import drain_outbox_task
 from tests.cases.test_concurrency import fresh_case
-from tests.cases.test_notifications import (
-    MASKED,
-    PHONE,
-    broker_down,
-    reset_producers,
-    submit_and_accept_over_http,
-)
 from tests.cases.test_supervision import (
     HANDLERS,
     HOUR,
@@ -64,6 +56,13 @@ from tests.cases.test_supervision import (
     given_deadlines,
 )
 from tests.conftest import Demo
+from tests.notifications.test_notifications import (
+    MASKED,
+    PHONE,
+    broker_down,
+    reset_producers,
+    submit_and_accept_over_http,
+)
 from tests.test_celery_worker import database_url
 from xining_issues.brokers import filesystem_transport_options
 from xining_issues.celery import app
@@ -231,8 +230,8 @@ def _forget_redis_queue(queue: str) -> None:
 @pytest.fixture
 def seeded(transactional_db: None) -> Demo:
     # Transactional tests start from an emptied database: seed the organisation again.
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     seed_organisation()
     seed_reference()
@@ -285,7 +284,7 @@ def chased_once(cases: list[Case], steps: dict[str, int]) -> None:
     assert set(events) == want and set(events.values()) == {1}, events
     notes = Counter(
         Notification.objects.filter(case__in=ids, key__startswith="supervision:").values_list(
-            "case_id", "key", "user_id"
+            "subject_id", "key", "user_id"
         )
     )
     assert set(notes.values()) == {1}
@@ -582,7 +581,7 @@ def test_messages_written_while_the_broker_was_down_are_sent_once_by_the_worker(
     )
     workers.publish(drain_outbox_task)
     wait_until(
-        lambda: workers.succeeded("cases.drain_outbox") == 2 and workers.settled(scans=0),
+        lambda: workers.succeeded("notifications.drain_outbox") == 2 and workers.settled(scans=0),
         "both drains",
     )
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cases.demo import seed_reference
-from org.demo import seed_organisation
+from demo.organisation import seed_organisation
+from demo.reference import seed_reference
 from tests.conftest import Demo
 from topics.models import TopicTask
 
@@ -171,9 +171,9 @@ OVERDUE_TASK = "补录遗留问题台账（逾期演示）"
 def demo_topics_with_a_late_task() -> TopicTask:
     """The demo topics (``seed_topics``) and one overdue task on the property-certificate
     topic, added by its lead unit: the red bar of the plan and the task a supervisor chases."""
+    from demo.topics import PROPERTY_TITLE, seed_topics
     from org.models import Unit, User
     from topics import workflow
-    from topics.demo import PROPERTY_TITLE, seed_topics
     from topics.models import Topic
 
     seed_topics()

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
+from rest_framework.test import APIClient
 
-from cases.demo_cases import generate_cases
-from cases.rollup import refresh_rollup
+from demo.history import generate_cases
+from demo.topics import PROPERTY_TITLE
+from stats.bulletins import bulletin_generate
+from stats.rollup import refresh_rollup
 from tests.conftest import Demo
 from tests.e2e.conftest import (
     OVERDUE_TASK,
@@ -24,8 +27,6 @@ from tests.e2e.conftest import (
     screenshot,
     sign_in,
 )
-from topics.bulletins import bulletin_generate
-from topics.demo import PROPERTY_TITLE
 from topics.models import Topic, TopicTask
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,6 +63,39 @@ def series_total(page: Page, chart_id: str) -> float:
         }""",
         chart_id,
     )
+
+
+def expected_totals(page: Page, user: Any) -> dict[str, float]:
+    """What each overview chart must add up to, asked of the stats API the page reads with the
+    filters its form holds now (empty values left out, as static/js/api.js leaves them out)."""
+    form = page.evaluate(
+        """() => {
+          const f = document.getElementById("dash-filters").elements;
+          return {from: f.from.value, to: f.to.value, region: f.region.value,
+                  w_response: f.w_response.value, w_resolution: f.w_resolution.value,
+                  w_satisfaction: f.w_satisfaction.value};
+        }"""
+    )
+    params = {k: v for k, v in form.items() if v != ""}
+    granularity = page.locator("#f-granularity").input_value()
+    client = APIClient()
+    client.force_authenticate(user)
+
+    def get(path: str, **extra: str) -> Any:
+        response = client.get(path, {**params, **extra})
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    overview = get("/api/v1/stats/overview/")
+    trend = get("/api/v1/stats/trend/", granularity=granularity)
+    districts = get("/api/v1/stats/rankings/", by="district")["results"]
+    return {
+        "chart-stages": sum(s["count"] for s in overview["stages"]),
+        # the chart shows the ten hottest categories only
+        "chart-categories": sum(c["created"] for c in overview["hot_categories"][:10]),
+        "chart-trend": sum(b["created"] + b["closed"] for b in trend["buckets"]),
+        "chart-districts": sum(r["score"] for r in districts if r["score"] is not None),
+    }
 
 
 def map_regions(page: Page) -> int:
@@ -113,11 +147,13 @@ def test_overview_charts_filters_and_accessibility(
 ) -> None:
     open_overview(page, live_server.url)
     # the charts are ECharts instances holding data
-    assert series_total(page, "chart-stages") > 0
-    assert series_total(page, "chart-categories") > 0
-    assert series_total(page, "chart-trend") >= 0
+    # the charts are ECharts instances holding exactly the stats API's figures
+    expected = expected_totals(page, dashboard["demo"].user("committee1"))
+    assert all(total > 0 for total in expected.values()), expected
+    for chart_id in ("chart-stages", "chart-categories", "chart-trend"):
+        assert series_total(page, chart_id) == expected[chart_id], chart_id
     # the district map: Xining's GeoJSON from npm, coloured by score, named in its label
-    assert series_total(page, "chart-districts") > 0
+    assert series_total(page, "chart-districts") == pytest.approx(expected["chart-districts"])
     expect(page.locator("#chart-districts")).to_have_attribute("aria-label", re.compile("城东区"))
     assert map_regions(page) >= 7
     for chart_id in ("chart-stages", "chart-trend", "chart-categories", "chart-districts"):
@@ -185,8 +221,8 @@ def test_overview_background_export_shows_progress_then_a_download(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from topics.models import ExportJob
-    from topics.tasks import build_export_task
+    from stats.models import ExportJob
+    from stats.tasks import build_export_task
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # the queue holds the job until the test runs the worker's task itself
@@ -215,7 +251,8 @@ def test_overview_on_a_phone(
     phone_page: Page, live_server: Any, dashboard: dict[str, Any]
 ) -> None:
     open_overview(phone_page, live_server.url)
-    assert series_total(phone_page, "chart-stages") > 0
+    stages = expected_totals(phone_page, dashboard["demo"].user("committee1"))["chart-stages"]
+    assert stages > 0 and series_total(phone_page, "chart-stages") == stages
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
     assert axe_violations(phone_page) == []

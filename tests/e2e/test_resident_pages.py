@@ -18,9 +18,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from cases import workflow
-from cases.demo import seed_reference
 from cases.models import Case, Category, Rating, Status
-from org.demo import seed_organisation
+from demo.organisation import seed_organisation
+from demo.reference import seed_reference
 from tests.cases.conftest import PATH_TO, run_steps
 from tests.conftest import Demo
 from tests.e2e.conftest import axe_violations, screenshot, sign_in

@@ -67,8 +67,8 @@ def topic_pages(seeded: Any) -> dict[str, int]:
     """The demo topics and a bulletin, for the dashboards' pages."""
     import datetime as dt
 
-    from topics.bulletins import bulletin_generate
-    from topics.demo import PROPERTY_TITLE, seed_topics
+    from demo.topics import PROPERTY_TITLE, seed_topics
+    from stats.bulletins import bulletin_generate
     from topics.models import Topic
 
     seed_topics()

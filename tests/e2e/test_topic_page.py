@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from demo.topics import PROPERTY_TITLE
 from tests.conftest import Demo
 from tests.e2e.conftest import (
     OVERDUE_TASK,
@@ -19,7 +20,6 @@ from tests.e2e.conftest import (
     screenshot,
     sign_in,
 )
-from topics.demo import PROPERTY_TITLE
 from topics.models import Topic, TopicStatus, TopicTask
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

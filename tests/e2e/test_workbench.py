@@ -31,8 +31,8 @@ CODE = re.compile(r"XN-\d{8}-\d{4}")
 def org(django_db_setup: None, settings: Any, tmp_path: Any) -> Iterator[Demo]:
     """Transactional tests start from an emptied database: seed the organisation again, and keep
     uploads out of the project's media folder."""
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     cache.clear()

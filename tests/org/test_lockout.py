@@ -19,7 +19,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from org.demo import DEMO_PASSWORD
+from demo.organisation import DEMO_PASSWORD
 from org.models import User
 from tests.conftest import Demo
 from xining_issues.cache import cache_settings

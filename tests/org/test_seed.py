@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from org.demo import DEMO_PASSWORD, DEMO_USERS
+from demo.organisation import DEMO_PASSWORD, DEMO_USERS
 from org.models import Membership, Region, RegionLevel, Unit, User
 from tests.conftest import Demo
 

@@ -6,11 +6,15 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps.registry import Apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from cases.demo_cases import generate_cases
-from cases.rollup import refresh_rollup
+from demo.history import generate_cases
+from stats.rollup import refresh_rollup
 from tests.conftest import Demo
+from tests.topics.conftest import lead, make_topic, media_root  # noqa: F401 (fixtures)
 
 TZ = ZoneInfo("Asia/Shanghai")
 # In the heating season: the generator spreads the cases over the year before it.
@@ -19,6 +23,12 @@ NOW = dt.datetime(2024, 1, 15, 10, 30, tzinfo=TZ)
 
 def local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=TZ)
+
+
+def apps_after(app_label: str, migration: str) -> Apps:
+    """The models as ``migration`` left them, as its data functions see them: the rollup's
+    early migrations name ``cases.CaseDayStat`` …, which ``stats`` holds today."""
+    return MigrationLoader(connection).project_state((app_label, migration)).apps
 
 
 @pytest.fixture

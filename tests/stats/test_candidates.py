@@ -10,11 +10,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Category, EventType
-from cases.rollup import refresh_rollup
 from org.models import Region
+from stats import dashboards as stats
+from stats.rollup import refresh_rollup
 from tests.conftest import Demo
 from tests.stats.conftest import get
-from topics import stats
 from topics.models import Topic, TopicEvent, TopicStatus
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ import re
 import pytest
 from django.core.management import call_command
 
-from cases.models import CaseDayStat, CaseEvent, CaseMonthStat
+from cases.models import CaseEvent
+from stats.models import CaseDayStat, CaseMonthStat
 from tests.conftest import Demo
 
 pytestmark = pytest.mark.django_db

@@ -11,24 +11,25 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection
 from django.db.models import Max, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.demo_cases import generate_cases
-from cases.models import Case, CaseDayStat, CaseEvent, RollupState
-from cases.rollup import COUNTERS, rebuild_rollup, refresh_rollup
+from cases.models import Case, CaseEvent
+from demo.history import generate_cases
 from org.models import Membership, RegionLevel, Role, Unit
+from stats import candidates as cands
+from stats import dashboards as stats
 from stats import projections
+from stats.models import COUNTERS, CaseDayStat, RollupState
 from stats.projections import PROJECTIONS, WIDE, Source, narrowest
 from stats.rebuild import rebuild_rollup_sql
+from stats.rollup import rebuild_rollup, refresh_rollup
 from tests.conftest import Demo
-from tests.stats.conftest import NOW
+from tests.stats.conftest import NOW, apps_after
 from tests.stats.test_rebuild_sql import Histories
 from tests.stats.test_rollup import append_events
-from topics import stats
 
 pytestmark = pytest.mark.django_db
 
@@ -150,10 +151,11 @@ def test_the_migration_fills_the_projections_from_the_rollup() -> None:
     refresh_rollup()
     folded = {p.name: (stored(p, False), stored(p, True)) for p in PROJECTIONS}
     # When the projections are emptied and the migration's fill runs
-    projections.empty(sender=None)
+    projections.empty()
     assert not any(stored(p, False) for p in PROJECTIONS)
     migration = importlib.import_module("stats.migrations.0002_fill_projections")
-    migration.fill(django_apps, SimpleNamespace(connection=connection))  # all it uses
+    apps = apps_after("stats", "0002_fill_projections")
+    migration.fill(apps, SimpleNamespace(connection=connection))  # all it uses
     # Then they hold the rows the fold wrote
     assert {p.name: (stored(p, False), stored(p, True)) for p in PROJECTIONS} == folded
 
@@ -225,7 +227,7 @@ def answers(user: Any, periods: list[tuple[dt.date, dt.date]], region: Any) -> l
             out.append(stats.rankings(user, start, end, by, region))
     out.append(stats.month_summary(periods[0][0]))
     for weeks in (2, 4, 8):
-        out.append(stats.candidates(user, weeks, region, limit=50))
+        out.append(cands.candidates(user, weeks, region, limit=50))
     return out
 
 
@@ -279,7 +281,7 @@ def test_every_dashboard_answers_the_same_from_the_projections_and_the_wide_roll
         "overview": tables_read(lambda: stats.overview(committee, year, today)),
         "trend": tables_read(lambda: stats.trend(committee, year, today, "week")),
         "rankings": tables_read(lambda: stats.rankings(committee, year, today, "unit")),
-        "candidates": tables_read(lambda: stats.candidates(committee, 8)),
+        "candidates": tables_read(lambda: cands.candidates(committee, 8)),
     }
     assert read == {
         "overview": {"stats_districtcategorymonthstat", "stats_districtcategorydaystat"},

@@ -14,22 +14,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Max
 
-from cases.demo_cases import generate_cases
-from cases.models import (
-    Case,
-    CaseDayStat,
-    CaseEvent,
-    CaseMonthStat,
-    Category,
-    EventType,
-    RollupCase,
-    RollupState,
-)
-from cases.rollup import COUNTED_TYPES, COUNTERS, TOUCHING_TYPES, rebuild_rollup, refresh_rollup
+from cases.models import Case, CaseEvent, Category, EventType
+from demo.history import generate_cases
 from org.models import Unit
 from stats import rebuild as sql_rebuild
 from stats.management.commands import rebuild_rollup as command
+from stats.models import COUNTERS, CaseDayStat, CaseMonthStat, RollupCase, RollupState
 from stats.rebuild import Batch, plan_batches, rebuild_rollup_sql
+from stats.rollup import COUNTED_TYPES, TOUCHING_TYPES, rebuild_rollup, refresh_rollup
 from tests.stats.conftest import NOW, TZ
 from tests.stats.test_rollup import append_events, assert_equal, table
 
@@ -427,8 +419,8 @@ def test_batches_cover_every_case_id_once_even_when_ids_do_not_follow_time() -> 
 
 
 def _seed() -> None:
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     seed_organisation()
     seed_reference()

@@ -9,9 +9,10 @@ import pytest
 from django.db import connection
 from django.db.models import F, Max
 
-from cases.demo_cases import generate_cases
-from cases.models import CaseDayStat, CaseEvent, EventType, RollupState
-from cases.rollup import COUNTERS, rebuild_rollup, refresh_rollup
+from cases.models import CaseEvent, EventType
+from demo.history import generate_cases
+from stats.models import COUNTERS, CaseDayStat, RollupState
+from stats.rollup import rebuild_rollup, refresh_rollup
 from tests.stats.conftest import NOW
 
 
@@ -89,8 +90,8 @@ def test_an_id_taken_by_a_slow_writer_is_kept_as_a_gap_and_folded_when_it_appear
 @pytest.mark.django_db(transaction=True)
 def test_two_refreshes_at_once_fold_each_event_once() -> None:
     # Given unfolded events (a transactional test starts from an emptied database)
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     seed_organisation()
     seed_reference()

@@ -18,12 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from org.models import User
+from stats.bulletins import bulletin_generate, bulletin_publish
+from stats.models import Bulletin, BulletinStatus
 from tests.conftest import Demo
 from topics import workflow
-from topics.bulletins import bulletin_generate, bulletin_publish
 from topics.models import (
-    Bulletin,
-    BulletinStatus,
     DocumentKind,
     IndicatorValue,
     PolicyDocument,
@@ -35,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 MARCH = dt.date(2026, 3, 1)
 TOPICS = "/admin/topics/topic/"
-BULLETINS = "/admin/topics/bulletin/"
+BULLETINS = "/admin/stats/bulletin/"
 
 
 @pytest.fixture

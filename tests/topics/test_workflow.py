@@ -9,11 +9,18 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from cases.errors import InvalidInput, NotAllowed, WrongState
 from cases.sla import WorkCalendar
-from org.models import User
+from org.models import Role, User
 from tests.conftest import Demo
+from tests.factories import (
+    MembershipFactory,
+    TopicFactory,
+    TopicTaskFactory,
+    UnitFactory,
+    topic_lead,
+)
 from topics import workflow
 from topics.models import (
     Indicator,
@@ -25,6 +32,7 @@ from topics.models import (
     TopicEventType,
     TopicStatus,
 )
+from xining_issues.errors import InvalidInput, NotAllowed, WrongState
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -103,41 +111,41 @@ def test_state_is_judged_before_role_and_role_before_input(
         workflow.topic_adopt(topic=candidate, actor=lead, adopted_on=None)  # type: ignore[arg-type]
 
 
-def test_only_committee_supervisor_and_admin_propose(demo: Demo, lead: User) -> None:
+def test_only_committee_supervisor_and_admin_propose() -> None:
+    # Given a handler of a unit (who may lead a topic, not propose one) and a supervisor
+    unit = UnitFactory()
+    lead = MembershipFactory(unit=unit, role=Role.HANDLER).user
+    supervisor = MembershipFactory(role=Role.SUPERVISOR).user
     with pytest.raises(NotAllowed):
         workflow.topic_create(
             actor=lead,
             title="x",
             month=D(2026, 3, 1),
             theme="basic_support",
-            lead_unit=demo.unit("xn-planning"),
+            lead_unit=unit,
         )
     topic = workflow.topic_create(
-        actor=demo.user("supervisor1"),
+        actor=supervisor,
         title="推进基层减负",
         month=D(2026, 3, 15),
         theme="burden_reduction",
-        lead_unit=demo.unit("xn-civil"),
+        lead_unit=unit,
     )
     assert topic.month == D(2026, 3, 1)
     assert topic.status == TopicStatus.CANDIDATE
 
 
-def test_task_done_means_full_progress_and_is_recorded(
-    make_topic: Callable[..., Topic], demo: Demo, lead: User
-) -> None:
-    topic = make_topic(TopicStatus.IN_PROGRESS)
-    task = workflow.task_add(
-        topic=topic, actor=lead, title="摸底建账", owner_unit=demo.unit("xn-planning"),
-        deadline=D(2026, 9, 30),
-    )  # fmt: skip
+def test_task_done_means_full_progress_and_is_recorded() -> None:
+    # Given a task the lead unit added to a topic in progress
+    task = TopicTaskFactory(title="摸底建账", deadline=D(2026, 9, 30))
+    topic, lead = task.topic, topic_lead(task.topic)
     workflow.task_update(task=task, actor=lead, progress=40)
     task.refresh_from_db()
     assert (task.status, task.progress) == (TaskStatus.DOING, 40)
     workflow.task_update(task=task, actor=lead, status=TaskStatus.DONE)
     task.refresh_from_db()
     assert (task.status, task.progress) == (TaskStatus.DONE, 100)
-    assert task.done_on is not None
+    assert task.done_on == timezone.localdate()  # the day it was marked done (Xining's day)
     assert topic.events.filter(type=TopicEventType.TASK_UPDATE).count() == 2
 
 
@@ -187,19 +195,13 @@ def test_one_weekly_report_per_week(make_topic: Callable[..., Topic], lead: User
 
 
 @time_machine.travel(dt.datetime(2026, 6, 15, 10, tzinfo=dt.UTC), tick=False)
-def test_supervision_only_on_late_tasks(
-    make_topic: Callable[..., Topic], demo: Demo, lead: User
-) -> None:
-    topic = make_topic(TopicStatus.IN_PROGRESS)
-    late = workflow.task_add(
-        topic=topic, actor=lead, title="税费清缴", owner_unit=demo.unit("chengdong-gov"),
-        deadline=D(2026, 6, 1),
-    )  # fmt: skip
-    on_time = workflow.task_add(
-        topic=topic, actor=lead, title="集中办证", owner_unit=demo.unit("xn-planning"),
-        deadline=D(2026, 7, 1),
-    )  # fmt: skip
-    supervisor = demo.user("supervisor1")
+def test_supervision_only_on_late_tasks() -> None:
+    # Given, on 15 June, a topic in progress with a task due 1 June and one due 1 July
+    topic = TopicFactory(to=TopicStatus.IN_PROGRESS)
+    lead = topic_lead(topic)
+    late = TopicTaskFactory(topic=topic, owner_unit=UnitFactory(), deadline=D(2026, 6, 1))
+    on_time = TopicTaskFactory(topic=topic, deadline=D(2026, 7, 1))
+    supervisor = MembershipFactory(role=Role.SUPERVISOR).user
     supervision = workflow.task_supervise(task=late, actor=supervisor, note="请本周内完成。")
     assert supervision.task == late
     with pytest.raises(WrongState):

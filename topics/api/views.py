@@ -4,11 +4,11 @@ nested writes for the lead unit. Views parse input, call one workflow function a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -21,15 +21,14 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.views import APIView
 
 from cases.attachments import IMAGE_TYPES, PDF_TYPE
 from org.api.filters import IdFilter
-from xining_issues.downloads import XLSX_TYPE, private_attachment, private_download
+from xining_issues.downloads import private_download
 from xining_issues.transitions import ERRORS, bind
 
-from .. import bulletins, selectors, workflow
-from ..models import Bulletin, Indicator, Topic, TopicEventType, TopicStatus, TopicTask, TopicTheme
+from .. import selectors, workflow
+from ..models import Indicator, Topic, TopicEventType, TopicStatus, TopicTask, TopicTheme
 from . import serializers as s
 
 E = TopicEventType
@@ -160,7 +159,8 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.TopicTaskSerializer(task).data, status.HTTP_201_CREATED)
 
     def _task(self, topic: Topic, task_id: str | None) -> TopicTask:
-        task = TopicTask.objects.filter(topic=topic, pk=task_id).first()
+        # The URL pattern always captures the id (``\d+``); None is only the view's default.
+        task = TopicTask.objects.filter(topic=topic, pk=cast(str, task_id)).first()
         if task is None:
             raise Http404
         return task
@@ -252,7 +252,8 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         self, request: Request, pk: str | None = None, indicator_id: str | None = None
     ) -> Response:
         topic = self.get_object()
-        indicator = Indicator.objects.filter(topic=topic, pk=indicator_id).first()
+        # The URL pattern always captures the id (``\d+``); None is only the view's default.
+        indicator = Indicator.objects.filter(topic=topic, pk=cast(str, indicator_id)).first()
         if indicator is None:
             raise Http404
         workflow.precheck(request.user, topic, E.INDICATOR_VALUE)
@@ -338,60 +339,3 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             {"year": year, "months": months}, context={"today": today, "request": request}
         ).data
         return Response(data)
-
-
-class BulletinFilter(django_filters.FilterSet):
-    class Meta:
-        model = Bulletin
-        fields = ["status"]
-
-
-class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """月通报: read bulletins; the committee edits a draft and publishes it."""
-
-    serializer_class = s.BulletinSerializer
-    filterset_class = BulletinFilter
-    http_method_names = ["get", "patch", "post", "head", "options"]
-
-    def get_queryset(self) -> QuerySet[Bulletin]:
-        return selectors.visible_bulletins(self.request.user).select_related("published_by")
-
-    @extend_schema(
-        summary="Edit a draft bulletin's title or text (committee, admin)",
-        request=s.BulletinEditSerializer,
-        responses={200: s.BulletinSerializer, **ERRORS},
-    )
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        bulletin = self.get_object()
-        serializer = s.BulletinEditSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        bulletin = bulletins.bulletin_update(
-            bulletin=bulletin, actor=request.user, **serializer.validated_data
-        )
-        return Response(s.BulletinSerializer(bulletin).data)
-
-    @extend_schema(
-        summary="发布 publish the bulletin (committee, admin)",
-        request=None,
-        responses={200: s.BulletinSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def publish(self, request: Request, pk: str | None = None) -> Response:
-        bulletin = bulletins.bulletin_publish(bulletin=self.get_object(), actor=request.user)
-        return Response(s.BulletinSerializer(bulletin).data)
-
-
-class BulletinExportView(APIView):
-    """GET /bulletins/{id}/export.xlsx: the bulletin's text and tables as a workbook."""
-
-    @extend_schema(
-        summary="The bulletin's tables as an Excel workbook",
-        responses={(200, XLSX_TYPE): OpenApiTypes.BINARY, 404: ERRORS[404]},
-    )
-    def get(self, request: Request, pk: int) -> HttpResponse:
-        bulletin = get_object_or_404(selectors.visible_bulletins(request.user), pk=pk)
-        return private_attachment(
-            bulletins.export_xlsx(bulletin),
-            filename=f"bulletin-{bulletin.month:%Y-%m}.xlsx",
-            content_type=XLSX_TYPE,
-        )

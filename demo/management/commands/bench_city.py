@@ -1,5 +1,7 @@
 """``python manage.py bench_city --cases N [--quick] [--resume]``: the city-scale benchmark.
 
+Over 500 lines on purpose: it runs the benchmark's steps below in order and writes their report.
+
 Issue 11's benchmark, as a list of steps:
 
 1. **generate**: a synthetic city of N cases over ten years, with the events their histories

@@ -29,7 +29,7 @@ from cases.models import Case
 from demo.scan_bench import PREFIX, ScanBenchError, broker_url, measure_scan, require_postgresql
 from org.models import User
 
-DEMO_MAIL = "@example.invalid"  # the demo accounts' addresses (org.demo, demo.city)
+DEMO_MAIL = "@example.invalid"  # the demo accounts' addresses (demo.organisation, demo.city)
 
 
 def foreign_data() -> list[str]:

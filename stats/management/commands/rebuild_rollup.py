@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from cases.rollup import RefreshReport, rebuild_rollup
 from stats.rebuild import RebuildReport, rebuild_rollup_sql
+from stats.rollup import RefreshReport, rebuild_rollup
 from xining_issues.bulk import sql_log_off
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         "Rebuild the statistics rollup (day and month rows) from all case events. On "
         "PostgreSQL it runs set-based, a month of cases per statement, in parallel worker "
         "connections; on SQLite (the laptop default) it falls back to folding the events in "
-        "Python (cases.rollup.rebuild_rollup)."
+        "Python (stats.rollup.rebuild_rollup)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

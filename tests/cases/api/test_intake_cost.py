@@ -203,7 +203,11 @@ def fields(obj: Any) -> dict[str, Any]:
 class TestPrimaryKeyField:
     """The intake's related fields answer as DRF's ``PrimaryKeyRelatedField`` (the oracle)."""
 
-    @pytest.mark.parametrize("value", [999_999, "x", True, None, "", [1], "15.5"])
+    @pytest.mark.parametrize(
+        "value",
+        # Past any integer column (SQLite's 64 bits, PostgreSQL's 32): no row, never an overflow.
+        [999_999, "x", True, None, "", [1], "15.5", 2**31, -(2**71), str(2**64)],
+    )
     def test_errors_are_drfs(self, demo: Demo, value: object) -> None:
         from rest_framework import serializers
 
@@ -250,8 +254,8 @@ class TestPrimaryKeyField:
 def test_concurrent_intake_gets_distinct_consecutive_numbers() -> None:
     """Eight operators' complaints at the same moment: eight numbers, none twice, none skipped
     (no submission failed, so there is no gap to leave)."""
-    from cases.demo import seed_reference
-    from org.demo import seed_organisation
+    from demo.organisation import seed_organisation
+    from demo.reference import seed_reference
 
     # Transactional tests start from an emptied database: seed the organisation again.
     seed_organisation()

@@ -499,10 +499,10 @@ def test_allowed_actions_follow_the_table(
 # --- 派单范围: the units a dispatcher may send the case to ---------------------------------------
 #
 # The oracle, from DESIGN.md (the complainant's full phone goes only to the units handling the
-# case) and the demo 权责清单 in cases/demo.py, not from ``services.dispatch_targets``: 湟中区's
-# dispatcher reaches the units of 湟中区 and the units the list names for 供暖 in 湟中区 (the
-# district government, 华润燃气 as its co-handler, the city heating company); the city's
-# dispatcher reaches every unit of the city. A unit out of reach is a 400 on the field that
+# case) and the demo 权责清单 in demo/reference.py, not from ``services.dispatch_targets``:
+# 湟中区's dispatcher reaches the units of 湟中区 and the units the list names for 供暖 in
+# 湟中区 (the district government, 华润燃气 as its co-handler, the city heating company); the
+# city's dispatcher reaches every unit of the city. A unit out of reach is a 400 on the field that
 # names it (after state and role, like every input), and the case stays as it was.
 NAMED_FOR_HEATING_IN_HUANGZHONG = {"huangzhong-gov", "xn-gas", "xn-heating"}
 TARGETS = [

@@ -745,8 +745,8 @@ def test_messages_to_staff_and_complainant_carry_no_free_text(
     # the units and to their leaders)
     from django.conf import settings
 
-    from cases import messages
-    from cases.models import Notification, OutboxMessage
+    from notifications import messages
+    from notifications.models import Notification, OutboxMessage
 
     rows = [*OutboxMessage.objects.all(), *Notification.objects.all()]
     rendered = [messages.render(row.kind, row.params, settings.LANGUAGE_CODE) for row in rows]
@@ -761,10 +761,11 @@ def test_messages_to_staff_and_complainant_carry_no_free_text(
 
 SERIALIZER_MODULES = [
     "cases.api.serializers",
-    "cases.api.notifications",
+    "notifications.api.views",
     "topics.api.serializers",
-    "topics.api.export_views",
-    "topics.api.stats_views",
+    "stats.api.exports",
+    "stats.api.serializers",
+    "stats.api.views",
     "org.api.serializers",
 ]
 TOPIC_TESTS = "tests.topics.api.test_privacy"
@@ -810,7 +811,7 @@ CASE_TEXT: dict[str, tuple[str, str, str]] = {
         __name__,
         "test_public_recent_masks_titles_and_replies",
     ),
-    "cases.api.notifications.NotificationSerializer": (
+    "notifications.api.views.NotificationSerializer": (
         "title, body rendered from cases.messages, which takes no free text",
         __name__,
         "test_messages_to_staff_and_complainant_carry_no_free_text",
@@ -825,8 +826,8 @@ CASE_TEXT: dict[str, tuple[str, str, str]] = {
         TOPIC_TESTS,
         "test_a_topic_action_answers_with_the_masked_cases_too",
     ),
-    "topics.api.stats_views.CandidateParams": (
-        "the candidates' sample_cases titles (topics.stats.candidates), and their export",
+    "stats.api.views.CandidateParams": (
+        "the candidates' sample_cases titles (stats.candidates.candidates), and their export",
         TOPIC_TESTS,
         "test_candidate_sample_titles_are_masked",
     ),
@@ -840,7 +841,7 @@ NO_CASE_TEXT: dict[str, str] = {
     "cases.api.serializers.QueueCountsSerializer": "counts",
     "cases.api.serializers.SubmittedSerializer": "the new case's id and code",
     "cases.api.serializers.SuggestionSerializer": "units and the 权责清单 rule that matched",
-    "cases.api.notifications.UnreadSerializer": "a count",
+    "notifications.api.views.UnreadSerializer": "a count",
     "topics.api.serializers.TopicUnitSerializer": "unit names",
     "topics.api.serializers.TopicNamedSerializer": "names of categories and regions",
     "topics.api.serializers.TopicListSerializer": "the topic's own fields, written by staff",
@@ -855,8 +856,8 @@ NO_CASE_TEXT: dict[str, str] = {
     "topics.api.serializers.PlanMonthSerializer": "topics and tasks",
     "topics.api.serializers.PlanTopicSerializer": "topics and tasks",
     "topics.api.serializers.PlanTaskSerializer": "tasks",
-    "topics.api.serializers.BulletinSerializer": "月通报 built from topics and figures",
-    "topics.api.export_views.ExportJobSerializer": "a job's state (tables: see the topic tests)",
+    "stats.api.serializers.BulletinSerializer": "月通报 built from topics and figures",
+    "stats.api.exports.ExportJobSerializer": "a job's state (tables: see the topic tests)",
     "org.api.serializers.RegionSerializer": "reference data",
     "org.api.serializers.UnitSerializer": "reference data",
     "org.api.serializers.MembershipSerializer": "the reader's own roles",
@@ -880,13 +881,13 @@ INPUTS = {
         "TopicTaskCreateSerializer", "TopicTaskUpdateSerializer", "TaskSuperviseSerializer",
         "ProgressReportCreateSerializer", "IndicatorCreateSerializer",
         "IndicatorValueCreateSerializer", "PolicyDocumentCreateSerializer",
-        "BulletinEditSerializer",
     ]
 } | {
-    "topics.api.export_views.ExportParams",
-    "topics.api.stats_views.PeriodParams",
-    "topics.api.stats_views.TrendParams",
-    "topics.api.stats_views.RankingParams",
+    "stats.api.serializers.BulletinEditSerializer",
+    "stats.api.exports.ExportParams",
+    "stats.api.views.PeriodParams",
+    "stats.api.views.TrendParams",
+    "stats.api.views.RankingParams",
     "org.api.serializers.RegisterSerializer",
 }  # fmt: skip
 

@@ -26,8 +26,8 @@ from rest_framework.test import APIClient
 
 from cases import workflow as case_workflow
 from cases.models import Case
-from cases.rollup import refresh_rollup
 from org.models import User
+from stats.rollup import refresh_rollup
 from tests.conftest import Demo
 from topics.models import Topic, TopicStatus
 

@@ -1,0 +1,159 @@
+"""Demo reference data for the case workflow: categories with their SLAs, and the 权责清单.
+
+Idempotent like ``demo.organisation``: rows are found by code (categories) or by category and owner
+(responsibilities).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+from django.db import transaction
+
+from cases import workflow
+from cases.models import Case, Category, Responsibility, TimeUnit
+from org.models import Region, RegionLevel, Unit, UnitKind, User
+
+H, WH, WD = TimeUnit.CLOCK_HOURS, TimeUnit.WORKING_HOURS, TimeUnit.WORKING_DAYS
+MIN = TimeUnit.CLOCK_MINUTES
+
+
+@dataclass(frozen=True)
+class DemoCategory:
+    code: str
+    name: str
+    parent: str | None = None
+    urgent: bool = False
+    contact: tuple[int, str] = (1, WD)
+    resolve: tuple[int, str] = (7, WD)
+
+
+class _Urgency(TypedDict):
+    """The keyword arguments ``URGENT`` spreads into a ``DemoCategory`` (typed for mypy)."""
+
+    urgent: bool
+    contact: tuple[int, str]
+    resolve: tuple[int, str]
+
+
+URGENT: _Urgency = {"urgent": True, "contact": (2, H), "resolve": (24, H)}
+
+CATEGORIES: list[DemoCategory] = [
+    DemoCategory("heating", "供暖", **URGENT),
+    DemoCategory("heating-cold", "供暖不热", "heating", **URGENT),
+    DemoCategory("heating-leak", "供暖管道漏水", "heating", **URGENT),
+    DemoCategory("water", "供水", **URGENT),
+    DemoCategory("water-outage", "停水", "water", **URGENT),
+    DemoCategory("water-quality", "水质问题", "water", **URGENT),
+    DemoCategory("gas", "燃气", **URGENT),
+    DemoCategory("gas-leak", "燃气泄漏", "gas", **URGENT),
+    DemoCategory("gas-outage", "燃气停供", "gas", **URGENT),
+    DemoCategory("power", "供电", **URGENT),
+    DemoCategory("property", "物业", resolve=(7, WD)),
+    DemoCategory("property-service", "物业服务", "property"),
+    DemoCategory("property-elevator", "电梯故障", "property", resolve=(3, WD)),
+    DemoCategory("real-estate", "不动产登记", resolve=(15, WD)),
+    DemoCategory("noise", "噪音"),
+    DemoCategory("sanitation", "环境卫生"),
+    DemoCategory("roads", "道路"),
+    DemoCategory("roads-damage", "道路破损", "roads"),
+    DemoCategory("roads-lights", "路灯不亮", "roads", resolve=(3, WD)),
+    DemoCategory("social", "民政服务"),
+    DemoCategory("market", "市场监管"),
+    DemoCategory("consult", "政策咨询", contact=(1, WD), resolve=(1, WD)),
+    # A drill with minute deadlines, so `make run` shows supervision at work within minutes.
+    DemoCategory("drill", "应急演练（演示）", urgent=True, contact=(2, MIN), resolve=(4, MIN)),
+]
+
+# (category code, region level, unit kind or "", named unit code or "", co-unit codes, note)
+RESPONSIBILITIES: list[tuple[str, int, str, str, tuple[str, ...], str]] = [
+    ("heating", RegionLevel.DISTRICT, UnitKind.PARTY_GOVERNMENT, "", ("xn-gas",),
+     "供暖属地管理：区（县）政府牵头，燃气企业配合抢修"),
+    ("heating", RegionLevel.CITY, "", "xn-heating", (), "集中供热管网：市供热公司"),
+    ("water", RegionLevel.CITY, "", "xn-water", (), "供水企业"),
+    ("gas", RegionLevel.CITY, "", "xn-gas", (), "燃气企业"),
+    ("power", RegionLevel.CITY, "", "xn-power", (), "供电企业"),
+    ("property", RegionLevel.STREET, UnitKind.STREET_OFFICE, "", (), "物业纠纷：属地街道（乡镇）"),
+    ("property-elevator", RegionLevel.CITY, "", "xn-market", (), "特种设备：市场监管部门"),
+    ("real-estate", RegionLevel.CITY, "", "xn-planning", ("xn-housing",),
+     "不动产登记：自然资源和规划局，住建局配合"),
+    ("noise", RegionLevel.DISTRICT, UnitKind.PARTY_GOVERNMENT, "", ("xn-environment",),
+     "噪音扰民：属地政府，生态环境部门配合"),
+    ("sanitation", RegionLevel.STREET, UnitKind.STREET_OFFICE, "", ("xn-urban",),
+     "环境卫生：属地街道，城管配合"),
+    ("roads", RegionLevel.CITY, "", "xn-urban", ("xn-transport",), "市政道路：城市管理局"),
+    ("social", RegionLevel.STREET, UnitKind.STREET_OFFICE, "", ("xn-civil",),
+     "民政服务：属地街道，民政局配合"),
+    ("market", RegionLevel.CITY, "", "xn-market", (), "市场监管"),
+    ("consult", RegionLevel.CITY, "", "xn-hotline", (), "政策咨询：热线即时答复"),
+]  # fmt: skip
+
+
+@transaction.atomic
+def seed_reference() -> tuple[int, int]:
+    """Create the demo categories and responsibilities; returns how many of each were added."""
+    added_categories = 0
+    by_code = {c.code: c for c in Category.objects.all()}
+    for demo in CATEGORIES:
+        if demo.code in by_code:
+            continue
+        by_code[demo.code] = Category.objects.create(
+            code=demo.code,
+            name=demo.name,
+            parent=by_code[demo.parent] if demo.parent else None,
+            is_urgent=demo.urgent,
+            contact_amount=demo.contact[0],
+            contact_unit=demo.contact[1],
+            resolve_amount=demo.resolve[0],
+            resolve_unit=demo.resolve[1],
+        )
+        added_categories += 1
+    units = {u.code: u for u in Unit.objects.all()}
+    added_rules = 0
+    for code, level, kind, unit_code, co_codes, note in RESPONSIBILITIES:
+        category = by_code[code]
+        unit = units.get(unit_code) if unit_code else None
+        rule, created = Responsibility.objects.get_or_create(
+            category=category,
+            region_level=level,
+            unit_kind=kind,
+            unit=unit,
+            defaults={"note": note, "priority": 10 if kind else 20},
+        )
+        if created:
+            rule.co_units.set([units[c] for c in co_codes])
+            added_rules += 1
+    return added_categories, added_rules
+
+
+def seed_live_case() -> Case:
+    """A drill case dispatched to 湟中区 now, through the workflow, with minute deadlines: the
+    supervision scan turns it 预警 (yellow) after three minutes and 超期 (red) after four,
+    and handler_huangzhong's inbox gets each reminder. ``make run`` adds one on every start."""
+    users = {u.username: u for u in User.objects.filter(username__in=DEMO_ACTORS)}
+    region = Region.objects.get(name="多巴一村", parent__name="多巴镇")
+    case = workflow.case_submit(
+        actor=users["resident1"],
+        category=Category.objects.get(code="drill"),
+        region=region,
+        title="演练：管道破损停暖",
+        description="应急演练（演示数据）：新村巷附近供暖管道破损，多户停暖。",
+        complainant_name="赵先生",
+        complainant_phone="13909712345",
+        address="新村巷38号",
+    )
+    workflow.case_accept(case=case, actor=users["operator1"])
+    workflow.case_dispatch(
+        case=case,
+        actor=users["dispatcher_huangzhong"],
+        lead_unit=Unit.objects.get(code="huangzhong-gov"),
+    )
+    workflow.case_sign(case=case, actor=users["handler_huangzhong"])
+    # The unit calls at once, so the case is chased only for its resolve deadline: 预警, then 超期.
+    workflow.case_record_contact(case=case, actor=users["handler_huangzhong"], note="演练")
+    case.refresh_from_db()
+    return case
+
+
+DEMO_ACTORS = ["resident1", "operator1", "dispatcher_huangzhong", "handler_huangzhong"]

@@ -1,0 +1,44 @@
+"""Routes of the 报 API (statistics, topic candidates, Excel exports, bulletins); the project
+mounts them under ``api/v1/`` before the topics router, so that ``topics/candidates/`` is not
+taken for a topic id."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import exports, rates, views
+from .bulletins import BulletinExportView, BulletinViewSet
+
+router = SimpleRouter()
+router.register("bulletins", BulletinViewSet, basename="bulletin")
+
+urlpatterns = [
+    path("stats/rates/", rates.RatesView.as_view(), name="stats-rates"),
+    path("stats/overview/", views.OverviewView.as_view(), name="stats-overview"),
+    path("stats/trend/", views.TrendView.as_view(), name="stats-trend"),
+    path("stats/rankings/", views.RankingsView.as_view(), name="stats-rankings"),
+    path(
+        "topics/candidates/",
+        views.TopicCandidatesView.as_view(),
+        name="topics-candidates",
+    ),
+    path(
+        "topics/candidates/adopt/",
+        views.TopicCandidateAdoptView.as_view(),
+        name="topics-candidates-adopt",
+    ),
+    # Excel exports of the dashboard tables: at once, or queued as a background job.
+    path("stats/export.xlsx", exports.StatsExportView.as_view(), name="stats-export"),
+    path("stats/exports/", exports.ExportJobCreateView.as_view(), name="stats-export-jobs"),
+    path(
+        "stats/exports/<int:pk>/",
+        exports.ExportJobView.as_view(),
+        name="stats-export-job",
+    ),
+    path(
+        "stats/exports/<int:pk>/download/",
+        exports.ExportJobDownloadView.as_view(),
+        name="stats-export-job-download",
+    ),
+    path("bulletins/<int:pk>/export.xlsx", BulletinExportView.as_view(), name="bulletin-export"),
+    *router.urls,
+]
