@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.core.mail.backends.base import BaseEmailBackend
@@ -33,6 +34,9 @@ from .models import Notification, OutboxChannel, OutboxMessage, OutboxStatus
 from .subjects import Subject, subject_fields
 
 logger = logging.getLogger(__name__)
+
+# The Celery name of ``tasks.drain_outbox_task``.
+DRAIN_TASK = "notifications.drain_outbox"
 
 # Attempts at one message before it is marked failed (the waits between them double from
 # 2 minutes: about four hours in all).
@@ -132,14 +136,13 @@ def kick_outbox() -> None:
     """Ask a worker to drain the outbox now; if the broker is down, the beat drain will.
 
     One quick try: a request that queued messages must not wait for a broker that is down.
+    Sent by the task's name: the task module imports this one, and this one must not import it
+    back (no import cycle).
     """
-    # Imported here: the task module imports this one.
-    from .tasks import drain_outbox_task
-
     try:
-        with drain_outbox_task.app.connection_for_write() as connection:
+        with current_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
-            drain_outbox_task.apply_async(connection=connection, retry=False)
+            current_app.send_task(DRAIN_TASK, connection=connection, retry=False)
     except Exception as error:  # any broker failure: the rows wait in the table
         logger.warning("broker unavailable, the outbox will be drained later: %s", error)
 

@@ -19,7 +19,7 @@ DRAIN_CLAIM_SECONDS = DRAIN_SOFT_TIME_LIMIT - 4 * backends.GATEWAY_TIMEOUT
 
 
 @shared_task(
-    name="notifications.drain_outbox",
+    name=services.DRAIN_TASK,
     acks_late=True,
     time_limit=DRAIN_TIME_LIMIT,
     soft_time_limit=DRAIN_SOFT_TIME_LIMIT,

@@ -651,3 +651,34 @@ def test_one_transition_asks_for_one_drain(
         run_steps(case, ["dispatch"], demo)
     assert OutboxMessage.objects.filter(key__startswith="event:").count() > 2
     assert sum(c is services.kick_outbox for c in callbacks) == 1
+
+
+def test_a_drain_is_asked_for_by_the_name_the_drain_task_is_registered_under(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a broker that takes anything (the real one is tried in test_celery_worker)
+    from celery import current_app
+
+    from notifications import tasks
+
+    sent: list[str] = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, **_options: sent.append(name))
+    monkeypatch.setattr(current_app, "connection_for_write", FakeConnection)
+
+    # When a drain is asked for
+    services.kick_outbox()
+
+    # Then the message names the registered drain task, not a typo nobody would consume
+    assert sent == [services.DRAIN_TASK]
+    assert current_app.tasks[services.DRAIN_TASK] is tasks.drain_outbox_task._get_current_object()
+
+
+class FakeConnection:
+    def __enter__(self) -> FakeConnection:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def ensure_connection(self, **_options: object) -> None:
+        return None
