@@ -2,6 +2,10 @@
 
 Nothing here changes ``Case.status``: every state change is a function in ``workflow.py`` that
 checks the transition table and the actor's right and writes one ``CaseEvent``.
+
+Over 500 lines on purpose: the case, its choices and the rows that exist only for a case (its
+events, attachments, extensions, evaluations, 督办 orders, marks) are one aggregate; their
+constraints and indexes are read together when a query plan is.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ crossed a point they have not yet been chased for, and hands them on in bounded 
 A step happens once per (case, deadline kind, step, deadline): ``SupervisionMark``'s unique
 constraint says so, and the batch writes the mark, the level, the event and the messages in one
 transaction, so a batch that dies half-way leaves nothing behind and is simply done again.
+
+Over 500 lines on purpose: the policy (``RULES``), the scan's queries and the batch that acts on
+them are one exactly-once argument; each part is only correct together with the others.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ case's part of it as ``FLOW``: the table ``TRANSITIONS`` (who may do what, from 
 membership of the lead unit, being the complainant), the guards of single steps (a third return,
 a second re-handling, an extension already asked for) and the ``CaseEvent`` row. ``precheck``
 and ``allowed_actions`` are the kernel's, run on this declaration.
+
+Over 500 lines on purpose: one function per step of 接派办督评报, in the order a case lives
+them, beside the table that allows them; split across files, the order of the checks and the
+table they read would have to be looked up in several places.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ and written the way ``cases.workflow`` writes it: the same case fields (deadline
 ``cases.sla`` with one ``WorkCalendar``, ``sign_by``/``warn_at``, timestamps), the same
 ``CaseEvent`` types, from/to statuses, payload keys, roles, actors and units, plus the
 ``Evaluation``, ``ExtensionRequest`` and ``SupervisionOrder`` rows and the co-unit links. The
-rates in ``cases.stats`` are computed from those events, so the dashboards show believable
+rates in ``stats.rates`` are computed from those events, so the dashboards show believable
 numbers. Supervision levels are what the scan (``cases.supervision``) would have left: it
 raises a level when a deadline passes and never lowers it; dispatch, an approved extension and
 重办 start afresh. Not written: the scan's reminder events and marks, notifications and the

@@ -6,6 +6,9 @@ cases that takes hours. ``rebuild_rollup_sql`` writes exactly the same rows (``C
 GROUP BY`` statements. The counters and their inclusion–exclusion rows are defined in the
 module docstring of ``stats.rollup``; this is how the SQL computes them.
 
+Over 500 lines on purpose: the SQL of one rebuild, statement by statement, each beside the
+reasoning that makes it equal to the Python fold; apart, neither could be checked.
+
 The counters of a case split in two kinds
     * *Simple* counters (created, rejected, closed) add one per 提交 / 不予受理 / 归档 event, on
       the event's local day and unit. They are additive over days, so their inclusion–exclusion

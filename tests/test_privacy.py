@@ -30,7 +30,7 @@ def test_mask_phone_keeps_the_ends(phone: str, masked: str) -> None:
 
 
 def test_the_old_import_path_still_works() -> None:
-    # Given code written before the kernel module (cases.sms, serializers)
+    # Given code written before the kernel module (serializers, the demo simulator)
     from cases import selectors
 
     # Then it reaches the same functions

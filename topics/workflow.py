@@ -14,6 +14,9 @@ Who may do what:
 * 启动 (start): committee, admin, or a handler of the lead unit;
 * tasks, weekly reports, indicators and documents: handlers of the lead unit (牵头单位);
 * 督办 on a late task: supervisors.
+
+Over 500 lines on purpose: as ``cases.workflow``, every change of a topic and of what hangs off it
+(tasks, weekly reports, indicators, documents) beside the one table that allows it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Serializers: input for each action, output scoped by what the reader may see (PIPL masking)."""
+"""Serializers: input for each action, output scoped by what the reader may see (PIPL masking).
+
+Over 500 lines until the transition registry (issue 12, item 3) binds each step's input to its
+entry; the output side (list, detail, timeline) must stay one place, because the masking rules
+of each field are checked together by tests/cases/api/test_privacy.py.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 Views parse input, call one workflow function and serialize the result; permission and state
 rules live in the workflow and the selectors, not here.
+
+Over 500 lines until the transition registry (issue 12, item 3) derives the fifteen action
+bindings from one entry each; the list, detail, intake and lookup views are the rest.
 """
 
 from __future__ import annotations

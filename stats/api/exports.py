@@ -57,9 +57,7 @@ class ExportParams(PeriodParams):
 
 
 class StatsExportView(StatsView):
-    # The docstring is the operation's description in the committed OpenAPI schema
-    # (docs/api/openapi.yaml), kept word for word: the figures now come from stats.dashboards.
-    """The same figures as the JSON endpoints (``topics.stats``), scoped to the user."""
+    """The same figures as the JSON endpoints (``stats.dashboards``), scoped to the user."""
 
     params_class = ExportParams
 
