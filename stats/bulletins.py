@@ -27,8 +27,7 @@ from topics.models import (
     TopicTask,
     first_of_month,
 )
-from xining_issues.errors import invalid
-from xining_issues.workflow import Step, Workflow, transition
+from xining_issues.workflow import Step, Workflow, clean_text, transition
 
 from . import dashboards
 from .models import Bulletin, BulletinEvent, BulletinEventType, BulletinStatus
@@ -279,6 +278,9 @@ def _event_row(bulletin: Bulletin, step: Step) -> BulletinEvent:
     )
 
 
+# The model's and the edit serializer's limit of a title.
+TITLE_MAX = Bulletin._meta.get_field("title").max_length or 200
+
 B = BulletinStatus
 FLOW: Workflow[Bulletin, BulletinEvent] = Workflow(
     model=Bulletin,
@@ -295,12 +297,6 @@ FLOW: Workflow[Bulletin, BulletinEvent] = Workflow(
 )
 
 
-def _check(bulletin: Bulletin, actor: User | AnonymousUser | None) -> Bulletin:
-    """The locked draft ``actor`` may edit: the kernel's lock, state (409) and role (403)."""
-    locked, _role = FLOW.begin(bulletin, actor, BulletinEventType.EDIT)
-    return locked
-
-
 @transaction.atomic
 def bulletin_update(
     *,
@@ -309,19 +305,20 @@ def bulletin_update(
     title: str | None = None,
     body: str | None = None,
 ) -> Bulletin:
-    """Edit a draft's title or text (committee or admin)."""
-    bulletin = _check(bulletin, actor)
+    """修改: edit a draft's title or text (committee or admin), with one ``BulletinEvent``
+    naming the fields changed (not their text)."""
+    bulletin, role = FLOW.begin(bulletin, actor, BulletinEventType.EDIT)
     fields = []
     if title is not None:
-        if not title.strip():
-            raise invalid("title", _("此项不能为空。"))
-        bulletin.title = title.strip()
+        bulletin.title = clean_text(title, "title", max_length=TITLE_MAX)
         fields.append("title")
     if body is not None:
         bulletin.body = body
         fields.append("body")
     if fields:
-        bulletin.save(update_fields=[*fields, "updated_at"])
+        from_status = FLOW.move(bulletin, BulletinEventType.EDIT)
+        FLOW.save(bulletin, *fields)
+        FLOW.record(bulletin, BulletinEventType.EDIT, actor, role, from_status, {"fields": fields})
     return bulletin
 
 

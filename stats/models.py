@@ -452,7 +452,9 @@ class BulletinEventType(models.TextChoices):
 
 
 class BulletinEvent(models.Model):
-    """One step of a bulletin (修改, 发布), append-only: who did it, from which state to which.
+    """One step of a bulletin (修改, 发布): who did it, from which state to which. Only ever
+    inserted by the kernel; unlike ``CaseEvent`` and ``TopicEvent`` no trigger refuses an UPDATE
+    or DELETE yet.
 
     Written by ``stats.bulletins`` through the workflow kernel, like ``CaseEvent`` and
     ``TopicEvent``; neither of those fits, since each belongs to a case or a topic."""

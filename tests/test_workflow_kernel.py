@@ -321,3 +321,27 @@ def test_publishing_a_bulletin_writes_one_event_and_a_refusal_none(demo: Demo) -
         ("publish", BulletinStatus.DRAFT, BulletinStatus.PUBLISHED, demo.user("committee1"))
     ]
     assert events[0].payload["role"] == Role.COMMITTEE
+
+
+def test_editing_a_draft_writes_one_event_naming_the_fields(demo: Demo) -> None:
+    from stats.bulletins import bulletin_generate, bulletin_update
+    from stats.models import BulletinEvent, BulletinStatus
+
+    # Given a draft bulletin
+    draft = bulletin_generate(dt.date(2026, 3, 1))
+    # When the committee changes its title, and a blank title is refused
+    bulletin_update(bulletin=draft, actor=demo.user("committee1"), title="  三月通报  ")
+    with pytest.raises(InvalidInput):
+        bulletin_update(bulletin=draft, actor=demo.user("committee1"), title="  ")
+    # Then the title is stored stripped, with one 修改 event that names the field, not its text
+    draft.refresh_from_db()
+    assert draft.title == "三月通报"
+    events = list(BulletinEvent.objects.filter(bulletin=draft))
+    assert [(e.type, e.from_status, e.to_status, e.payload) for e in events] == [
+        (
+            "edit",
+            BulletinStatus.DRAFT,
+            BulletinStatus.DRAFT,
+            {"role": Role.COMMITTEE, "fields": ["title"]},
+        )
+    ]
