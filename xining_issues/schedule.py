@@ -34,8 +34,13 @@ def beat_schedule() -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 # Tasks whose name changed when their code moved app (issue 12): old name → new name. A job
-# stored under the old name would be sent to a task no worker knows any more.
+# stored under the old name would be sent to a task no worker knows any more. The jobs of the
+# schedule are also brought up to date by their name below; this map reaches the jobs an
+# operator added under names of their own.
 RENAMED_TASKS = {
+    "cases.refresh_rollup": "stats.refresh_rollup",
+    "cases.drain_outbox": "notifications.drain_outbox",
+    "cases.purge_outbox": "notifications.purge_outbox",
     "topics.generate_monthly_bulletin": "stats.generate_monthly_bulletin",
     "topics.build_export": "stats.build_export",
     "topics.purge_exports": "stats.purge_exports",
