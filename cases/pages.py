@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 from org import jurisdiction
 from org.models import Role
 
+from .api.steps import STEPS
 from .attachments import MAX_ATTACHMENTS, MAX_BYTES
 from .models import Rating
 
@@ -140,22 +141,7 @@ class TrackPage(Page):
         "your_rating": _("您的评价"),
         "no_timeline": _("暂无办理记录。"),
         "event_submit": _("您提交了诉求"),
-        "event_accept": _("诉求已受理"),
-        "event_reject": _("诉求不予受理"),
-        "event_resolve_at_intake": _("已当场答复"),
-        "event_dispatch": _("已转交承办单位"),
-        "event_sign": _("承办单位已接单，正在办理"),
-        "event_return": _("承办单位退回，重新派单中"),
-        "event_progress": _("办理进展"),
-        "event_contact": _("工作人员已联系您"),
-        "event_request_extension": _("承办单位申请延长办理时限"),
-        "event_decide_extension": _("办理时限审批"),
-        "event_reply": _("承办单位已答复"),
-        "event_evaluate": _("您已评价"),
-        "event_reopen": _("重新办理"),
-        "event_supervise": _("已督办"),
-        "event_recategorise": _("诉求分类已调整"),
-        "event_close": _("已办结归档"),
+        **STEPS.tracking_texts(),
     }
 
 

@@ -7,7 +7,6 @@ builds a control from them, the choice lists of the models, so no label is writt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from org import jurisdiction
 from org.models import RegionLevel, Role
 
+from .api.steps import STEPS
 from .models import (
     Channel,
     EventType,
@@ -137,53 +137,6 @@ class WorkbenchPage(StaffPage):
 # --- the case page ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ActionDialog:
-    """One action button on the case page and its dialog.
-
-    ``name`` is the value ``allowed_actions`` returns, ``path`` the API action under
-    /api/v1/cases/<id>/, ``form`` the template of the dialog's fields.
-    """
-
-    name: str
-    path: str
-    title: Promise
-    submit: Promise
-    style: str = "outline-primary"
-    size: str = ""
-
-    @property
-    def form(self) -> str:
-        return f"workbench/includes/action_{self.name}.html"
-
-
-# In the order the buttons appear: the next step of the workflow first.
-ACTIONS: list[ActionDialog] = [
-    ActionDialog("accept", "accept", _("受理"), _("确认受理"), "primary"),
-    ActionDialog(
-        "resolve_at_intake", "resolve-at-intake", _("即时办结"), _("确认办结"), "outline-primary"
-    ),
-    ActionDialog("reject", "reject", _("不予受理"), _("确认不予受理"), "outline-danger"),
-    ActionDialog("dispatch", "dispatch", _("派单"), _("确认派单"), "primary", "lg"),
-    ActionDialog("sign", "sign", _("签收"), _("确认签收"), "primary"),
-    ActionDialog("return", "return", _("退回"), _("确认退回"), "outline-danger"),
-    ActionDialog("contact", "contact", _("联系诉求人"), _("保存"), "outline-primary"),
-    ActionDialog("progress", "progress", _("办理进展"), _("保存"), "outline-primary"),
-    ActionDialog("reply", "reply", _("办结答复"), _("提交答复"), "primary", "lg"),
-    ActionDialog(
-        "request_extension", "request-extension", _("申请延期"), _("提交申请"), "outline-primary"
-    ),
-    ActionDialog(
-        "decide_extension", "decide-extension", _("延期审批"), _("提交审批"), "outline-primary"
-    ),
-    ActionDialog("evaluate", "evaluate", _("回访评价"), _("提交评价"), "primary"),
-    ActionDialog("reopen", "reopen", _("重办"), _("确认重办"), "outline-danger"),
-    ActionDialog("supervise", "supervise", _("督办"), _("下达督办"), "outline-danger"),
-    ActionDialog("recategorise", "recategorise", _("改分类"), _("确认改分类"), "outline-primary"),
-    ActionDialog("close", "close", _("归档"), _("确认归档"), "primary"),
-]
-
-
 class CasePage(StaffPage):
     """One case: every field, photos, the timeline, the deadline, and the allowed actions."""
 
@@ -256,7 +209,7 @@ class CasePage(StaffPage):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["actions"] = ACTIONS
+        context["actions"] = STEPS.dialogs()
         context["case_id"] = self.kwargs["pk"]
         context["urgencies"] = Urgency.choices
         context["reject_reasons"] = RejectReason.choices

@@ -17,6 +17,7 @@ from org import jurisdiction
 from org.models import Role
 
 from . import selectors
+from .api.steps import STEPS
 from .models import TaskStatus, TopicStatus, TopicTheme
 
 DASHBOARD_ROLES = (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN)
@@ -172,4 +173,5 @@ class TopicPage(StaffPage):
             selectors.visible_topics(self.request.user), pk=kwargs["pk"]
         )
         context["dashboard_section"] = "topics"
+        context["steps"] = STEPS.by_event  # each form posts to its step's path
         return context

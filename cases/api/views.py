@@ -1,10 +1,8 @@
 """The case API: list/detail scoped by selectors, one POST action per transition.
 
 Views parse input, call one workflow function and serialize the result; permission and state
-rules live in the workflow and the selectors, not here.
-
-Over 500 lines until the transition registry (issue 12, item 3) derives the fifteen action
-bindings from one entry each; the list, detail, intake and lookup views are the rest.
+rules live in the workflow and the selectors, not here. The transitions' routes come from their
+entries in ``steps.STEPS`` (one each); this module holds the list, detail, intake and lookups.
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ from xining_issues.db_router import Freshness, ReplicaReadMixin
 from xining_issues.downloads import private_download
 from xining_issues.pagination import StandardPagination
 from xining_issues.throttling import AnonRateThrottle, GuessLimit, Locked, ScopedRateThrottle
-from xining_issues.transitions import ERRORS, bind
+from xining_issues.transitions import ERRORS
 
 from .. import search, selectors, services, workflow
 from ..attachments import IMAGE_TYPES, PDF_TYPE
@@ -45,13 +43,13 @@ from ..models import (
     Case,
     CaseEvent,
     Category,
-    EventType,
     ExtensionRequest,
     ExtensionStatus,
     ReplyTemplate,
 )
 from . import serializers as s
 from .filters import CaseFilter
+from .steps import STEPS
 
 
 class CasePagination(CursorPagination):
@@ -88,9 +86,7 @@ def _detail_queryset(user: Any) -> QuerySet[Case]:
     return selectors.case_detail(user).annotate(has_pending_extension=Exists(pending))
 
 
-transition = bind(workflow.precheck, "case", s.CaseDetailSerializer)
-
-
+@STEPS.routes
 class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """诉求: submit, list and read cases; one POST action per workflow transition."""
 
@@ -315,134 +311,6 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
             filename=attachment.original_name,
             content_type=attachment.content_type,
         )
-
-    accept = transition(
-        s.AcceptSerializer,
-        "受理 accept",
-        workflow.case_accept,
-        "accept",
-        EventType.ACCEPT,
-        "accept",
-    )
-    reject = transition(
-        s.RejectSerializer,
-        "不予受理 reject",
-        workflow.case_reject,
-        "reject",
-        EventType.REJECT,
-        "reject",
-    )
-    resolve_at_intake = transition(
-        s.ReplyTextSerializer,
-        "即时办结 resolve at intake",
-        workflow.case_resolve_at_intake,
-        "resolve-at-intake",
-        "resolve_at_intake",
-        EventType.RESOLVE_AT_INTAKE,
-    )
-    dispatch_case = transition(
-        s.DispatchSerializer,
-        "派单 dispatch",
-        workflow.case_dispatch,
-        "dispatch",
-        "dispatch_case",
-        EventType.DISPATCH,
-    )
-    sign = transition(None, "签收 sign", workflow.case_sign, "sign", EventType.SIGN, "sign")
-    return_ = transition(
-        s.ReasonSerializer,
-        "退回 return",
-        workflow.case_return,
-        "return",
-        "return_",
-        EventType.RETURN,
-    )
-    progress = transition(
-        s.ProgressSerializer,
-        "办理进展 progress",
-        workflow.case_add_progress,
-        "progress",
-        EventType.PROGRESS,
-        "progress",
-    )
-    contact = transition(
-        s.ContactSerializer,
-        "联系诉求人 contact",
-        workflow.case_record_contact,
-        "contact",
-        EventType.CONTACT,
-        "contact",
-    )
-    request_extension = transition(
-        s.ExtensionRequestSerializer,
-        "申请延期 request an extension",
-        workflow.case_request_extension,
-        "request-extension",
-        "request_extension",
-        EventType.REQUEST_EXTENSION,
-    )
-    decide_extension = transition(
-        s.ExtensionDecisionSerializer,
-        "延期审批 decide an extension",
-        workflow.case_decide_extension,
-        "decide-extension",
-        "decide_extension",
-        EventType.DECIDE_EXTENSION,
-    )
-    reopen = transition(
-        s.ReasonSerializer,
-        "重办 reopen",
-        workflow.case_reopen,
-        "reopen",
-        EventType.REOPEN,
-        "reopen",
-    )
-    supervise = transition(
-        s.SuperviseSerializer,
-        "督办 supervise",
-        workflow.case_supervise,
-        "supervise",
-        EventType.SUPERVISE,
-        "supervise",
-    )
-    recategorise = transition(
-        s.RecategoriseSerializer,
-        "改分类 recategorise",
-        workflow.case_recategorise,
-        "recategorise",
-        EventType.RECATEGORISE,
-        "recategorise",
-    )
-    close = transition(
-        s.CloseSerializer, "归档 close", workflow.case_close, "close", EventType.CLOSE, "close"
-    )
-    evaluate = transition(
-        s.EvaluateSerializer,
-        "评价 evaluate",
-        workflow.case_evaluate,
-        "evaluate",
-        EventType.EVALUATE,
-        "evaluate",
-    )
-
-    @extend_schema(
-        summary="办结答复 reply (multipart with evidence files, or JSON)",
-        request={
-            "multipart/form-data": s.CaseReplySerializer,
-            "application/json": s.CaseReplySerializer,
-        },
-        responses={200: s.CaseDetailSerializer},
-    )
-    @action(detail=True, methods=["post"])
-    def reply(self, request: Request, pk: str | None = None) -> Response:
-        case = self.get_object()
-        workflow.precheck(request.user, case, EventType.REPLY)
-        serializer = s.CaseReplySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data["evidence"] = request.FILES.getlist("evidence") or data.get("evidence", [])
-        workflow.case_reply(case=case, actor=request.user, **data)
-        return self.detail_response(case.pk)
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):

@@ -229,7 +229,7 @@ for (const form of document.querySelectorAll("[data-form]")) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = form.dataset.form;
-    const path = `${base}${form.dataset.path || name}/`;
+    const path = `${base}${form.dataset.path}/`;
     let body;
     try {
       if (form.dataset.multipart !== undefined) body = new FormData(form);

@@ -10,7 +10,6 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +20,9 @@ from xining_issues.transitions import ERRORS
 
 from .. import bulletins, selectors
 from ..models import Bulletin
+from ..models import BulletinEventType as E
 from . import serializers as s
+from .steps import STEPS
 
 
 class BulletinFilter(django_filters.FilterSet):
@@ -30,6 +31,7 @@ class BulletinFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
+@STEPS.routes
 class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """月通报: read bulletins; the committee edits a draft and publishes it."""
 
@@ -41,8 +43,8 @@ class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.visible_bulletins(self.request.user).select_related("published_by")
 
     @extend_schema(
-        summary="Edit a draft bulletin's title or text (committee, admin)",
-        request=s.BulletinEditSerializer,
+        summary=STEPS[E.EDIT].summary,
+        request=STEPS[E.EDIT].input,
         responses={200: s.BulletinSerializer, **ERRORS},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -54,15 +56,8 @@ class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(s.BulletinSerializer(bulletin).data)
 
-    @extend_schema(
-        summary="发布 publish the bulletin (committee, admin)",
-        request=None,
-        responses={200: s.BulletinSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def publish(self, request: Request, pk: str | None = None) -> Response:
-        bulletin = bulletins.bulletin_publish(bulletin=self.get_object(), actor=request.user)
-        return Response(s.BulletinSerializer(bulletin).data)
+    def detail_response(self, pk: int) -> Response:
+        return Response(s.BulletinSerializer(self.get_queryset().get(pk=pk)).data)
 
 
 class BulletinExportView(APIView):

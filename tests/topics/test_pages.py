@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
 from tests.conftest import Demo
+from topics.api.steps import STEPS
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +64,22 @@ def test_unit_staff_see_the_board_and_the_pages_of_their_own_topics(demo: Demo) 
     assert outsider.get("/dashboard/topics/").status_code == 403
     assert outsider.get(f"/dashboard/topics/{own.pk}/").status_code == 404
     assert b"/dashboard/topics/" not in outsider.get("/workbench/").content
+
+
+def test_each_form_of_the_topic_page_posts_to_its_steps_path(demo: Demo) -> None:
+    # Given a topic's page, as the committee sees it
+    from demo.topics import PROPERTY_TITLE, seed_topics
+    from topics.models import Topic
+
+    seed_topics()
+    topic = Topic.objects.get(title=PROPERTY_TITLE)
+    page = client_for(demo, "committee1").get(f"/dashboard/topics/{topic.pk}/").content.decode()
+    # Then every form names a step of the registry and posts to that step's path
+    forms = dict(re.findall(r'data-form="([a-z_]+)" data-path="([^"]*)"', page))
+    assert forms == {
+        name: STEPS[name].path
+        for name in (
+            "adopt", "start", "carry_over", "close", "task_add", "report", "indicator_add",
+            "document",
+        )
+    }  # fmt: skip

@@ -25,11 +25,12 @@ from rest_framework.serializers import Serializer
 from cases.attachments import IMAGE_TYPES, PDF_TYPE
 from org.api.filters import IdFilter
 from xining_issues.downloads import private_download
-from xining_issues.transitions import ERRORS, bind
+from xining_issues.transitions import ERRORS
 
 from .. import selectors, workflow
 from ..models import Indicator, Topic, TopicEventType, TopicStatus, TopicTask, TopicTheme
 from . import serializers as s
+from .steps import STEPS
 
 E = TopicEventType
 DOCUMENT_TYPES = [PDF_TYPE, *sorted(IMAGE_TYPES.values())]
@@ -55,9 +56,7 @@ class TopicFilter(django_filters.FilterSet):
         return queryset.filter(month__lte=value.replace(day=1))
 
 
-transition = bind(workflow.precheck, "topic", s.TopicDetailSerializer)
-
-
+@STEPS.routes
 class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """每月一题: list, read and propose topics; one POST action per transition; nested writes
     (tasks, weekly reports, indicators, documents) for the lead unit."""
@@ -100,63 +99,7 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         topic = workflow.topic_create(actor=request.user, **serializer.validated_data)
         return self.detail_response(topic.pk, status.HTTP_201_CREATED)
 
-    adopt = transition(
-        s.TopicAdoptSerializer, "常委会确定 adopt", workflow.topic_adopt, "adopt", "adopt", E.ADOPT
-    )
-    start = transition(
-        s.TopicStartSerializer, "启动推进 start", workflow.topic_start, "start", "start", E.START
-    )
-    carry_over = transition(
-        s.TopicCarryOverSerializer,
-        "结转 carry over to a later month",
-        workflow.topic_carry_over,
-        "carry-over",
-        "carry_over",
-        E.CARRY_OVER,
-    )
-
-    @extend_schema(
-        summary="销号 close the topic (multipart with evidence files, or JSON)",
-        request={
-            "multipart/form-data": s.TopicCloseSerializer,
-            "application/json": s.TopicCloseSerializer,
-        },
-        responses={200: s.TopicDetailSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str | None = None) -> Response:
-        topic = self.get_object()
-        workflow.precheck(request.user, topic, E.CLOSE)
-        serializer = s.TopicCloseSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        evidence = request.FILES.getlist("evidence") or serializer.validated_data["evidence"]
-        workflow.topic_close(
-            topic=topic,
-            actor=request.user,
-            summary=serializer.validated_data["summary"],
-            evidence=evidence,
-        )
-        return self.detail_response(topic.pk)
-
     # --- nested writes of the lead unit ----------------------------------------------------
-
-    def _nested(self, request: Request, event: str, serializer_class: type[Serializer]) -> Any:
-        topic = self.get_object()
-        workflow.precheck(request.user, topic, event)
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return topic, dict(serializer.validated_data)
-
-    @extend_schema(
-        summary="Add a task (lead unit)",
-        request=s.TopicTaskCreateSerializer,
-        responses={201: s.TopicTaskSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"], url_path="tasks", url_name="tasks")
-    def tasks(self, request: Request, pk: str | None = None) -> Response:
-        topic, data = self._nested(request, E.TASK_ADD, s.TopicTaskCreateSerializer)
-        task = workflow.task_add(topic=topic, actor=request.user, **data)
-        return Response(s.TopicTaskSerializer(task).data, status.HTTP_201_CREATED)
 
     def _task(self, topic: Topic, task_id: str | None) -> TopicTask:
         # The URL pattern always captures the id (``\d+``); None is only the view's default.
@@ -166,8 +109,8 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return task
 
     @extend_schema(
-        summary="Update a task's status, progress or deadline (lead unit)",
-        request=s.TopicTaskUpdateSerializer,
+        summary=STEPS[E.TASK_UPDATE].summary,
+        request=STEPS[E.TASK_UPDATE].input,
         responses={200: s.TopicTaskSerializer, **ERRORS},
         parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH)],
     )
@@ -189,8 +132,8 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.TopicTaskSerializer(task).data)
 
     @extend_schema(
-        summary="督办 a late task (supervisor)",
-        request=s.TaskSuperviseSerializer,
+        summary=STEPS[E.TASK_SUPERVISE].summary,
+        request=STEPS[E.TASK_SUPERVISE].input,
         responses={201: s.TaskSupervisionSerializer, **ERRORS},
         parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH)],
     )
@@ -214,31 +157,8 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.TaskSupervisionSerializer(supervision).data, status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="周调度 add this week's report (lead unit; one per week)",
-        request=s.ProgressReportCreateSerializer,
-        responses={201: s.ProgressReportSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"], url_path="reports", url_name="reports")
-    def reports(self, request: Request, pk: str | None = None) -> Response:
-        topic, data = self._nested(request, E.REPORT, s.ProgressReportCreateSerializer)
-        report = workflow.report_add(topic=topic, actor=request.user, **data)
-        return Response(s.ProgressReportSerializer(report).data, status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary="Add an indicator (lead unit)",
-        request=s.IndicatorCreateSerializer,
-        responses={201: s.IndicatorSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"], url_path="indicators", url_name="indicators")
-    def indicators(self, request: Request, pk: str | None = None) -> Response:
-        topic, data = self._nested(request, E.INDICATOR_ADD, s.IndicatorCreateSerializer)
-        indicator = workflow.indicator_add(topic=topic, actor=request.user, **data)
-        indicator = Indicator.objects.prefetch_related("values").get(pk=indicator.pk)
-        return Response(s.IndicatorSerializer(indicator).data, status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary="Append a value to an indicator's history (lead unit)",
-        request=s.IndicatorValueCreateSerializer,
+        summary=STEPS[E.INDICATOR_VALUE].summary,
+        request=STEPS[E.INDICATOR_VALUE].input,
         responses={201: s.IndicatorSerializer, **ERRORS},
         parameters=[OpenApiParameter("indicator_id", int, OpenApiParameter.PATH)],
     )
@@ -264,17 +184,6 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         indicator = Indicator.objects.prefetch_related("values").get(pk=indicator.pk)
         return Response(s.IndicatorSerializer(indicator).data, status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary="Upload a policy document (PDF, multipart; lead unit)",
-        request={"multipart/form-data": s.PolicyDocumentCreateSerializer},
-        responses={201: s.PolicyDocumentSerializer, **ERRORS},
-    )
-    @action(detail=True, methods=["post"], url_path="documents", url_name="documents")
-    def documents(self, request: Request, pk: str | None = None) -> Response:
-        topic, data = self._nested(request, E.DOCUMENT, s.PolicyDocumentCreateSerializer)
-        document = workflow.document_add(topic=topic, actor=request.user, **data)
-        return Response(s.PolicyDocumentSerializer(document).data, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Download a document (only for those who may see the topic)",

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from org.models import User
 from tests.conftest import Demo
 from topics import workflow
+from topics.api.steps import STEPS
 from topics.models import Topic, TopicEvent, TopicStatus
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "other_handler": {"adopt": 404, "start": 404, "close": 404, "carry-over": 404},
     "resident": {"adopt": 404, "start": 404, "close": 404, "carry-over": 404},
 }
+
+
+def test_the_table_has_a_row_for_every_decision() -> None:
+    """The committee's transitions (routes that answer the topic) are the table's columns; the
+    lead unit's nested writes have their own tests below."""
+    decisions = {step.path for step in STEPS if step.route and step.created is None}
+    assert sorted(ACTIONS) == sorted(decisions)
+    assert all(sorted(row) == sorted(decisions) for row in EXPECTED.values())
 
 
 @pytest.mark.parametrize("role", EXPECTED)
