@@ -282,3 +282,51 @@ def public_recent(limit: int = 10) -> QuerySet[Case]:
         .select_related("category", "district", "street")
         .order_by("-replied_at")[:limit]
     )
+
+
+# 已答复: the states in which a case carries an answer the public may read. A reopened case
+# (重办) loses its ``replied_at`` and leaves the list until it is answered again.
+PUBLIC_STATUSES = (Status.REPLIED, Status.REVIEW, Status.EVALUATED, Status.CLOSED)
+PUBLIC_FIELDS = (
+    "title", "reply_text", "complainant_name", "status", "created_at", "replied_at",
+    "category__name", "district__name", "street__name",
+)  # fmt: skip
+
+
+def public_answered(
+    *,
+    district_id: int | None = None,
+    street_id: int | None = None,
+    category_ids: Iterable[int] | None = None,
+    before: tuple[dt.datetime, int] | None = None,
+    limit: int = 20,
+) -> list[Case]:
+    """The answered cases the public page and its Atom feed list, newest answer first, at most
+    ``limit`` of them, older than the keyset ``before`` (``replied_at``, ``id``) when given.
+
+    Only what the page shows is loaded (no description, no phone): the callers mask the title
+    and the reply with ``masked_text``, which reads ``complainant_name``. One query per answered
+    status, merged here: each walks the (status, replied_at) index from the newest answer down
+    and stops after ``limit`` rows, while one query over the four statuses cannot read that
+    index in ``replied_at`` order and would sort every answered case of the city for a page.
+    No count: a page never counts the millions of rows behind it."""
+    condition = Q(replied_at__isnull=False) & ~Q(reply_text="")
+    if district_id is not None:
+        condition &= Q(district_id=district_id)
+    if street_id is not None:
+        condition &= Q(street_id=street_id)
+    if category_ids is not None:
+        condition &= Q(category_id__in=list(category_ids))
+    if before is not None:
+        replied_at, pk = before
+        # The first bound alone is a range on the index; the second breaks ties at one instant.
+        condition &= Q(replied_at__lte=replied_at) & (Q(replied_at__lt=replied_at) | Q(pk__lt=pk))
+    shown = (
+        Case.objects.filter(condition)
+        .select_related("category", "district", "street")
+        .only(*PUBLIC_FIELDS)
+        .order_by("-replied_at", "-id")
+    )
+    rows = [case for status in PUBLIC_STATUSES for case in shown.filter(status=status)[:limit]]
+    rows.sort(key=lambda case: (case.replied_at, case.pk), reverse=True)
+    return rows[:limit]

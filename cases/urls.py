@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pages, workbench
+from . import pages, public, workbench
 
 urlpatterns = [
     path("submit/", pages.SubmitPage.as_view(), name="submit"),
@@ -8,6 +8,8 @@ urlpatterns = [
     path("track/", pages.TrackPage.as_view(), name="track-page"),
     path("accounts/register/", pages.RegisterPage.as_view(), name="register"),
     path("my/", pages.MyCasesPage.as_view(), name="my-cases"),
+    path("public/", public.PublicPage.as_view(), name="public"),
+    path("public/feed.atom", public.PublicFeed(), name="public-feed"),
     path("workbench/", workbench.WorkbenchPage.as_view(), name="workbench"),
     path("workbench/cases/<int:pk>/", workbench.CasePage.as_view(), name="workbench-case"),
     path("workbench/quick/", workbench.QuickEntryPage.as_view(), name="quick-entry"),
