@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -21,10 +24,12 @@ from .models import (
     Category,
     Evaluation,
     ExtensionRequest,
+    Open311Client,
     ReplyTemplate,
     Responsibility,
     SupervisionOrder,
 )
+from .open311 import keys as open311_keys
 
 
 @admin.register(CalendarDay)
@@ -125,3 +130,36 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
     list_display = ("title", "category", "is_active")
     list_filter = ("is_active", "category")
     search_fields = ("title", "text")
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(admin.ModelAdmin):
+    """Open311 clients: a key is shown once, in the message after the client is added; only its
+    prefix is shown after that. A client is revoked, never deleted (its cases name it)."""
+
+    list_display = ("name", "key_prefix", "contact", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "contact", "key_prefix")
+    fields = ("name", "contact", "key_prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Open311Client, form: Any, change: bool
+    ) -> None:
+        key = None if change else open311_keys.issue_key(obj)
+        super().save_model(request, obj, form, change)
+        if key is not None:
+            self.message_user(
+                request,
+                _("接口密钥（只显示这一次，请立即交给对方）：%(key)s") % {"key": key},
+                messages.WARNING,
+            )
+
+    @admin.action(description=gettext_lazy("吊销所选客户端的密钥"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Open311Client]) -> None:
+        for client in queryset:
+            open311_keys.open311_client_revoke(client=client)

@@ -10,14 +10,19 @@ constraints and indexes are read together when a query plan is.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from org.models import Region, RegionLevel, Unit, UnitKind
+
+SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # --- choices -------------------------------------------------------------------------------
 
@@ -37,6 +42,7 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("来访")
     MINI_PROGRAM = "mini_program", _("小程序")
     GRID = "grid", _("网格员发现")
+    OPEN311 = "open311", _("第三方接口")
 
 
 class Status(models.TextChoices):
@@ -150,6 +156,50 @@ class CalendarDay(models.Model):
         return f"{self.date} {'上班' if self.is_workday else '放假'} {self.note}"
 
 
+SERVICE_ATTRIBUTE_TYPES = (
+    "string",
+    "number",
+    "datetime",
+    "text",
+    "singlevaluelist",
+    "multivaluelist",
+)
+LIST_ATTRIBUTE_TYPES = ("singlevaluelist", "multivaluelist")
+
+
+def validate_service_attributes(value: object) -> None:
+    """The shape Open311 GeoReport v2 gives a service's attributes: a category's extra
+    questions are published as they are stored, so a malformed one is refused in the admin
+    rather than served to every client."""
+    if not isinstance(value, list):
+        raise ValidationError(_("补充信息项必须是列表。"))
+    codes = set()
+    for item in value:
+        code = item.get("code") if isinstance(item, dict) else None
+        if not isinstance(code, str) or not SLUG.fullmatch(code) or code in codes:
+            raise ValidationError(_("每一项都需要不重复的代码（字母、数字、-、_）。"))
+        codes.add(code)
+        if item.get("datatype") not in SERVICE_ATTRIBUTE_TYPES:
+            raise ValidationError(_("补充信息项 %(code)s 的类型无效。") % {"code": code})
+        if not isinstance(item.get("description"), str) or not item["description"]:
+            raise ValidationError(_("补充信息项 %(code)s 需要问题说明。") % {"code": code})
+        if not isinstance(item.get("required", False), bool):
+            raise ValidationError(
+                _("补充信息项 %(code)s 的 required 必须是 true 或 false。") % {"code": code}
+            )
+        values = item.get("values", [])
+        listed = item["datatype"] in LIST_ATTRIBUTE_TYPES
+        if (
+            not isinstance(values, list)
+            or listed != bool(values)
+            or not all(isinstance(v, dict) and {"key", "name"} <= v.keys() for v in values)
+        ):
+            raise ValidationError(
+                _("补充信息项 %(code)s：列表类型需要选项 {key, name}，其他类型不需要。")
+                % {"code": code}
+            )
+
+
 class Category(models.Model):
     """A kind of matter (供暖, 物业 …) with its service-level deadlines (时限).
 
@@ -189,6 +239,17 @@ class Category(models.Model):
         max_length=16,
         choices=TimeUnit.choices,
         default=TimeUnit.WORKING_DAYS,
+    )
+    # The Open311 service definition's attributes: the extra facts this kind of matter asks for.
+    open311_attributes = models.JSONField(
+        _("补充信息项"),
+        default=list,
+        blank=True,
+        validators=[validate_service_attributes],
+        help_text=_(
+            "Open311 的 attributes 列表：每项有 code、datatype、required、description；"
+            "singlevaluelist / multivaluelist 另有 values：[{key, name}]。"
+        ),
     )
     history = HistoricalRecords()
 
@@ -314,6 +375,17 @@ class Case(models.Model):
         db_index=False,
     )
     hide_identity = models.BooleanField(_("对承办单位保密"), default=False)
+    # Which Open311 client filed it (channel "open311"): a column, not only the submit event's
+    # payload, so that revoking a client's key can be followed by finding its cases.
+    open311_client = models.ForeignKey(
+        "Open311Client",
+        verbose_name=_("第三方接口客户端"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        db_index=False,
+    )
 
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
@@ -733,3 +805,59 @@ class SupervisionMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}/{self.step} @ {self.deadline:%Y-%m-%d %H:%M}"
+
+
+# --- Open311 clients ---------------------------------------------------------------------------
+
+
+class Open311Client(models.Model):
+    """A third-party system allowed to file complaints through Open311 GeoReport v2 (a WeChat
+    mini-program, a neighbouring hotline's software, a civic-tech app).
+
+    The key is shown once, when it is made (``manage.py open311_key``); only its SHA-256 is kept,
+    so a copy of the database does not hand out working keys. ``key_prefix`` (its first
+    characters) lets an administrator tell keys apart. A key is revoked, never deleted: the
+    cases it filed keep pointing at their client."""
+
+    name = models.CharField(_("客户端名称"), max_length=128, unique=True)
+    contact = models.CharField(_("联系人"), max_length=255, blank=True)
+    key_hash = models.CharField(_("密钥摘要"), max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(_("密钥前缀"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 客户端")
+        verbose_name_plural = _("Open311 客户端")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+
+class Open311Submission(models.Model):
+    """A request a client posted, by the digest of what it posted and the day: a client that
+    posts the same form again (a retry after a timeout) is answered with the case its first
+    post made, not given a second one. The unique constraint is what makes it so when the two
+    posts race; the row is claimed before the case is written and points at it after."""
+
+    # No index of its own: the unique constraint's index leads with the client.
+    client = models.ForeignKey(
+        Open311Client, on_delete=models.PROTECT, related_name="submissions", db_index=False
+    )
+    digest = models.CharField(max_length=64)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Open311 提交记录")
+        verbose_name_plural = _("Open311 提交记录")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "digest"], name="open311_submission_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.digest[:12]} → {self.case_id}"

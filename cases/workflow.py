@@ -50,6 +50,7 @@ from .models import (
     EventType,
     ExtensionRequest,
     ExtensionStatus,
+    Open311Client,
     Outcome,
     Rating,
     RejectReason,
@@ -304,8 +305,10 @@ def case_submit(
     hide_identity: bool = False,
     urgency: str = Urgency.NORMAL,
     attachments: Sequence[UploadedFile] = (),
+    open311_client: Open311Client | None = None,
 ) -> Case:
-    """提交诉求: a resident (signed in or not) on the web, or an operator logging a call.
+    """提交诉求: a resident (signed in or not) on the web, or an operator logging a call, or a
+    third-party system through Open311 (``open311_client``, whose key the caller checked).
 
     Atomic like every transition, with one exception: the tracking number is taken just
     before the transaction that writes the complaint (see ``_next_tracking_code``), so a
@@ -313,7 +316,10 @@ def case_submit(
     is_operator = actor is not None and jurisdiction.has_role(actor, Role.OPERATOR)
     if channel not in Channel.values:
         raise invalid("channel", _("渠道无效。"))
-    if not is_operator and channel not in (Channel.WEB, Channel.MINI_PROGRAM):
+    # The Open311 channel is its clients' alone, and they have no other.
+    if (channel == Channel.OPEN311) != (open311_client is not None):
+        raise NotAllowed(_("只有持有接口密钥的第三方系统可以通过 Open311 接口提交诉求。"))
+    if not is_operator and channel not in (Channel.WEB, Channel.MINI_PROGRAM, Channel.OPEN311):
         raise NotAllowed(_("只有接线员可以登记电话、来访和网格员上报的诉求。"))
     if urgency not in Urgency.values:
         raise invalid("urgency", _("紧急程度无效。"))
@@ -355,6 +361,7 @@ def case_submit(
             if actor is not None and actor.is_authenticated and not is_operator
             else None,
             hide_identity=bool(hide_identity),
+            open311_client=open311_client,
             urgency=urgency,
             accept_by=accept_by,
             created_at=now,

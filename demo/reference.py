@@ -7,7 +7,7 @@ Idempotent like ``demo.organisation``: rows are found by code (categories) or by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.db import transaction
 
@@ -27,6 +27,8 @@ class DemoCategory:
     urgent: bool = False
     contact: tuple[int, str] = (1, WD)
     resolve: tuple[int, str] = (7, WD)
+    # Open311 attributes: the facts this kind of matter asks for beyond the description.
+    attributes: tuple[dict[str, Any], ...] = ()
 
 
 class _Urgency(TypedDict):
@@ -39,10 +41,19 @@ class _Urgency(TypedDict):
 
 URGENT: _Urgency = {"urgent": True, "contact": (2, H), "resolve": (24, H)}
 
+# A cold home is more urgent where the old or the very young live (Open311 service definition).
+HEATING_FACTS: tuple[dict[str, Any], ...] = (
+    {"code": "room_temperature", "datatype": "number", "required": False, "order": 1,
+     "description": "室内温度（℃）"},
+    {"code": "vulnerable_affected", "datatype": "singlevaluelist", "required": True, "order": 2,
+     "description": "家中是否有老人或婴幼儿受影响？",
+     "values": [{"key": "yes", "name": "是"}, {"key": "no", "name": "否"}]},
+)  # fmt: skip
+
 CATEGORIES: list[DemoCategory] = [
-    DemoCategory("heating", "供暖", **URGENT),
-    DemoCategory("heating-cold", "供暖不热", "heating", **URGENT),
-    DemoCategory("heating-leak", "供暖管道漏水", "heating", **URGENT),
+    DemoCategory("heating", "供暖", **URGENT, attributes=HEATING_FACTS),
+    DemoCategory("heating-cold", "供暖不热", "heating", **URGENT, attributes=HEATING_FACTS),
+    DemoCategory("heating-leak", "供暖管道漏水", "heating", **URGENT, attributes=HEATING_FACTS),
     DemoCategory("water", "供水", **URGENT),
     DemoCategory("water-outage", "停水", "water", **URGENT),
     DemoCategory("water-quality", "水质问题", "water", **URGENT),
@@ -107,6 +118,7 @@ def seed_reference() -> tuple[int, int]:
             contact_unit=demo.contact[1],
             resolve_amount=demo.resolve[0],
             resolve_unit=demo.resolve[1],
+            open311_attributes=list(demo.attributes),
         )
         added_categories += 1
     units = {u.code: u for u in Unit.objects.all()}

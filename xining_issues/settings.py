@@ -66,6 +66,7 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "ACCESS_LOG_RETENTION_DAYS": (int, 180, "Days the sign-in log is kept (at least 180)."),
     "LOG_LEVEL": (str, "INFO", "Root log level."),
     "SITE_URL": (str, "http://127.0.0.1:8000", "Public address, for links in SMS and email."),
+    "OPEN311_JURISDICTION": (str, "xining.gov.cn", "The city's Open311 jurisdiction_id."),
     "SUPERVISION_SCAN_SECONDS": (int, 60, "How often the supervision scan runs."),
     "SUPERVISION_WARNING_SHARE": (float, 0.75, "Warn when this share of the time is used."),
     "SUPERVISION_SIGN_HOURS": (int, 2, "Working hours a unit has to sign for a case."),
@@ -379,6 +380,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TimeUnitEnum": "cases.models.TimeUnit",
         "StatusEnum": "cases.models.Status",
+        "ChannelEnum": "cases.models.Channel",
         "RejectReasonEnum": "cases.models.RejectReason",
         "RegionLevelEnum": "org.models.RegionLevel",
         "UnitKindEnum": "org.models.UnitKind",
@@ -416,6 +418,7 @@ SMS_GATEWAY_URL: str = env("SMS_GATEWAY_URL")
 SMS_GATEWAY_TOKEN: str = env("SMS_GATEWAY_TOKEN")
 
 SITE_URL: str = env("SITE_URL").rstrip("/")
+OPEN311_JURISDICTION: str = env("OPEN311_JURISDICTION")
 SUPERVISION = {
     "scan_seconds": env("SUPERVISION_SCAN_SECONDS"),
     "warning_share": env("SUPERVISION_WARNING_SHARE"),

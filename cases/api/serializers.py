@@ -594,7 +594,12 @@ class CaseSubmitSerializer(serializers.Serializer):
         max_value=180,
     )
     hide_identity = serializers.BooleanField(required=False, default=False)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False, default=Channel.WEB)
+    # Open311 is the channel of keyed third-party clients (cases.open311), never typed here.
+    channel = serializers.ChoiceField(
+        choices=[(v, label) for v, label in Channel.choices if v != Channel.OPEN311],
+        required=False,
+        default=Channel.WEB,
+    )
     urgency = serializers.ChoiceField(
         choices=Urgency.choices, required=False, default=Urgency.NORMAL
     )

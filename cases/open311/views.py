@@ -1,0 +1,191 @@
+"""The GeoReport v2 endpoints: plain Django views (no DRF), so that each answers in the spec's
+own documents and error list rather than the REST API's shapes, and none of them appears in
+the REST API's OpenAPI contract.
+
+Reads are public and throttled per client address (``throttling.client_ip``: a forged
+``X-Forwarded-For`` never resets a limit). A POST needs a live API key and is throttled per key,
+whatever address it comes from. No view reads the session: the key is the only credential, which
+is why the POST needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from xining_issues.errors import WorkflowError
+from xining_issues.throttling import client_ip, rate_limit_key
+
+from . import intake, keys, reading
+from .formats import JSON, Open311Error, errors, render
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-12-02T00:00:00+08:00"  # when this endpoint's services last changed shape
+# What the workflow calls a field → what the client posted it as.
+FIELD_NAMES = {
+    "complainant_phone": "phone",
+    "complainant_name": "last_name",
+    "category": "service_code",
+    "region": "address_id",
+    "address": "address_string",
+}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``limit`` requests a minute per ``ident``, counted in the shared cache (Redis in
+    production, so every web process counts together)."""
+
+    scope: str
+    limit: int
+    seconds: int = 60
+
+    def check(self, ident: str) -> None:
+        key = f"open311:{self.scope}:{ident}"
+        cache.add(key, 0, timeout=self.seconds)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window ended between add and incr: this request opens one
+            cache.set(key, 1, timeout=self.seconds)
+            count = 1
+        if count > self.limit:
+            raise Open311Error(429, _("请求太频繁，请稍后再试。"))
+
+
+# Reads per client address; posts per API key, whichever address a client posts from.
+READ_RATE = Rate("read", 120)
+KEY_RATE = Rate("post", 60)
+
+
+View = Callable[..., HttpResponse]
+
+
+def open311_view(view: View) -> View:
+    """Answer an ``Open311Error`` or a workflow refusal as the spec's error list, check
+    ``jurisdiction_id``, and throttle reads."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, fmt: str = JSON, **kwargs: Any) -> HttpResponse:
+        try:
+            params = request.POST if request.method == "POST" else request.GET
+            jurisdiction = params.get("jurisdiction_id", "").strip()
+            if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION:
+                raise Open311Error(
+                    400,
+                    _("jurisdiction_id: 本接口只服务 %(id)s。")
+                    % {"id": settings.OPEN311_JURISDICTION},
+                )
+            if request.method != "POST":
+                READ_RATE.check(rate_limit_key(client_ip(request)))
+            return view(request, fmt, **kwargs)
+        except Open311Error as error:
+            response = errors(fmt, error.status, *error.descriptions)
+        except WorkflowError as error:  # a refusal of case_submit: 400 naming a field, or 403
+            described = [
+                f"{FIELD_NAMES.get(field, field)}: {message}"
+                for field, messages in error.fields.items()
+                for message in messages
+            ]
+            response = errors(fmt, error.status_code, *(described or [error.message]))
+        if response.status_code == 429:
+            response["Retry-After"] = "60"
+        return response
+
+    return wrapped
+
+
+@require_GET
+@open311_view
+def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Where the endpoint is and what it speaks (the spec's service discovery)."""
+    data = {
+        "changeset": CHANGESET,
+        "contact": _("西宁市12345政务服务便民热线"),
+        "key_service": _(
+            "向平台管理员申请接口密钥（manage.py open311_key），见 docs/open311.md。"
+        ),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                # The configured public address, not the Host header a request claims.
+                "url": f"{settings.SITE_URL}/open311/v2/",
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+    return render(data, fmt, root="discovery")
+
+
+@require_GET
+@open311_view
+def services(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Every active category."""
+    return render(reading.services(), fmt, root="services")
+
+
+@require_GET
+@open311_view
+def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
+    """One category's attributes."""
+    return render(reading.service_definition(code), fmt, root="service_definition")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@open311_view
+def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    """GET: the public list of requests; POST: file one (needs ``api_key``)."""
+    if request.method == "POST":
+        return _post(request, fmt)
+    cases = reading.find_requests(request.GET.dict())
+    return render(reading.represent(cases), fmt, root="service_requests")
+
+
+def _post(request: HttpRequest, fmt: str) -> HttpResponse:
+    client = keys.client_for_key(request.POST.get("api_key", "").strip())
+    if client is None:
+        raise Open311Error(403, _("api_key: 缺少或无效的接口密钥（或已吊销）。"))
+    KEY_RATE.check(str(client.pk))
+    keys.mark_used(client)
+    case, created = intake.submit(client=client, data=request.POST)
+    notice = _("将于 %(when)s 前受理。") % {"when": reading.w3c(case.accept_by)}
+    answer = [
+        {"service_request_id": case.tracking_code, "service_notice": notice, "account_id": None}
+    ]
+    # The same post again (a retry) answers its first case: 200, nothing new was made.
+    return render(answer, fmt, root="service_requests", status=201 if created else 200)
+
+
+@require_GET
+@open311_view
+def service_request(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
+    """One request by its id (the tracking code)."""
+    case = reading.find_request(code)
+    return render(reading.represent([case]), fmt, root="service_requests")
+
+
+@require_GET
+@open311_view
+def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
+    """Every service is realtime, so a POST answers the id at once and issues no token; a
+    client that asks anyway with the id it holds gets that id back."""
+    case = reading.find_request(token)
+    answer = [{"service_request_id": case.tracking_code, "token": token}]
+    return render(answer, fmt, root="service_requests")
+
+
+@open311_view
+def not_found(request: HttpRequest, fmt: str = JSON, **kwargs: Any) -> HttpResponse:
+    """Any other address under /open311/v2/: the spec's 404, not the site's HTML page."""
+    raise Open311Error(404, _("没有这个接口地址。"))
