@@ -118,6 +118,21 @@ class ScopedRateThrottle(ClientIdentity, throttling.ScopedRateThrottle):
     """Requests per user (signed in) or per client address (anonymous), per ``throttle_scope``."""
 
 
+# --- counting in the shared cache ------------------------------------------------------------
+
+
+def count_hit(key: str, *, seconds: int) -> int:
+    """Count one more hit on ``key`` in a window of ``seconds`` opened by its first hit; returns
+    the count so far. Atomic in Redis (``INCR``), so concurrent requests never lose a hit."""
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # The window ended between add and incr: this hit opens a new one.
+        cache.set(key, 1, timeout=seconds)
+        return 1
+
+
 # --- wrong guesses per subject ---------------------------------------------------------------
 
 
@@ -147,13 +162,7 @@ class GuessLimit:
     def claim(self, *, subject: str) -> GuessClaim:
         """Take a try on ``subject``; raises ``Locked`` when its tries are used up."""
         key = self._key(subject)
-        cache.add(key, 0, timeout=self.lock_seconds)
-        try:
-            tries = cache.incr(key)
-        except ValueError:
-            # The count expired between add and incr: this try opens a new window.
-            cache.set(key, 1, timeout=self.lock_seconds)
-            tries = 1
+        tries = count_hit(key, seconds=self.lock_seconds)
         if tries > self.limit:
             raise Locked
         return GuessClaim(limit=self, key=key, tries=tries)

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from xining_issues.errors import WorkflowError
-from xining_issues.throttling import client_ip, rate_limit_key
+from xining_issues.throttling import client_ip, count_hit, rate_limit_key
 
 from . import intake, keys, reading
 from .formats import JSON, Open311Error, errors, render
@@ -50,14 +49,7 @@ class Rate:
     seconds: int = 60
 
     def check(self, ident: str) -> None:
-        key = f"open311:{self.scope}:{ident}"
-        cache.add(key, 0, timeout=self.seconds)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window ended between add and incr: this request opens one
-            cache.set(key, 1, timeout=self.seconds)
-            count = 1
-        if count > self.limit:
+        if count_hit(f"open311:{self.scope}:{ident}", seconds=self.seconds) > self.limit:
             raise Open311Error(429, _("请求太频繁，请稍后再试。"))
 
 
