@@ -4,21 +4,30 @@
 messages (who, which kind, which parameters); ``notifications.services`` writes them to the
 inbox and the outbox and sends them. The case is each message's subject (``Case`` implements
 ``notifications.subjects.Subject``).
+
+The reminders and escalations of supervision (督办提醒, 督办升级) are told by
+``SupervisionAudience``, for one event (``on_event``) or for a batch of the scan's events at
+once (``SupervisionAudience.notify``, the kernel's ``on_batch``): the same rows either way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any, cast
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, cast
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from notifications import services
-from org.models import Membership, Role, Unit, User
+from notifications.models import Notification, OutboxChannel, OutboxMessage
+from notifications.subjects import subject_columns
+from org.models import Membership, Region, Role, Unit, User
+from xining_issues.bulk import insert_rows
 
-from .models import Case, CaseEvent, EventType
+from .models import Case, CaseEvent, DeadlineKind, EventType, SupervisionOrder, SupervisionStep
 
 
 def _handlers_of(unit_ids: Iterable[int], *, leaders_only: bool = False) -> list[User]:
@@ -78,3 +87,171 @@ def on_event(event: CaseEvent) -> None:
         )
     elif event.type == EventType.CLOSE:
         notify_complainant(case, kind="case_closed", params=params, key=key, now=now)
+    elif event.type in (EventType.REMIND, EventType.ESCALATE):
+        SupervisionAudience([case], event.payload["kind"], event.payload["step"]).notify([event])
+
+
+# --- supervision (督): who hears of a reminder or an escalation --------------------------------
+
+# The lead unit's handlers, its leaders, the 督查室 one level above it, the dispatchers of the
+# case's dispatch level; or the supervisor who issued a late 督办 order, with the unit's leaders.
+Who = Literal["handlers", "leaders", "office", "dispatchers", "issuer"]
+# Each step of supervision: who hears of it, and the message they get.
+SUPERVISION_AUDIENCE: dict[tuple[str, str], tuple[Who, str]] = {
+    (DeadlineKind.ACCEPT, SupervisionStep.OVERDUE): ("dispatchers", "reminder_overdue"),
+    (DeadlineKind.SIGN, SupervisionStep.OVERDUE): ("handlers", "reminder_overdue"),
+    (DeadlineKind.CONTACT, SupervisionStep.OVERDUE): ("handlers", "reminder_overdue"),
+    (DeadlineKind.RESOLVE, SupervisionStep.WARNING): ("handlers", "reminder_warning"),
+    (DeadlineKind.RESOLVE, SupervisionStep.OVERDUE): ("handlers", "reminder_overdue"),
+    (DeadlineKind.RESOLVE, SupervisionStep.LEADER): ("leaders", "escalation_leader"),
+    (DeadlineKind.RESOLVE, SupervisionStep.OFFICE): ("office", "escalation_office"),
+    (DeadlineKind.ORDER, SupervisionStep.OVERDUE): ("issuer", "order_overdue"),
+}
+Recipient = tuple[int, str]  # (user id, e-mail address or "")
+
+
+def _ancestors(path: str) -> list[int]:
+    """``Region.ancestor_ids`` from the region's path."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+class SupervisionAudience:
+    """Who hears of one step of supervision (``kind``, ``step``) on some cases, loaded once for
+    all of them: a few queries whatever their number, since a scan's batch is hundreds of cases.
+
+    The cases need only their id, tracking code, lead unit, dispatch region and district (the
+    scan reads no more of them)."""
+
+    def __init__(self, cases: Sequence[Case], kind: str, step: str) -> None:
+        self.kind, self.step = kind, step
+        self.who, self.message = SUPERVISION_AUDIENCE[(kind, step)]
+        units = {c.lead_unit_id for c in cases if c.lead_unit_id}
+        memberships = Membership.objects.filter(
+            Q(unit_id__in=units, role=Role.HANDLER)
+            | Q(role__in=[Role.SUPERVISOR, Role.DISPATCHER])
+        ).values_list(
+            "role",
+            "unit_id",
+            "is_leader",
+            "unit__region_id",
+            "unit__name",
+            "user_id",
+            "user__email",
+        )
+        self.handlers: dict[int, list[Recipient]] = defaultdict(list)
+        self.leaders: dict[int, list[Recipient]] = defaultdict(list)
+        self.by_region: dict[tuple[str, int], list[Recipient]] = defaultdict(list)
+        self.office_name: dict[int, str] = {}
+        for role, unit_id, is_leader, region_id, unit_name, user_id, email in memberships:
+            user = (user_id, email)
+            if role == Role.HANDLER:
+                self.handlers[unit_id].append(user)
+                if is_leader:
+                    self.leaders[unit_id].append(user)
+            else:
+                self.by_region[(role, region_id)].append(user)
+                if role == Role.SUPERVISOR:
+                    self.office_name[region_id] = unit_name
+        self.unit_region: dict[int, list[int]] = {}
+        self.district_region: dict[int, list[int]] = {}
+        if self.who == "office":  # only the 督查室 step looks up the regions above the case
+            self.unit_region = {
+                unit_id: _ancestors(path)
+                for unit_id, path in Unit.objects.filter(pk__in=units).values_list(
+                    "pk", "region__path"
+                )
+            }
+            self.district_region = {
+                region_id: _ancestors(path)
+                for region_id, path in Region.objects.filter(
+                    pk__in={c.district_id for c in cases}
+                ).values_list("pk", "path")
+            }
+        self.issuers: dict[tuple[int, dt.datetime], Recipient] = {}
+        if self.who == "issuer":
+            # A late 督办 order is reported to the supervisor who issued that order.
+            for case_id, due_at, user_id, email in SupervisionOrder.objects.filter(
+                case_id__in=[c.pk for c in cases], fulfilled_at__isnull=True
+            ).values_list("case_id", "due_at", "issued_by_id", "issued_by__email"):
+                self.issuers[(case_id, due_at)] = (user_id, email)
+
+    def office(self, case: Case) -> tuple[list[Recipient], str]:
+        """Supervisors of the 督查室 one level above the lead unit (the nearest there is)."""
+        ancestors = self.unit_region.get(case.lead_unit_id or 0) or self.district_region.get(
+            case.district_id, []
+        )
+        above = ancestors[:-1] or ancestors
+        for region_id in reversed(above):
+            users = self.by_region.get((Role.SUPERVISOR, region_id))
+            if users:
+                return users, self.office_name[region_id]
+        return [], ""
+
+    def details(self, case: Case) -> dict[str, str]:
+        """What the step's event and message say beyond the deadline: the 督查室 an escalation
+        went to."""
+        return {"office": self.office(case)[1]} if self.who == "office" else {}
+
+    def recipients(self, case: Case, deadline: dt.datetime) -> list[Recipient]:
+        unit = case.lead_unit_id or 0
+        if self.who == "dispatchers":
+            return self.by_region.get((Role.DISPATCHER, case.dispatch_region_id), [])
+        if self.who == "leaders":
+            return self.leaders.get(unit, [])
+        if self.who == "office":
+            return self.office(case)[0]
+        if self.who == "issuer":
+            issuer = self.issuers.get((case.pk, deadline))
+            return ([issuer] if issuer else []) + self.leaders.get(unit, [])
+        return self.handlers.get(unit, [])
+
+    def notify(self, events: Sequence[CaseEvent]) -> None:
+        """The in-app messages and e-mails of these events of the step, in one INSERT each for
+        all of them (the kernel's ``on_batch``). Each message is keyed by the case, the step
+        and the deadline, so a step is told once however often its event is recorded."""
+        notes: list[dict[str, Any]] = []
+        mails: list[dict[str, Any]] = []
+        for event in events:
+            case, payload, now = event.case, event.payload, event.created_at
+            if (payload["kind"], payload["step"]) != (self.kind, self.step):
+                raise ValueError(
+                    f"an event of {payload['kind']}:{payload['step']} given to "
+                    f"the audience of {self.kind}:{self.step}"
+                )
+            deadline = payload["deadline"]
+            params = {
+                "code": case.tracking_code,
+                "deadline": deadline,
+                "deadline_kind": self.kind,
+                **({"office": payload["office"]} if self.who == "office" else {}),
+            }
+            key = f"supervision:{case.pk}:{self.kind}:{self.step}:{deadline}"
+            about = subject_columns(Case, case.pk, case.tracking_code)
+            users = self.recipients(case, dt.datetime.fromisoformat(deadline))
+            for user_id, email in dict(users).items():
+                notes.append(
+                    {
+                        "user_id": user_id,
+                        **about,
+                        "kind": self.message,
+                        "params": params,
+                        "key": key,
+                        "created_at": now,
+                    }
+                )
+                if email:
+                    mails.append(
+                        {
+                            "channel": OutboxChannel.EMAIL,
+                            "recipient": email,
+                            "kind": self.message,
+                            "params": params,
+                            "key": f"{key}:{user_id}",
+                            "next_attempt_at": now,
+                            "created_at": now,
+                        }
+                    )
+        insert_rows(Notification, notes, ignore_conflicts=True)
+        insert_rows(OutboxMessage, mails, ignore_conflicts=True)
+        if mails:
+            services.kick_outbox_on_commit()

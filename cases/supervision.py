@@ -4,14 +4,13 @@ The deadlines live on the case (and on 督办 orders), so nothing is scheduled a
 the scan asks the database, by indexed queries on the deadline columns, which open cases have
 crossed a point they have not yet been chased for, and hands them on in bounded batches.
 
-``RULES`` is the whole policy: for each deadline kind, the steps 预警 (warning) → 超期 (overdue)
-→ the unit's leader → the 督查室 of the level above, and the archive of a reply nobody evaluated.
-A step happens once per (case, deadline kind, step, deadline): ``SupervisionMark``'s unique
-constraint says so, and the batch writes the mark, the level, the event and the messages in one
+``RULES`` is the whole policy of when: for each deadline kind, the steps 预警 (warning) → 超期
+(overdue) → the unit's leader → the 督查室 of the level above, and the archive of a reply nobody
+evaluated. Who hears of each step is written with the case's other messages
+(``notifications.SUPERVISION_AUDIENCE``). A step happens once per (case, deadline kind, step,
+deadline): ``SupervisionMark``'s unique constraint says so, and the batch writes the mark, the
+level, the event (through the workflow kernel, like every case event) and the messages in one
 transaction, so a batch that dies half-way leaves nothing behind and is simply done again.
-
-Over 500 lines on purpose: the policy (``RULES``), the scan's queries and the batch that acts on
-them are one exactly-once argument; each part is only correct together with the others.
 """
 
 from __future__ import annotations
@@ -23,21 +22,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, connection, models, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, QuerySet
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from notifications.models import Notification, OutboxMessage
-from notifications.services import kick_outbox_on_commit
-from notifications.subjects import subject_columns
-from org.models import Membership, Region, Role, Unit, User
+from notifications.models import Notification
+from org.models import Membership, Role, Unit, User
+from xining_issues.bulk import insert_rows
+from xining_issues.workflow import Step
 
-from . import workflow
+from . import notifications, workflow
 from .models import (
     OPEN_STATUSES,
     Case,
-    CaseEvent,
     DeadlineKind,
     EventType,
     Status,
@@ -72,8 +69,6 @@ class Rule:
     delay: Callable[[], dt.timedelta] = lambda: dt.timedelta(0)  # how long after the trigger
     extra: Q = field(default_factory=Q)
     level: str | None = None  # the supervision level the case rises to
-    recipients: str = "handlers"  # handlers | leaders | office | dispatchers
-    message: str = "reminder_overdue"
     # A warning is pointless once the deadline itself has passed (the overdue step says more).
     only_before_deadline: bool = False
 
@@ -98,7 +93,7 @@ RULES: dict[str, Rule] = {
     for rule in [
         Rule(
             DeadlineKind.ACCEPT, SupervisionStep.OVERDUE, (Status.SUBMITTED,), "accept_by",
-            "accept_by", level=SupervisionLevel.OVERDUE, recipients="dispatchers",
+            "accept_by", level=SupervisionLevel.OVERDUE,
         ),
         Rule(
             DeadlineKind.SIGN, SupervisionStep.OVERDUE, (Status.DISPATCHED,), "sign_by",
@@ -110,8 +105,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             DeadlineKind.RESOLVE, SupervisionStep.WARNING, WORKING, "resolve_by", "warn_at",
-            level=SupervisionLevel.WARNING, message="reminder_warning",
-            only_before_deadline=True,
+            level=SupervisionLevel.WARNING, only_before_deadline=True,
         ),
         Rule(
             DeadlineKind.RESOLVE, SupervisionStep.OVERDUE, WORKING, "resolve_by", "resolve_by",
@@ -119,13 +113,11 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             DeadlineKind.RESOLVE, SupervisionStep.LEADER, WORKING, "resolve_by", "resolve_by",
-            delay=lambda: _hours("leader_after_hours"), recipients="leaders",
-            message="escalation_leader",
+            delay=lambda: _hours("leader_after_hours"),
         ),
         Rule(
             DeadlineKind.RESOLVE, SupervisionStep.OFFICE, WORKING, "resolve_by", "resolve_by",
             delay=lambda: _hours("office_after_hours"), level=SupervisionLevel.SUPERVISED,
-            recipients="office", message="escalation_office",
         ),
         Rule(
             DeadlineKind.EVALUATE, SupervisionStep.AUTO_CLOSE, (Status.REPLIED,), "replied_at",
@@ -233,19 +225,8 @@ def scan(now: dt.datetime, batch_size: int | None = None) -> Iterator[tuple[str,
 # --- one batch --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Case:
-    """What a batch needs of a case, read under the lock without loading the whole row."""
-
-    pk: int
-    status: str
-    tracking_code: str
-    lead_unit_id: int | None
-    dispatch_region_id: int
-    district_id: int
-    deadline: dt.datetime | None = None  # the rule's deadline column (not for 督办 orders)
-
-
+# What a batch reads of a case under its lock (and its rule's deadline): what the event and the
+# messages need, not the whole row.
 _CASE_COLUMNS = (
     "pk",
     "status",
@@ -254,128 +235,6 @@ _CASE_COLUMNS = (
     "dispatch_region_id",
     "district_id",
 )
-Recipient = tuple[int, str]  # (user id, e-mail address or "")
-
-
-def _ancestors(path: str) -> list[int]:
-    """``Region.ancestor_ids`` from the region's path."""
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
-class _Recipients:
-    """Who hears about which case, loaded once per batch (a few queries whatever its size)."""
-
-    def __init__(self, cases: list[_Case], *, office: bool = False) -> None:
-        units = {c.lead_unit_id for c in cases if c.lead_unit_id}
-        memberships = Membership.objects.filter(
-            Q(unit_id__in=units, role=Role.HANDLER)
-            | Q(role__in=[Role.SUPERVISOR, Role.DISPATCHER])
-        ).values_list(
-            "role",
-            "unit_id",
-            "is_leader",
-            "unit__region_id",
-            "unit__name",
-            "user_id",
-            "user__email",
-        )
-        self.handlers: dict[int, list[Recipient]] = defaultdict(list)
-        self.leaders: dict[int, list[Recipient]] = defaultdict(list)
-        self.by_region: dict[tuple[str, int], list[Recipient]] = defaultdict(list)
-        self.office_name: dict[int, str] = {}
-        for role, unit_id, is_leader, region_id, unit_name, user_id, email in memberships:
-            user = (user_id, email)
-            if role == Role.HANDLER:
-                self.handlers[unit_id].append(user)
-                if is_leader:
-                    self.leaders[unit_id].append(user)
-            else:
-                self.by_region[(role, region_id)].append(user)
-                if role == Role.SUPERVISOR:
-                    self.office_name[region_id] = unit_name
-        self.unit_region: dict[int, list[int]] = {}
-        self.district_region: dict[int, list[int]] = {}
-        if office:  # only the 督查室 step looks up the regions above the case
-            self.unit_region = {
-                unit_id: _ancestors(path)
-                for unit_id, path in Unit.objects.filter(pk__in=units).values_list(
-                    "pk", "region__path"
-                )
-            }
-            self.district_region = {
-                region_id: _ancestors(path)
-                for region_id, path in Region.objects.filter(
-                    pk__in={c.district_id for c in cases}
-                ).values_list("pk", "path")
-            }
-
-    def office(self, case: _Case) -> tuple[list[Recipient], str]:
-        """Supervisors of the 督查室 one level above the lead unit (the nearest there is)."""
-        ancestors = self.unit_region.get(case.lead_unit_id or 0) or self.district_region.get(
-            case.district_id, []
-        )
-        above = ancestors[:-1] or ancestors
-        for region_id in reversed(above):
-            users = self.by_region.get((Role.SUPERVISOR, region_id))
-            if users:
-                return users, self.office_name[region_id]
-        return [], ""
-
-    def for_rule(self, rule: Rule, case: _Case) -> tuple[list[Recipient], dict[str, str]]:
-        if rule.recipients == "dispatchers":
-            return self.by_region.get((Role.DISPATCHER, case.dispatch_region_id), []), {}
-        if rule.recipients == "leaders":
-            return self.leaders.get(case.lead_unit_id or 0, []), {}
-        if rule.recipients == "office":
-            users, office = self.office(case)
-            return users, {"office": office}
-        return self.handlers.get(case.lead_unit_id or 0, []), {}
-
-
-def _insert(
-    model: type[models.Model], rows: list[dict[str, Any]], *, ignore_conflicts: bool = False
-) -> None:
-    """INSERT ``rows`` (attname: value; the fields left out take their defaults) in as few
-    statements as the database's parameter limit allows, without making model instances.
-
-    What ``bulk_create`` does, for the plain columns a batch writes: a tick at volume writes
-    half a million of these rows, and making and preparing the instances was a third of the
-    batch's time.
-    """
-    if not rows:
-        return
-    ops = connection.ops
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    now = timezone.now()
-    columns: list[list[Any]] = []
-    for f in fields:
-        if f.attname in rows[0]:
-            values = [row[f.attname] for row in rows]
-        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            values = [now] * len(rows)
-        else:
-            values = [f.get_default()] * len(rows)
-        if isinstance(f, models.JSONField):
-            values = [ops.adapt_json_value(v, f.encoder) for v in values]
-        elif isinstance(f, models.DateTimeField):
-            values = [ops.adapt_datetimefield_value(v) for v in values]
-        columns.append(values)
-    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-    head = (
-        f"{ops.insert_statement(on_conflict=on_conflict)} {ops.quote_name(model._meta.db_table)}"
-        f" ({', '.join(ops.quote_name(str(f.column)) for f in fields)}) VALUES "
-    )
-    tail = ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
-    values_sql = f"({', '.join(['%s'] * len(fields))})"
-    size = max(1, ops.bulk_batch_size(fields, rows))
-    table = list(zip(*columns, strict=True))
-    with connection.cursor() as cursor:
-        for start in range(0, len(table), size):
-            chunk = table[start : start + size]
-            cursor.execute(
-                head + ", ".join([values_sql] * len(chunk)) + (f" {tail}" if tail else ""),
-                [value for row in chunk for value in row],
-            )
 
 
 def _raise_level(pks: list[int], level: str) -> None:
@@ -392,8 +251,8 @@ def _raise_level(pks: list[int], level: str) -> None:
 LOCK_WAIT = "5s"
 
 
-def _lock_cases(chosen: QuerySet[Case], columns: list[str]) -> list[tuple[Any, ...]]:
-    """Lock the chosen cases and read ``columns`` of them, in id order.
+def _lock_cases(chosen: QuerySet[Case], columns: list[str]) -> list[Case]:
+    """Lock the chosen cases and read ``columns`` of them (the others deferred), in id order.
 
     The batch waits for a case that another batch or a workflow step holds, up to
     ``LOCK_WAIT``, rather than skipping it at once: the batches of one tick meet on the cases
@@ -402,7 +261,7 @@ def _lock_cases(chosen: QuerySet[Case], columns: list[str]) -> list[tuple[Any, .
     each other in a circle. A case held longer (an open transaction somewhere) is skipped after
     all, as before: the batch does what it can and the next scan finds the rest.
     """
-    in_order = chosen.select_for_update(of=("self",)).order_by("pk").values_list(*columns)
+    in_order = chosen.select_for_update(of=("self",)).order_by("pk").only(*columns)
     if connection.vendor != "postgresql":  # SQLite: one writer at a time, nothing to wait for
         return list(in_order)
     try:
@@ -420,7 +279,7 @@ def _lock_cases(chosen: QuerySet[Case], columns: list[str]) -> list[tuple[Any, .
             raise
     # (the savepoint rolled back, and the lock timeout with it)
     skipping = chosen.select_for_update(skip_locked=True, of=("self",)).order_by("pk")
-    return list(skipping.values_list(*columns))
+    return list(skipping.only(*columns))
 
 
 def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
@@ -453,10 +312,10 @@ def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
         else:
             chosen = chosen.filter(status__in=OPEN_STATUSES)
             columns = list(_CASE_COLUMNS)
-        cases = {row[0]: _Case(*row) for row in _lock_cases(chosen, columns)}
+        cases = {case.pk: case for case in _lock_cases(chosen, columns)}
         if rule is not None:
             # The deadline may have moved since the scan (an extension): chase only what is due.
-            due = {(pk, c.deadline) for pk, c in cases.items()}
+            due = {(pk, getattr(c, rule.deadline_field)) for pk, c in cases.items()}
         else:
             due = set(
                 SupervisionOrder.objects.filter(
@@ -473,7 +332,7 @@ def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
             return 0
         # No ignore_conflicts: a mark written by someone else meanwhile must fail this batch
         # (it is retried) rather than send its messages a second time.
-        _insert(
+        insert_rows(
             SupervisionMark,
             [
                 {
@@ -496,90 +355,31 @@ def supervise_batch(rule_name: str, items: list[Item], now: dt.datetime) -> int:
         level = rule.level if rule is not None else SupervisionLevel.SUPERVISED
         if level:
             _raise_level(sorted({pk for pk, _deadline in todo}), level)
-        _record_and_notify(chased, rule, kind, step, now)
+        # 督办提醒 for a rule's own warning and overdue steps; the rest escalate (督办升级).
+        remind = rule is not None and step in (SupervisionStep.WARNING, SupervisionStep.OVERDUE)
+        _record(chased, kind, step, EventType.REMIND if remind else EventType.ESCALATE, now)
     return len(chased)
 
 
-def _record_and_notify(
-    chased: list[tuple[_Case, dt.datetime]],
-    rule: Rule | None,
-    kind: str,
-    step: str,
-    now: dt.datetime,
+def _record(
+    chased: list[tuple[Case, dt.datetime]], kind: str, step: str, event_type: str, now: dt.datetime
 ) -> None:
-    recipients = _Recipients(
-        [case for case, _deadline in chased],
-        office=rule is not None and rule.recipients == "office",
-    )
-    issuers: dict[tuple[int, dt.datetime], Recipient] = {}
-    if rule is None:
-        # A late 督办 order is reported to the supervisor who issued that order.
-        for case_id, due_at, user_id, email in SupervisionOrder.objects.filter(
-            case_id__in=[case.pk for case, _deadline in chased], fulfilled_at__isnull=True
-        ).values_list("case_id", "due_at", "issued_by_id", "issued_by__email"):
-            issuers[(case_id, due_at)] = (user_id, email)
-    event_type = (
-        EventType.REMIND
-        if step in (SupervisionStep.WARNING, SupervisionStep.OVERDUE) and rule is not None
-        else EventType.ESCALATE
-    )
-    events: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
-    mails: list[dict[str, Any]] = []
-    for case, when in chased:
-        deadline = when.isoformat()
-        if rule is None:
-            issuer = issuers.get((case.pk, when))
-            users = ([issuer] if issuer else []) + recipients.leaders.get(
-                case.lead_unit_id or 0, []
-            )
-            extra: dict[str, str] = {}
-            message = "order_overdue"
-        else:
-            users, extra = recipients.for_rule(rule, case)
-            message = rule.message
-        events.append(
-            {
-                "case_id": case.pk,
-                "type": event_type,
-                "unit_id": case.lead_unit_id,
-                "from_status": case.status,
-                "to_status": case.status,
-                "payload": {"kind": kind, "step": step, "deadline": deadline, **extra},
-                "is_public": False,
-                "created_at": now,
-            }
-        )
-        params = {"code": case.tracking_code, "deadline": deadline, "deadline_kind": kind, **extra}
-        key = f"supervision:{case.pk}:{kind}:{step}:{deadline}"
-        for user_id, email in dict(users).items():
-            notes.append(
-                {
-                    "user_id": user_id,
-                    **subject_columns(Case, case.pk, case.tracking_code),
-                    "kind": message,
-                    "params": params,
-                    "key": key,
-                    "created_at": now,
-                }
-            )
-            if email:
-                mails.append(
-                    {
-                        "channel": "email",
-                        "recipient": email,
-                        "kind": message,
-                        "params": params,
-                        "key": f"{key}:{user_id}",
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                )
-    _insert(CaseEvent, events)
-    _insert(Notification, notes, ignore_conflicts=True)
-    _insert(OutboxMessage, mails, ignore_conflicts=True)
-    if mails:
-        kick_outbox_on_commit()
+    """The batch's events, written by the workflow kernel as ``FLOW.record`` writes a step of
+    the system (no actor, no role) but in one INSERT, and their messages by the case's
+    notification rules for the whole batch at once (its ``on_batch``)."""
+    cases = [case for case, _deadline in chased]
+    audience = notifications.SupervisionAudience(cases, kind, step)
+    # The event names the lead unit (event_row's default), read once for the batch: the locked
+    # cases hold its id only, and reading it through each case was a query per case.
+    units = Unit.objects.in_bulk({c.lead_unit_id for c in cases if c.lead_unit_id})
+    rows: list[tuple[Case, Step, dict[str, Any]]] = []
+    for case, deadline in chased:
+        payload = {"kind": kind, "step": step, "deadline": deadline.isoformat()}
+        payload.update(audience.details(case))
+        taken = workflow.FLOW.step(case, event_type, None, None, case.status, payload)
+        extra = {"is_public": False, "now": now, "unit": units.get(case.lead_unit_id or 0)}
+        rows.append((case, taken, extra))
+    workflow.FLOW.record_events(rows, on_batch=audience.notify)
 
 
 # --- the daily digest -------------------------------------------------------------------------

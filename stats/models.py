@@ -452,9 +452,9 @@ class BulletinEventType(models.TextChoices):
 
 
 class BulletinEvent(models.Model):
-    """One step of a bulletin (修改, 发布): who did it, from which state to which. Only ever
-    inserted by the kernel; unlike ``CaseEvent`` and ``TopicEvent`` no trigger refuses an UPDATE
-    or DELETE yet.
+    """One step of a bulletin (修改, 发布): who did it, from which state to which; append-only
+    like ``CaseEvent`` and ``TopicEvent`` (a trigger refuses an UPDATE or DELETE, migration
+    ``0005``).
 
     Written by ``stats.bulletins`` through the workflow kernel, like ``CaseEvent`` and
     ``TopicEvent``; neither of those fits, since each belongs to a case or a topic."""

@@ -282,6 +282,11 @@ def test_record_events_writes_a_batch_in_one_statement(
     assert all(e.pk for e in events)
     assert batches == [events]
     assert sent == events
+    # And the rows read back are the events as built (keys in order, JSON and times as given)
+    stored = TopicEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")
+    assert [(e.pk, e.topic_id, e.payload, e.created_at) for e in stored] == [
+        (e.pk, e.topic_id, e.payload, e.created_at) for e in events
+    ]
     assert FLOW.record_events([]) == []
 
 

@@ -1,4 +1,5 @@
-"""The timelines (case events, topic events) cannot be rewritten, on PostgreSQL and on SQLite.
+"""The timelines (case, topic and bulletin events) cannot be rewritten, on PostgreSQL and on
+SQLite.
 
 The database refuses UPDATE and DELETE of an event row, whoever asks: the ORM, raw SQL, a
 shell on the server. Only wiping the whole database (``flush``: a test's teardown, a fresh
@@ -19,6 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from cases import workflow
 from cases.models import Case, CaseEvent, EventType, Status
 from demo.reference import seed_live_case
+from stats.bulletins import bulletin_generate, bulletin_publish
+from stats.models import BulletinEvent
 from tests.conftest import Demo
 from topics import workflow as topics_workflow
 from topics.models import Topic, TopicEvent, TopicTheme
@@ -105,6 +108,32 @@ class TestTopicEvents:
         assert TopicEvent.objects.filter(pk=event.pk, payload=event.payload).exists()
 
 
+class TestBulletinEvents:
+    @pytest.fixture
+    def event(self, demo: Demo) -> BulletinEvent:
+        """The one event of a bulletin the committee has published (发布)."""
+        draft = bulletin_generate(dt.date(2026, 3, 1))
+        bulletin_publish(bulletin=draft, actor=demo.user("committee1"))
+        return BulletinEvent.objects.get(bulletin=draft)
+
+    @pytest.mark.parametrize("how", sorted(REWRITES))
+    def test_raw_sql_cannot_change_or_remove_a_bulletin_event(
+        self, event: BulletinEvent, how: str
+    ) -> None:
+        # When raw SQL tries to rewrite the event, the database refuses
+        with pytest.raises(IntegrityError, match="append-only"):
+            rewrite(REWRITES[how], table="stats_bulletinevent", pk=event.pk)
+        # Then the event is as it was
+        assert BulletinEvent.objects.filter(pk=event.pk, payload=event.payload).exists()
+
+    def test_the_orm_cannot_change_or_remove_a_bulletin_event(self, event: BulletinEvent) -> None:
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            BulletinEvent.objects.filter(pk=event.pk).update(payload={})
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            event.delete()
+        assert BulletinEvent.objects.filter(pk=event.pk, payload=event.payload).exists()
+
+
 def test_the_drill_case_is_added_again_never_replaced(demo: Demo) -> None:
     # `make run` adds a drill case on every start: a new case each time; the old drill and its
     # timeline stay as they were (nothing has to delete events for the drill to work).
@@ -127,7 +156,11 @@ def test_flushing_the_whole_database_empties_the_events_and_keeps_the_guard() ->
     case = seed_live_case()
     assert CaseEvent.objects.filter(case=case).exists()
     triggers = guard_triggers()
-    for table in ("cases_event_append_only", "topics_event_append_only"):
+    for table in (
+        "cases_event_append_only",
+        "topics_event_append_only",
+        "stats_bulletinevent_append_only",
+    ):
         assert any(name.startswith(table) for name in triggers), triggers
 
     # When the whole database is flushed (what a transactional test's teardown does)

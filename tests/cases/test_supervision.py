@@ -655,6 +655,91 @@ class TestDailyDigest:
         assert Notification.objects.filter(kind="daily_digest").count() == 4
 
 
+# --- one event or a batch: the same rows ---------------------------------------------------------
+
+DUE = at(2031, 3, 3, 11)
+
+
+def chasing_rows(case: Case) -> dict[str, list[dict[str, Any]]]:
+    """What chasing ``case`` wrote: its 督办提醒 / 督办升级 events, in-app messages and emails,
+    every column but the id, in the order written."""
+    prefix = f"supervision:{case.pk}:"
+    found = {
+        "events": CaseEvent.objects.filter(
+            case=case, type__in=[EventType.REMIND, EventType.ESCALATE]
+        ),
+        "messages": Notification.objects.filter(key__startswith=prefix),
+        "emails": OutboxMessage.objects.filter(key__startswith=prefix),
+    }
+    return {
+        name: list(
+            qs.order_by("id").values(
+                *[f.attname for f in qs.model._meta.concrete_fields if not f.primary_key]
+            )
+        )
+        for name, qs in found.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "status", "deadlines", "now"),
+    [
+        ("accept:overdue", Status.SUBMITTED, {"accept_by": DUE}, DUE),
+        ("sign:overdue", Status.DISPATCHED, {"sign_by": DUE}, DUE),
+        (
+            "resolve:warning",
+            Status.HANDLING,
+            {"resolve_by": RESOLVE_BY, "warn_at": WARN_AT},
+            WARN_AT,
+        ),
+        ("resolve:overdue", Status.HANDLING, {"resolve_by": RESOLVE_BY}, RESOLVE_BY),
+        ("resolve:leader", Status.HANDLING, {"resolve_by": RESOLVE_BY}, LEADER_AT),
+        ("resolve:office", Status.HANDLING, {"resolve_by": RESOLVE_BY}, OFFICE_AT),
+        ("order:overdue", Status.HANDLING, {}, DUE),
+    ],
+)
+def test_one_event_recorded_by_the_kernel_tells_what_the_scans_batch_tells(
+    demo: Demo,
+    make_case: MakeCase,
+    rule: str,
+    status: str,
+    deadlines: dict[str, dt.datetime],
+    now: dt.datetime,
+) -> None:
+    # Given a case due for one step of supervision (for the order rule: a late 督办 order)
+    case = given_deadlines(make_case(status), **deadlines)
+    if rule == "order:overdue":
+        workflow.case_supervise(case=case, actor=demo.user("supervisor1"), due_at=DUE, note="督办")
+    items = dict(supervision.scan(now))[rule]
+
+    # When the scan's batch chases it (and is rolled back)
+    with transaction.atomic():
+        assert supervision.supervise_batch(rule, items, now) == 1
+        by_batch = chasing_rows(case)
+        transaction.set_rollback(True)
+    assert chasing_rows(case) == {"events": [], "messages": [], "emails": []}
+    # And the same step is recorded instead as one event through the kernel (FLOW.record, whose
+    # on_record is notifications.on_event)
+    [event] = by_batch["events"]
+    case.refresh_from_db()
+    with transaction.atomic():
+        workflow.FLOW.record(
+            case,
+            event["type"],
+            None,
+            None,
+            case.status,
+            event["payload"],
+            is_public=False,
+            now=now,
+        )
+
+    # Then the event and its messages are the very rows the batch wrote
+    assert chasing_rows(case) == by_batch
+    assert by_batch["messages"] and by_batch["emails"]
+    assert event["actor_id"] is None and "role" not in event["payload"]
+
+
 # --- cost: indexes and queries -------------------------------------------------------------------
 
 
