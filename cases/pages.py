@@ -52,6 +52,28 @@ TRACKING_CODE = re.compile(r"^XN-\d{8}-\d{4,}$")
 RATING_TEXTS = {f"rating_{value}": label for value, label in Rating.choices}
 
 
+# 选择位置: the place picker's texts (static/js/place-picker.js), on every form that has it.
+PLACE_TEXTS = {
+    "place_locate": _("使用我的位置"),
+    "place_whole_city": _("显示全市"),
+    "place_clear": _("清除位置"),
+    "place_help": _(
+        "点击地图标出位置，所在区（县）会自动选好；也可以聚焦地图后用方向键移动标记。"
+    ),
+    "place_map_label": _("西宁市地图：选择位置"),
+    "place_chosen": _("已在地图上选择：%(district)s（北纬 %(lat)s，东经 %(lng)s）"),
+    "place_located": _("已定位到：%(district)s（北纬 %(lat)s，东经 %(lng)s）"),
+    "place_outside": _("这个位置（北纬 %(lat)s，东经 %(lng)s）不在西宁市各区县内，请重新选择。"),
+    "place_cleared": _("已清除位置。"),
+    "place_locating": _("正在获取您的位置…"),
+    "place_unsupported": _("这个浏览器不能定位，请在地图上点选或直接选择区县。"),
+    "place_denied": _("没有获得定位权限。可以在浏览器设置中允许定位，或在地图上点选位置。"),
+    "place_timeout": _("定位超时，请重试，或在地图上点选位置。"),
+    "place_unavailable": _("暂时无法获取位置，请在地图上点选或直接选择区县。"),
+    "place_no_map": _("地图未能加载，请直接选择区县并填写详细地址。"),
+}
+
+
 class SubmitPage(Page):
     """我要反映: the complaint form (category tree, region cascade, photos, PIPL notice)."""
 
@@ -79,6 +101,7 @@ class SubmitPage(Page):
         "submitting": _("正在提交…"),
         "submit": _("提交诉求"),
         "throttled": _("提交太频繁了，请稍等一分钟再试。"),
+        **PLACE_TEXTS,
     }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .models import (
     SupervisionLevel,
     Urgency,
 )
-from .pages import StaffPage
+from .pages import PLACE_TEXTS, StaffPage
 
 # --- the queue tabs ------------------------------------------------------------------------------
 
@@ -241,6 +241,8 @@ class QuickEntryPage(StaffPage):
         "created": _("已登记，受理编号 %(code)s"),
         "open_case": _("查看 %(code)s"),
         "saving": _("正在登记…"),
+        **PLACE_TEXTS,
+        "place_district_filter": _("社区列表只列出%(district)s的社区。"),
     }
 
     def test_func(self) -> bool:

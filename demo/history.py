@@ -53,7 +53,6 @@ import time as clock
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -75,7 +74,7 @@ from org.models import Role
 from xining_issues.bulk import analyze
 
 from .history_case import CaseRow, CaseWalk, Draft
-from .history_world import Place, World, cumulative, ensure_handlers
+from .history_world import Place, World, cumulative, ensure_handlers, pin
 from .history_writer import EVALUATION_COLUMNS, EVENT_COLUMNS, Writer
 from .vocabulary import (
     CHANNEL_CUM,
@@ -337,8 +336,11 @@ class Generator:
             channel == Channel.WEB and rng.random() < 0.5
         ):
             centre = DISTRICT_CENTRES.get(place.slug, (36.62, 101.78))
-            lat = Decimal(f"{centre[0] + rng.uniform(-0.03, 0.03):.6f}")
-            lng = Decimal(f"{centre[1] + rng.uniform(-0.04, 0.04):.6f}")
+            lat, lng = pin(
+                place.slug,
+                centre[0] + rng.uniform(-0.03, 0.03),
+                centre[1] + rng.uniform(-0.04, 0.04),
+            )
         case = CaseRow(
             category=category,
             channel=channel,

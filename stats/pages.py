@@ -1,10 +1,10 @@
-"""报's pages for the committee (看板): the data overview, the 未诉先办 candidates and the
-printable monthly bulletin (月通报).
+"""报's pages for the committee (看板): the data overview, the 未诉先办 candidates, the staff
+case map (案件地图) and the printable monthly bulletin (月通报).
 
-The overview and the candidates hold no figures of their own: their scripts load them from the
-stats API (see ``stats.api``). Only the bulletin page renders its text on the server, so that it
-prints the same with or without scripts. The templates stay under ``templates/topics/``, beside
-the board's, which they share their layout and scripts with.
+The overview, the candidates and the map hold no figures of their own: their scripts load
+them from the stats API (see ``stats.api``). Only the bulletin page renders its text on the
+server, so that it prints the same with or without scripts. The templates stay under
+``templates/topics/``, beside the board's, which they share their layout and scripts with.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Stage
 from org import jurisdiction
+from org.models import Role
 from topics.models import TopicStatus, TopicTheme
 from topics.pages import CHART_TEXTS, CommitteePage, choice_texts
 
@@ -116,3 +117,29 @@ class BulletinPage(CommitteePage):
             self.request.user, *bulletins.EDIT_ROLES
         )
         return context
+
+
+class MapPage(CommitteePage):
+    """案件地图: open and overdue cases on the district outlines, counted per grid cell by the
+    server (``stats.api.map``). Every staff role may look: the endpoint scopes the points to
+    the user's jurisdiction or units, as the other figures are."""
+
+    template_name = "topics/case_map.html"
+    section = "map"
+    texts = {
+        **CHART_TEXTS,
+        "map_summary": _(
+            "案件地图：%(total)s 件在办诉求（其中超期 %(overdue)s 件），%(cells)s 个网格"
+        ),
+        "map_summary_overdue": _("案件地图：%(total)s 件超期诉求，%(cells)s 个网格"),
+        "cell_label": _("%(count)s 件（超期 %(overdue)s 件）"),
+        "cell_position": _("北纬 %(lat)s，东经 %(lng)s"),
+        "open_case": _("打开诉求"),
+        "zoom_in": _("放大此处"),
+        "zoom_limit": _("已放大到最细，此处有 %(count)s 件，请到工作台按地址查看。"),
+        "check_dates": _("请检查日期：起始日期不能晚于截止日期。"),
+        "updated_map": _("已更新：%(total)s 件，%(cells)s 个网格"),
+    }
+
+    def test_func(self) -> bool:
+        return bool(jurisdiction.roles_of(self.request.user) - {Role.RESIDENT})

@@ -3,6 +3,7 @@
 // The checks here mirror the API's for a quick, clear message; the API stays the authority.
 import { api, clearErrors, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
+import { placePicker } from "./place-picker.js";
 import { busy, rememberTracking } from "./resident-ui.js";
 
 const form = document.getElementById("submit-form");
@@ -210,6 +211,16 @@ districtSelect.addEventListener("change", async () => {
   }
   await loadRegions(streetSelect, districtSelect.value);
 });
+
+// A place picked on the map selects its district as the user would, loading its streets.
+function chooseDistrict(name) {
+  const option = [...districtSelect.options].find((o) => o.value && o.text === name);
+  if (!option || option.selected) return;
+  districtSelect.value = option.value;
+  districtSelect.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
+placePicker(document.getElementById("place"), { onDistrict: chooseDistrict });
 
 streetSelect.addEventListener("change", async () => {
   if (!streetSelect.value) {

@@ -4,6 +4,7 @@
 
 import { api, clearErrors, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
+import { placePicker } from "./place-picker.js";
 import { showMoreErrors } from "./workbench-common.js";
 
 const form = document.getElementById("quick-form");
@@ -65,11 +66,24 @@ async function loadOptions() {
   pickers.region.options = regions
     .filter((r) => r.level === 4)
     .map((r) => ({ id: r.id, name: r.name, label: fullName(r) }));
-  for (const [name, picker] of Object.entries(pickers)) {
-    const list = document.getElementById(`quick-${name}-options`);
-    list.replaceChildren(...picker.options.map((o) => el("option", { value: o.label })));
-  }
+  for (const name of Object.keys(pickers)) listOptions(name);
 }
+
+function listOptions(name, prefix = "") {
+  const list = document.getElementById(`quick-${name}-options`);
+  const shown = pickers[name].options.filter((o) => o.label.startsWith(prefix));
+  list.replaceChildren(...shown.map((o) => el("option", { value: o.label })));
+}
+
+// A district picked on the map narrows the community list to it (the typed text still decides).
+const place = placePicker(document.getElementById("quick-place"), {
+  onDistrict(district) {
+    listOptions("region", district ? `${district} ` : "");
+    document.getElementById("quick-region-chosen").textContent = district
+      ? fmt("place_district_filter", { district })
+      : "";
+  },
+});
 
 // Say at once when the typed text picks nothing, without taking the focus away.
 function hint(name) {
@@ -90,7 +104,8 @@ for (const name of Object.keys(pickers)) {
 }
 
 function fields() {
-  return [...form.elements].filter((f) => !f.disabled && f.type !== "submit" && f.tagName !== "FIELDSET");
+  // The fields an operator types into: not the place picker's buttons and hidden inputs.
+  return [...form.elements].filter((f) => !f.disabled && !["submit", "button", "hidden"].includes(f.type) && f.tagName !== "FIELDSET");
 }
 
 form.addEventListener("keydown", (event) => {
@@ -134,6 +149,8 @@ form.addEventListener("submit", async (event) => {
     complainant_name: form.elements.complainant_name.value.trim(),
     complainant_phone: form.elements.complainant_phone.value.trim(),
     hide_identity: form.elements.hide_identity.checked,
+    lat: form.elements.lat.disabled ? null : form.elements.lat.value,
+    lng: form.elements.lng.disabled ? null : form.elements.lng.value,
   };
   submit.disabled = true;
   let created;
@@ -155,6 +172,8 @@ form.addEventListener("submit", async (event) => {
   document.getElementById("quick-recent-empty").hidden = true;
   recent.prepend(el("li", {}, link, ` ${pickers.category.chosen.label} · ${pickers.region.chosen.label}`));
   form.reset();
+  place.clear();
+  listOptions("region");
   for (const name of Object.keys(pickers)) settle(name);
   pickers.category.input.focus();
 });

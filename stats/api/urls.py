@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import exports, rates, views
 from .bulletins import BulletinExportView, BulletinViewSet
+from .map import CaseMapView
 
 router = SimpleRouter()
 router.register("bulletins", BulletinViewSet, basename="bulletin")
@@ -16,6 +17,7 @@ urlpatterns = [
     path("stats/overview/", views.OverviewView.as_view(), name="stats-overview"),
     path("stats/trend/", views.TrendView.as_view(), name="stats-trend"),
     path("stats/rankings/", views.RankingsView.as_view(), name="stats-rankings"),
+    path("stats/case-map/", CaseMapView.as_view(), name="stats-case-map"),
     path(
         "topics/candidates/",
         views.TopicCandidatesView.as_view(),
