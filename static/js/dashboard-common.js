@@ -1,7 +1,7 @@
 // Shared helpers of the committee's dashboards: number formats, ECharts set-up, tables.
 // ECharts comes from npm (static vendor/echarts/echarts.min.js, loaded before this module).
 
-import { t } from "./api.js";
+import { clearErrors, showErrors, t } from "./api.js";
 import { el, fmt, row } from "./ui.js";
 
 const lang = () => (document.documentElement.lang === "en" ? "en-GB" : "zh-CN");
@@ -115,4 +115,15 @@ export function exportHref(table, params = {}) {
 
 export function results(data) {
   return Array.isArray(data) ? data : data.results || [];
+}
+
+// A period form's dates, checked before a request: from after to is refused on the form.
+// Returns false (and shows the error) when the period is the wrong way round.
+export function periodIsValid(form, { from, to }) {
+  clearErrors(form);
+  if (from && to && from > to) {
+    showErrors(form, { message: t("check_dates"), fields: { from: [t("check_dates")] } });
+    return false;
+  }
+  return true;
 }

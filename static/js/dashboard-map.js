@@ -4,9 +4,9 @@
 // cell zooms in, and every zoom or pan asks for the cells of the new extent. The table below
 // holds the busiest cells with the same actions, for the keyboard and screen readers.
 
-import { api, clearErrors, showErrors, t } from "./api.js";
+import { api, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
-import { chart, fillTable, num } from "./dashboard-common.js";
+import { chart, fillTable, num, periodIsValid } from "./dashboard-common.js";
 
 const form = document.getElementById("map-filters");
 const status = document.getElementById("map-status");
@@ -204,12 +204,8 @@ function showTable() {
 
 async function load() {
   const mine = ++latest;
-  clearErrors(form);
   const p = params();
-  if (p.from && p.to && p.from > p.to) {
-    showErrors(form, { message: t("check_dates"), fields: { from: [t("check_dates")] } });
-    return;
-  }
+  if (!periodIsValid(form, p)) return;
   status.textContent = t("loading");
   try {
     const data = await api("/api/v1/stats/case-map/", { params: { ...p, bbox: bbox() } });

@@ -1,9 +1,9 @@
 // 数据看板 overview: the period / region / weights filters drive the stats API; every chart
 // has its data in a table too, and every table has an Excel export of the same figures.
 
-import { api, clearErrors, showErrors, t } from "./api.js";
+import { api, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
-import { chart, exportHref, fillTable, indicatorTable, isoDate, num, pct, progressBar, results } from "./dashboard-common.js";
+import { chart, exportHref, fillTable, indicatorTable, isoDate, num, pct, periodIsValid, progressBar, results } from "./dashboard-common.js";
 
 const form = document.getElementById("dash-filters");
 const status = document.getElementById("dash-status");
@@ -239,12 +239,8 @@ let latest = 0; // the newest load: an older answer that arrives after it is dro
 
 async function load() {
   const mine = ++latest;
-  clearErrors(form);
   const p = params();
-  if (p.from && p.to && p.from > p.to) {
-    showErrors(form, { message: t("check_dates"), fields: { from: [t("check_dates")] } });
-    return;
-  }
+  if (!periodIsValid(form, p)) return;
   status.textContent = t("loading");
   try {
     const [overview, units, districts, streets, trend] = await Promise.all([

@@ -259,6 +259,32 @@ def test_overview_on_a_phone(
     screenshot(phone_page, "dashboard-overview-360")
 
 
+@pytest.mark.parametrize(
+    ("path", "prefix", "ready"),
+    [
+        ("/dashboard/", "f", "body[data-dashboard-ready]"),
+        ("/dashboard/map/", "m", "#map-filters"),
+    ],
+    ids=["overview", "case-map"],
+)
+def test_a_period_the_wrong_way_round_is_refused_on_the_form(
+    page: Page, live_server: Any, seeded: Demo, path: str, prefix: str, ready: str
+) -> None:
+    # Given a dashboard with a period form
+    sign_in(page, live_server.url, "committee1")
+    page.goto(live_server.url + path)
+    page.wait_for_selector(ready)
+    # When the period starts after it ends
+    page.fill(f"#{prefix}-from", "2024-03-01")
+    page.fill(f"#{prefix}-to", "2024-02-01")
+    page.locator(f"#{prefix}-to").press("Enter")
+    # Then the form says so, on the start date, and asks nothing of the server
+    alert = page.locator("[data-form-alert]")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("起始日期不能晚于截止日期")
+    expect(page.locator(f"#{prefix}-from")).to_have_attribute("aria-invalid", "true")
+
+
 def test_topic_board_shows_progress_and_indicators(
     page: Page, live_server: Any, dashboard: dict[str, Any]
 ) -> None:

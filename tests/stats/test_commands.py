@@ -46,3 +46,16 @@ def test_bench_stats_prints_its_figures(demo: Demo) -> None:
     assert read == new > 0
     for name in ("overview (1 year)", "trend week (1 year)", "rankings street (1 year)"):
         assert re.search(rf"  {re.escape(name)}: [\d.]+ ms / [\d.]+ ms", text), text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the benchmark VACUUMs, which no transaction may hold
+def test_bench_case_map_prints_its_figures() -> None:
+    call_command("seed_demo", stdout=io.StringIO())  # the first case it copies, the accounts
+    out = io.StringIO()
+    call_command("bench_case_map", cases=40, closed=10, calls=1, stdout=out)
+    text = out.getvalue()
+    assert "inserted 40 open located cases" in text
+    assert "inserted 10 closed located cases" in text
+    assert re.search(r"  city, open: [\d.]+ ms / [\d.]+ ms; \d+ cases in \d+ cells", text), text
+    assert "EXPLAIN ANALYZE (城东区 dispatcher, city)" in text

@@ -21,20 +21,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import statistics
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
-from django.test import RequestFactory
 from django.utils import timezone
-from rest_framework.test import force_authenticate
 
 from cases.models import OPEN_STATUSES, Case, Category
 from demo.history import generate_cases
 from demo.history_world import pin
 from demo.organisation import DISTRICT_SLUGS
+from demo.timing import median_and_slowest, time_view
 from demo.vocabulary import DISTRICT_CENTRES, DISTRICT_WEIGHTS
 from org.models import Region, User
 from stats import dashboards
@@ -160,7 +158,8 @@ class Command(BaseCommand):
             Category.objects.filter(parent__isnull=False).values_list("pk", flat=True)
         )
         replaced = {
-            "tracking_code": f"'{PREFIX}' || %(run)s || '-' || g.i",
+            # The run and the kind keep the codes apart (open and closed are two INSERTs).
+            "tracking_code": f"'{PREFIX}' || %(run)s || %(kind)s || '-' || g.i",
             "channel": "'mini_program'",
             "category_id": "(%(categories)s::bigint[])[1 + (g.i * 31) %% %(n_categories)s]",
             "region_id": "p.region_id",
@@ -205,6 +204,7 @@ class Command(BaseCommand):
                     "n_categories": len(categories),
                     "now": timezone.now(),
                     "closed": closed,
+                    "kind": "C" if closed else "O",
                     "count": count,
                     "slots": len(places),
                 },
@@ -232,22 +232,13 @@ class Command(BaseCommand):
         }
 
     def time_views(self, calls: int) -> None:
-        factory = RequestFactory()
         view = CaseMapView.as_view()
         self.stdout.write(f"GET /api/v1/stats/case-map/, {calls} calls each (median / slowest):")
         for name, (user, params) in self.views().items():
-            timings = []
-            for _ in range(calls):
-                request = factory.get("/", params)
-                force_authenticate(request, user=user)
-                started = time.perf_counter()
-                response = view(request)
-                response.render()
-                timings.append(time.perf_counter() - started)
+            timings, response = time_view(view, user, params, calls=calls)
             body = response.data
             self.stdout.write(
-                f"  {name}: {1000 * statistics.median(timings):.1f} ms / "
-                f"{1000 * max(timings):.1f} ms; {body['total']} cases in "
+                f"  {name}: {median_and_slowest(timings)}; {body['total']} cases in "
                 f"{len(body['cells'])} cells of {body['cell']}°, {len(response.content)} bytes"
             )
 

@@ -8,19 +8,17 @@ example after ``seed_demo --cases 1000000``.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from django.db.models import Max
-from django.test import RequestFactory
 from django.utils import timezone
-from rest_framework.test import force_authenticate
 
 from cases.models import Case, CaseEvent
 from demo.history import generate_cases
+from demo.timing import median_and_slowest, time_view
 from org.models import Region, RegionLevel, User
 from stats.models import CaseDayStat, CaseMonthStat
 from stats.rollup import rebuild_rollup, refresh_rollup
@@ -107,20 +105,7 @@ class Command(BaseCommand):
             ),
             "topics/candidates (4 weeks)": (stats_views.TopicCandidatesView, {"weeks": 4}),
         }
-        factory = RequestFactory()
         self.stdout.write(f"endpoints, {calls} calls each (median / slowest):")
         for name, (view_class, params) in views.items():
-            view = view_class.as_view()
-            timings = []
-            for _ in range(calls):
-                request = factory.get("/", params)
-                force_authenticate(request, user=user)
-                started = time.perf_counter()
-                response = view(request)
-                response.render()
-                timings.append(time.perf_counter() - started)
-                assert response.status_code == 200, response.content  # noqa: S101
-            self.stdout.write(
-                f"  {name}: {1000 * statistics.median(timings):.1f} ms"
-                f" / {1000 * max(timings):.1f} ms"
-            )
+            timings, _response = time_view(view_class.as_view(), user, params, calls=calls)
+            self.stdout.write(f"  {name}: {median_and_slowest(timings)}")
