@@ -66,7 +66,7 @@ def _coordinate(data: QueryDict, name: str, limit: int) -> Decimal | None:
 
 def _community_by_id(raw: str) -> Region:
     region = None
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:  # a bigint, never "²"
         region = Region.objects.filter(pk=int(raw), level=RegionLevel.COMMUNITY).first()
     if region is None:
         raise bad_field("address_id", _("须为社区或村的区划编号（见 /api/v1/regions/?level=4）。"))

@@ -38,6 +38,7 @@ from ..models import OPEN_STATUSES, Case, CaseEvent, Category, EventType, Status
 from .formats import Open311Error, bad_field
 
 WINDOW = dt.timedelta(days=90)  # the spec's longest span of a request list
+MIN_YEAR, MAX_YEAR = 2000, 2100  # the dates a request list may name
 PAGE_SIZE = 1000  # the spec's default, and the most one page holds
 COORDINATE = Decimal("0.001")
 CLOSED_STATUSES = (Status.CLOSED, Status.REJECTED)
@@ -146,7 +147,8 @@ def _date(params: dict[str, str], name: str) -> dt.datetime | None:
         value = parse_datetime(raw.replace(" ", "+"))  # a '+' unescaped in a URL is a space
     except ValueError:
         value = None
-    if value is None:
+    # A year far off would overflow the 90-day arithmetic below: no case is dated outside these.
+    if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:
         raise bad_field(name, _("须为 W3C 日期时间，如 2023-10-19T09:30:00+08:00。"))
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
@@ -171,7 +173,8 @@ def _positive(params: dict[str, str], name: str, default: int, most: int) -> int
     raw = params.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    # isascii: "²".isdigit() is true, and int() refuses it.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= most:
         raise bad_field(name, _("须为 1 至 %(most)s 的整数。") % {"most": most})
     return int(raw)
 
@@ -212,8 +215,10 @@ def find_request(code: str) -> Case:
     return case
 
 
-def _round(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(COORDINATE, rounding=ROUND_HALF_UP))
+def _round(value: Decimal | None) -> float | None:
+    """A coordinate to about 100 m (a house is not published); a number, as the spec's JSON
+    has it."""
+    return None if value is None else float(value.quantize(COORDINATE, rounding=ROUND_HALF_UP))
 
 
 def _status_notes(case: Case, step: CaseEvent | None, note: CaseEvent | None) -> str:

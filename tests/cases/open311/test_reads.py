@@ -197,7 +197,9 @@ def test_the_request_list_and_one_request_read_as_the_spec_names_them(
         assert request["status_notes"] == "已转交承办单位"
         assert request["address"] == "湟中区多巴镇多巴一村"
         # Rounded to about 100 m: the exact point of a home says whose it is.
-        assert (request["lat"], request["long"]) == ("36.588", "101.555")
+        # (numbers in JSON, as the spec's examples have them; text in XML)
+        expected = (36.588, 101.555) if fmt == "json" else ("36.588", "101.555")
+        assert (request["lat"], request["long"]) == expected
         assert request["description"].startswith("家里暖气不热")
         assert "【补充信息】室内温度（℃）：12" in request["description"]
         requested = dt.datetime.fromisoformat(request["requested_datetime"])
@@ -233,6 +235,24 @@ def test_the_list_keeps_to_90_days_and_says_so_when_asked_for_more(
     response = client.get(f"{BASE}/requests.json", {"start_date": "last tuesday"})
     assert response.status_code == 400
     assert response.json()[0]["description"].startswith("start_date:")
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"end_date": "0001-01-01T00:00:00Z"}, "end_date"),  # 90 days before it: no such date
+        ({"start_date": "9999-12-31T00:00:00Z"}, "start_date"),
+        ({"page": "²"}, "page"),  # a digit to str.isdigit, not to int()
+        ({"page": "9" * 40}, "page"),
+    ],
+    ids=["year-1", "year-9999", "superscript", "huge"],
+)
+def test_extreme_values_are_400_naming_the_field(
+    demo: Demo, client: Client, params: dict[str, str], field: str
+) -> None:
+    response = client.get(f"{BASE}/requests.json", params)
+    assert response.status_code == 400
+    assert response.json()[0]["description"].startswith(f"{field}:")
 
 
 def test_the_list_filters_by_id_service_and_status_and_pages(

@@ -91,6 +91,8 @@ def test_a_post_without_a_live_key_is_refused_and_files_nothing(
     [
         ({"service_code": ""}, "service_code"),
         ({"lat": "north"}, "lat"),
+        ({"address_id": "²"}, "address_id"),
+        ({"address_id": "9" * 30}, "address_id"),
         ({"lat": "91"}, "lat"),
         ({"long": ""}, "long"),
         ({"address_id": "", "address_string": "", "lat": "", "long": ""}, "address_string"),
