@@ -24,7 +24,7 @@ from django.urls import reverse
 from notifications import services
 from notifications.models import Notification, OutboxChannel, OutboxMessage
 from notifications.subjects import subject_columns
-from org.models import Membership, Region, Role, Unit, User
+from org.models import Membership, Region, Role, Unit, User, path_ids
 from xining_issues.bulk import insert_rows
 
 from .models import Case, CaseEvent, DeadlineKind, EventType, SupervisionOrder, SupervisionStep
@@ -110,11 +110,6 @@ SUPERVISION_AUDIENCE: dict[tuple[str, str], tuple[Who, str]] = {
 Recipient = tuple[int, str]  # (user id, e-mail address or "")
 
 
-def _ancestors(path: str) -> list[int]:
-    """``Region.ancestor_ids`` from the region's path."""
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
 class SupervisionAudience:
     """Who hears of one step of supervision (``kind``, ``step``) on some cases, loaded once for
     all of them: a few queries whatever their number, since a scan's batch is hundreds of cases.
@@ -156,13 +151,13 @@ class SupervisionAudience:
         self.district_region: dict[int, list[int]] = {}
         if self.who == "office":  # only the 督查室 step looks up the regions above the case
             self.unit_region = {
-                unit_id: _ancestors(path)
+                unit_id: path_ids(path)
                 for unit_id, path in Unit.objects.filter(pk__in=units).values_list(
                     "pk", "region__path"
                 )
             }
             self.district_region = {
-                region_id: _ancestors(path)
+                region_id: path_ids(path)
                 for region_id, path in Region.objects.filter(
                     pk__in={c.district_id for c in cases}
                 ).values_list("pk", "path")

@@ -68,7 +68,7 @@ from django.utils import timezone
 
 from cases import sla, workflow
 from cases.models import Case, Category, Responsibility, Status, TimeUnit
-from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind
+from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, path_ids
 from xining_issues.bulk import analyze
 
 from . import city_sql
@@ -280,7 +280,7 @@ class World:
         self.region_paths = {pk: path for pk, (_n, _l, path) in regions.items()}
         per_district: Counter[int] = Counter()
         for pk, (name, level, path) in sorted(regions.items()):
-            ids = [int(p) for p in path.strip("/").split("/") if p]
+            ids = path_ids(path)
             if level != RegionLevel.COMMUNITY or len(ids) < 4:
                 continue
             district_name = regions[ids[1]][0]

@@ -39,6 +39,12 @@ class RegionLevel(models.IntegerChoices):
     COMMUNITY = 4, _("社区/村")
 
 
+def path_ids(path: str) -> list[int]:
+    """The region ids a materialised ``path`` ("/1/5/23/") names, from the city down: what
+    ``Region.ancestor_ids`` gives, for a path read as a plain value (``values_list``)."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
 class Region(models.Model):
     """One administrative division. ``path`` is a materialised path of ancestor ids.
 
@@ -97,7 +103,7 @@ class Region(models.Model):
     @property
     def ancestor_ids(self) -> list[int]:
         """Ids from the city down to this region, itself included."""
-        return [int(part) for part in self.path.strip("/").split("/") if part]
+        return path_ids(self.path)
 
     def is_within(self, other: Region) -> bool:
         """True when this region is ``other`` or lies inside it."""

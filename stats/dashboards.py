@@ -30,7 +30,7 @@ from django.utils import timezone
 from cases.models import OPEN_STATUSES, Case, Category, Stage
 from cases.selectors import queue_filters, stage_filter
 from org import jurisdiction
-from org.models import Region, RegionLevel, Role
+from org.models import Region, RegionLevel, Role, path_ids
 
 from .models import COUNTERS
 from .projections import Source, narrowest, q_fields
@@ -59,7 +59,7 @@ class NotStaff(Exception):
 
 def _path_q(path: str) -> Q:
     """Rows in the subtree whose root has this materialised path, without a join."""
-    ids = [int(p) for p in path.strip("/").split("/") if p]
+    ids = path_ids(path)
     field = LEVEL_FIELD.get(len(ids))  # type: ignore[call-overload]
     return Q() if field is None else Q(**{field: ids[-1]})
 

@@ -34,7 +34,7 @@ from demo.history_world import pin
 from demo.organisation import DISTRICT_SLUGS
 from demo.timing import median_and_slowest, time_view
 from demo.vocabulary import DISTRICT_CENTRES, DISTRICT_WEIGHTS
-from org.models import Region, User
+from org.models import Region, User, path_ids
 from stats import dashboards
 from stats.api.map import (
     CITY_BBOX,
@@ -131,7 +131,7 @@ class Command(BaseCommand):
         }
         communities: dict[int, list[tuple[int, int, int, float, float]]] = {}
         for pk, (_name, path) in sorted(regions.items()):
-            ids = [int(p) for p in path.strip("/").split("/") if p]
+            ids = path_ids(path)
             if len(ids) != 4:
                 continue
             slug = DISTRICT_SLUGS.get(regions[ids[1]][0], "")
