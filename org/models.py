@@ -11,6 +11,8 @@ A unit's jurisdiction (管辖范围) is its region's subtree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -65,6 +67,10 @@ class Region(models.Model):
         blank=True,
     )
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    # 代表点: where the community (or village) committee sits. An Open311 request that gives only
+    # lat/long is placed in the nearest community that has one (cases.open311.intake).
+    lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         verbose_name = _("行政区划")
@@ -112,8 +118,21 @@ class Region(models.Model):
     def full_name(self) -> str:
         """'城东区大众街街道康西社区': the names below the city, the way addresses are written."""
         names = dict(Region.objects.filter(pk__in=self.ancestor_ids).values_list("pk", "name"))
-        parts = [names[pk] for pk in self.ancestor_ids if pk in names]
-        return "".join(parts[1:] if len(parts) > 1 else parts)
+        return _written(names, self.ancestor_ids)
+
+    @staticmethod
+    def full_names(ids: Iterable[int]) -> dict[int, str]:
+        """Region id → ``full_name``, for many regions in two queries."""
+        paths = dict(Region.objects.filter(pk__in=set(ids)).values_list("pk", "path"))
+        ancestors = {pk for path in paths.values() for pk in path_ids(path)}
+        names = dict(Region.objects.filter(pk__in=ancestors).values_list("pk", "name"))
+        return {pk: _written(names, path_ids(path)) for pk, path in paths.items()}
+
+
+def _written(names: dict[int, str], ancestor_ids: list[int]) -> str:
+    """The names of ``ancestor_ids`` below the city, run together as an address writes them."""
+    parts = [names[pk] for pk in ancestor_ids if pk in names]
+    return "".join(parts[1:] if len(parts) > 1 else parts)
 
 
 class UnitKind(models.TextChoices):

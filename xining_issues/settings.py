@@ -67,6 +67,7 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "LOG_LEVEL": (str, "INFO", "Root log level."),
     "SITE_URL": (str, "http://127.0.0.1:8000", "Public address, for links in SMS and email."),
     "OPEN311_JURISDICTION": (str, "xining.gov.cn", "The city's Open311 jurisdiction_id."),
+    "OPEN311_PLACE_KM": (float, 5.0, "How far a lat/long may lie from a community's point."),
     "SUPERVISION_SCAN_SECONDS": (int, 60, "How often the supervision scan runs."),
     "SUPERVISION_WARNING_SHARE": (float, 0.75, "Warn when this share of the time is used."),
     "SUPERVISION_SIGN_HOURS": (int, 2, "Working hours a unit has to sign for a case."),
@@ -419,6 +420,7 @@ SMS_GATEWAY_TOKEN: str = env("SMS_GATEWAY_TOKEN")
 
 SITE_URL: str = env("SITE_URL").rstrip("/")
 OPEN311_JURISDICTION: str = env("OPEN311_JURISDICTION")
+OPEN311_PLACE_KM: float = env("OPEN311_PLACE_KM")
 SUPERVISION = {
     "scan_seconds": env("SUPERVISION_SCAN_SECONDS"),
     "warning_share": env("SUPERVISION_WARNING_SHARE"),

@@ -7,9 +7,14 @@ Where the case is (it needs a community or village, 社区/村, to be dispatched
 * ``address_id`` is the id of a community or village in ``GET /api/v1/regions/?level=4``;
 * else ``address_string`` must name one community (康西社区), the street or district beside it
   when the name is not unique in the city (城东区大众街街道康西社区);
-* ``lat``/``long`` are stored with the case but do not place it: the regions carry no outlines
-  below the district, and a district is not enough to dispatch. A request whose place cannot be
-  resolved is refused with a 400 naming ``address_string``.
+* else ``lat``/``long`` alone place it in the nearest community whose point (代表点, where its
+  committee sits: ``Region.lat``/``lng``) lies within ``OPEN311_PLACE_KM``; the regions carry no
+  outlines below the district, so the nearest point is the best the city's data can say, and the
+  address is for the unit to read.
+
+``lat``/``long`` are stored with the case whichever way it was placed. A request whose place
+cannot be resolved is refused with a 400 naming the field it gave (``address_id``,
+``address_string``, or ``lat``).
 
 Who complains: ``last_name`` + ``first_name`` (family name first, as Chinese names are written)
 and ``phone`` are required, because the unit calls the complainant back and the evaluation
@@ -26,10 +31,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import StrIndex
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,8 +85,12 @@ def _community_by_id(raw: str) -> Region:
 def _community_by_address(address: str) -> Region:
     """The one community named in the address; a name shared by several communities is
     narrowed by the street or district also written there."""
+    # Only the communities whose name the address contains, found by the database.
     communities = list(
-        Region.objects.filter(level=RegionLevel.COMMUNITY).select_related("parent__parent")
+        Region.objects.filter(level=RegionLevel.COMMUNITY)
+        .annotate(at=StrIndex(Value(address), F("name")))
+        .filter(at__gt=0)
+        .select_related("parent__parent")
     )
     named = [c for c in communities if c.name in address]
     if len(named) > 1:
@@ -96,6 +109,39 @@ def _community_by_address(address: str) -> Region:
             _("无法确定所在社区或村：请写明社区（村）名称及所在街道，或提供 address_id。"),
         )
     return named[0]
+
+
+KM_PER_DEGREE = 111.2  # of latitude; of longitude, this times cos(latitude)
+
+
+def _community_near(lat: Decimal, lng: Decimal) -> Region:
+    """The community whose point is nearest (``lat``, ``lng``), within ``OPEN311_PLACE_KM``.
+
+    A bounding box in the query keeps the rows read to the few communities around the point (a
+    city has a few thousand communities; no index is needed at that size), and the distance on
+    them is the equirectangular one, exact enough across a few kilometres."""
+    radius = settings.OPEN311_PLACE_KM
+    y, x = float(lat), float(lng)
+    shrink = max(math.cos(math.radians(y)), 0.01)  # a degree of longitude is shorter up north
+    d_lat, d_lng = radius / KM_PER_DEGREE, radius / (KM_PER_DEGREE * shrink)
+    nearby = Region.objects.filter(
+        level=RegionLevel.COMMUNITY,
+        lat__range=(y - d_lat, y + d_lat),
+        lng__range=(x - d_lng, x + d_lng),
+    ).values_list("pk", "lat", "lng")
+    distances = [
+        (KM_PER_DEGREE * math.hypot(float(p_lat) - y, (float(p_lng) - x) * shrink), pk)
+        for pk, p_lat, p_lng in nearby
+        if p_lat is not None and p_lng is not None  # the range filters say so already
+    ]
+    within = [(km, pk) for km, pk in distances if km <= radius]
+    if not within:
+        raise bad_field(
+            "lat",
+            _("%(km)s 公里内没有本市的社区或村：请提供 address_string 或 address_id。")
+            % {"km": radius},
+        )
+    return Region.objects.get(pk=min(within)[1])
 
 
 def _attributes(category: Category, data: QueryDict) -> str:
@@ -191,10 +237,7 @@ def submit(*, client: Open311Client, data: QueryDict) -> tuple[Case, bool]:
     elif address:
         region = _community_by_address(address)
     else:
-        raise bad_field(
-            "address_string",
-            _("仅凭经纬度无法确定所在社区或村：请同时提供 address_string 或 address_id。"),
-        )
+        region = _community_near(cast(Decimal, lat), cast(Decimal, lng))
     name = data.get("last_name", "").strip() + data.get("first_name", "").strip()
     if not name:
         raise bad_field("last_name", _("请填写诉求人姓名（last_name / first_name）。"))

@@ -20,7 +20,7 @@ carries ``media_url``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -247,7 +247,7 @@ def represent(cases: Sequence[Case]) -> list[dict[str, Any]]:
         if pk
     }
     events = {e.pk: e for e in CaseEvent.objects.filter(pk__in=wanted)}
-    regions = _region_names(c.region_id for c in cases)
+    regions = Region.full_names(c.region_id for c in cases)
     return [
         _request(
             case,
@@ -260,14 +260,6 @@ def represent(cases: Sequence[Case]) -> list[dict[str, Any]]:
         )
         for case in cases
     ]
-
-
-def _region_names(ids: Iterable[int]) -> dict[int, str]:
-    """Community id → '城东区大众街街道康西社区' (district, street and community; two queries)."""
-    communities = list(Region.objects.filter(pk__in=set(ids)))
-    ancestors = {pk for r in communities for pk in r.ancestor_ids}
-    names = dict(Region.objects.filter(pk__in=ancestors).values_list("pk", "name"))
-    return {r.pk: "".join(names.get(pk, "") for pk in r.ancestor_ids[1:]) for r in communities}
 
 
 def _request(case: Case, notes: str, regions: dict[int, str]) -> dict[str, Any]:

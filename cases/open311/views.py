@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
 
 from xining_issues.errors import WorkflowError
-from xining_issues.throttling import client_ip, count_hit, rate_limit_key
+from xining_issues.throttling import GuessLimit, Locked, client_ip, count_hit, rate_limit_key
 
 from . import intake, keys, reading
 from .formats import JSON, Open311Error, errors, render
@@ -58,45 +57,61 @@ READ_RATE = Rate("read", 120)
 KEY_RATE = Rate("post", 60)
 
 
+# Wrong api_keys per client address: a key guesser is locked out for ten minutes after 20
+# misses, counted before the key is looked up (``GuessLimit``), whatever the keys tried.
+KEY_GUESSES = GuessLimit("open311-key", limit=20, lock_seconds=600)
+
+
 View = Callable[..., HttpResponse]
 
 
-def open311_view(view: View) -> View:
-    """Answer an ``Open311Error`` or a workflow refusal as the spec's error list, check
-    ``jurisdiction_id``, and throttle reads."""
+def open311_view(*methods: str) -> Callable[[View], View]:
+    """Answer only ``methods`` (another is the spec's error list with 405 and ``Allow``; no
+    ``methods``: any), an ``Open311Error`` or a workflow refusal as the spec's error list;
+    check ``jurisdiction_id``; and throttle reads."""
 
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, fmt: str = JSON, **kwargs: Any) -> HttpResponse:
-        try:
-            params = request.POST if request.method == "POST" else request.GET
-            jurisdiction = params.get("jurisdiction_id", "").strip()
-            if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION:
-                raise Open311Error(
-                    400,
-                    _("jurisdiction_id: 本接口只服务 %(id)s。")
-                    % {"id": settings.OPEN311_JURISDICTION},
-                )
-            if request.method != "POST":
-                READ_RATE.check(rate_limit_key(client_ip(request)))
-            return view(request, fmt, **kwargs)
-        except Open311Error as error:
-            response = errors(fmt, error.status, *error.descriptions)
-        except WorkflowError as error:  # a refusal of case_submit: 400 naming a field, or 403
-            described = [
-                f"{FIELD_NAMES.get(field, field)}: {message}"
-                for field, messages in error.fields.items()
-                for message in messages
-            ]
-            response = errors(fmt, error.status_code, *(described or [error.message]))
-        if response.status_code == 429:
-            response["Retry-After"] = "60"
-        return response
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, fmt: str = JSON, **kwargs: Any) -> HttpResponse:
+            try:
+                if methods and request.method not in methods:
+                    raise Open311Error(
+                        405, _("此地址不接受 %(method)s 请求。") % {"method": request.method}
+                    )
+                _check_jurisdiction(request.POST if request.method == "POST" else request.GET)
+                if request.method != "POST":
+                    READ_RATE.check(rate_limit_key(client_ip(request)))
+                return view(request, fmt, **kwargs)
+            except Open311Error as error:
+                response = errors(fmt, error.status, *error.descriptions)
+            except WorkflowError as error:  # a refusal of case_submit: 400 naming a field, 403
+                described = [
+                    f"{FIELD_NAMES.get(field, field)}: {message}"
+                    for field, messages in error.fields.items()
+                    for message in messages
+                ]
+                response = errors(fmt, error.status_code, *(described or [error.message]))
+            if response.status_code == 429:
+                response["Retry-After"] = "60"
+            if response.status_code == 405:
+                response["Allow"] = ", ".join(methods)
+            return response
 
-    return wrapped
+        return wrapped
+
+    return decorate
 
 
-@require_GET
-@open311_view
+def _check_jurisdiction(params: QueryDict) -> None:
+    jurisdiction = params.get("jurisdiction_id", "").strip()
+    if jurisdiction and jurisdiction != settings.OPEN311_JURISDICTION:
+        raise Open311Error(
+            400,
+            _("jurisdiction_id: 本接口只服务 %(id)s。") % {"id": settings.OPEN311_JURISDICTION},
+        )
+
+
+@open311_view("GET")
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     """Where the endpoint is and what it speaks (the spec's service discovery)."""
     data = {
@@ -119,23 +134,20 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     return render(data, fmt, root="discovery")
 
 
-@require_GET
-@open311_view
+@open311_view("GET")
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every active category."""
     return render(reading.services(), fmt, root="services")
 
 
-@require_GET
-@open311_view
+@open311_view("GET")
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
     """One category's attributes."""
     return render(reading.service_definition(code), fmt, root="service_definition")
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
-@open311_view
+@open311_view("GET", "POST")
 def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     """GET: the public list of requests; POST: file one (needs ``api_key``)."""
     if request.method == "POST":
@@ -145,9 +157,15 @@ def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _post(request: HttpRequest, fmt: str) -> HttpResponse:
+    try:
+        guess = KEY_GUESSES.claim(subject=rate_limit_key(client_ip(request)))
+    except Locked:
+        raise Open311Error(429, _("错误的接口密钥太多，请稍后再试。")) from None
     client = keys.client_for_key(request.POST.get("api_key", "").strip())
     if client is None:
+        guess.wrong()
         raise Open311Error(403, _("api_key: 缺少或无效的接口密钥（或已吊销）。"))
+    guess.right()
     KEY_RATE.check(str(client.pk))
     keys.mark_used(client)
     case, created = intake.submit(client=client, data=request.POST)
@@ -159,16 +177,14 @@ def _post(request: HttpRequest, fmt: str) -> HttpResponse:
     return render(answer, fmt, root="service_requests", status=201 if created else 200)
 
 
-@require_GET
-@open311_view
+@open311_view("GET")
 def service_request(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
     """One request by its id (the tracking code)."""
     case = reading.find_request(code)
     return render(reading.represent([case]), fmt, root="service_requests")
 
 
-@require_GET
-@open311_view
+@open311_view("GET")
 def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     """Every service is realtime, so a POST answers the id at once and issues no token; a
     client that asks anyway with the id it holds gets that id back."""
@@ -177,7 +193,8 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     return render(answer, fmt, root="service_requests")
 
 
-@open311_view
+@csrf_exempt
+@open311_view()
 def not_found(request: HttpRequest, fmt: str = JSON, **kwargs: Any) -> HttpResponse:
     """Any other address under /open311/v2/: the spec's 404, not the site's HTML page."""
     raise Open311Error(404, _("没有这个接口地址。"))

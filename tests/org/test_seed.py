@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
+from demo.geography import DISTRICT_SLUGS, district_outlines, inside
 from demo.organisation import DEMO_PASSWORD, DEMO_USERS
 from org.models import Membership, Region, RegionLevel, Unit, User
 from tests.conftest import Demo
@@ -89,3 +91,31 @@ def test_named_accounts_sit_in_the_named_units(demo: Demo) -> None:
 def test_negative_case_count_is_refused(demo: Demo) -> None:
     with pytest.raises(CommandError, match="zero or more"):
         call_command("seed_demo", "--cases", "-1", stdout=StringIO())
+
+
+def test_every_community_has_a_point_inside_its_district(demo: Demo) -> None:
+    outlines = district_outlines()
+    assert outlines, "npm run vendor puts the district outlines in static/vendor"
+    communities = Region.objects.filter(level=RegionLevel.COMMUNITY)
+    districts = dict(Region.objects.filter(level=RegionLevel.DISTRICT).values_list("pk", "name"))
+    for community in communities:
+        assert community.lat is not None and community.lng is not None, community.name
+        slug = DISTRICT_SLUGS[districts[community.ancestor_ids[1]]]
+        assert inside(outlines[slug], float(community.lng), float(community.lat)), community.name
+
+
+def test_full_names_read_many_regions_as_full_name_reads_one(
+    demo: Demo, django_assert_num_queries: Any
+) -> None:
+    regions = [
+        Region.objects.get(parent=None),
+        demo.region("城东区"),
+        demo.region("城东区", "大众街街道"),
+        demo.region("城东区", "大众街街道", "康西社区"),
+        demo.region("湟中区", "多巴镇", "多巴一村"),
+    ]
+    with django_assert_num_queries(2):
+        names = Region.full_names(r.pk for r in regions)
+    assert names == {r.pk: r.full_name() for r in regions}
+    assert names[regions[3].pk] == "城东区大众街街道康西社区"
+    assert names[regions[0].pk] == "西宁市"

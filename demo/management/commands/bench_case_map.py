@@ -29,9 +29,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.models import OPEN_STATUSES, Case, Category
+from demo.geography import DISTRICT_SLUGS, pin
 from demo.history import generate_cases
-from demo.history_world import pin
-from demo.organisation import DISTRICT_SLUGS
 from demo.timing import median_and_slowest, time_view
 from demo.vocabulary import DISTRICT_CENTRES, DISTRICT_WEIGHTS
 from org.models import Region, User, path_ids

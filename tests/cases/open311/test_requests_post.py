@@ -4,6 +4,7 @@ queue through the web form's workflow function, and every bad input is a 400 nam
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from rest_framework.test import APIClient
 from cases import workflow
 from cases.models import Case, Channel, Open311Submission
 from cases.open311 import keys, views
+from org.models import Region, RegionLevel
 from tests.conftest import Demo
 from xining_issues.errors import NotAllowed
+from xining_issues.throttling import GuessLimit
 
 from .conftest import Keyed, body, heating_request, post
 
@@ -96,7 +99,6 @@ def test_a_post_without_a_live_key_is_refused_and_files_nothing(
         ({"lat": "91"}, "lat"),
         ({"long": ""}, "long"),
         ({"address_id": "", "address_string": "", "lat": "", "long": ""}, "address_string"),
-        ({"address_id": "", "address_string": ""}, "address_string"),
         ({"address_id": "999999"}, "address_id"),
         ({"address_id": "", "address_string": "火星基地"}, "address_string"),
         ({"last_name": "", "first_name": ""}, "last_name"),
@@ -144,6 +146,119 @@ def test_the_community_is_found_in_the_address(demo: Demo, client: Client, keyed
     case = Case.objects.get(tracking_code=response.json()[0]["service_request_id"])
     assert case.region == demo.region("城东区", "大众街街道", "康西社区")
     assert case.lat is None
+
+
+def place_only(demo: Demo, keyed: Keyed, lat: str, lng: str) -> dict[str, str]:
+    """A heating request placed by its coordinates alone."""
+    return heating_request(
+        demo, api_key=keyed.key, address_id="", address_string="", lat=lat, long=lng
+    )
+
+
+def test_lat_long_alone_place_the_case_in_the_nearest_community(
+    demo: Demo, client: Client, keyed: Keyed
+) -> None:
+    # Given two communities' points about 1.1 km apart, and no other community with a point
+    Region.objects.update(lat=None, lng=None)
+    kangxi = demo.region("城东区", "大众街街道", "康西社区")
+    shulin = demo.region("城东区", "大众街街道", "树林巷社区")
+    Region.objects.filter(pk=kangxi.pk).update(lat=Decimal("36.600000"), lng=Decimal("101.8"))
+    Region.objects.filter(pk=shulin.pk).update(lat=Decimal("36.610000"), lng=Decimal("101.8"))
+    # When a client posts a point 330 m from 树林巷 and 780 m from 康西, and then one nearer 康西
+    near_shulin = post(client, "json", place_only(demo, keyed, "36.607", "101.8"))
+    near_kangxi = post(client, "xml", place_only(demo, keyed, "36.6031", "101.8012"))
+    # Then each case lies in the nearest community, its coordinates kept as posted
+    assert (near_shulin.status_code, near_kangxi.status_code) == (201, 201)
+    first = Case.objects.get(tracking_code=near_shulin.json()[0]["service_request_id"])
+    second_id = body(near_kangxi, "xml").findtext("request/service_request_id")
+    second = Case.objects.get(tracking_code=second_id)
+    assert (first.region, (first.lat, first.lng)) == (
+        shulin,
+        (Decimal("36.607"), Decimal("101.8")),
+    )
+    assert second.region == kangxi and second.district_id == kangxi.ancestor_ids[1]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_lat_long_far_from_every_community_point_is_a_400_naming_lat(
+    demo: Demo, client: Client, keyed: Keyed, fmt: str
+) -> None:
+    # Given one community with a point, 11 km south of the posted one (OPEN311_PLACE_KM is 5)
+    Region.objects.update(lat=None, lng=None)
+    kangxi = demo.region("城东区", "大众街街道", "康西社区")
+    Region.objects.filter(pk=kangxi.pk).update(lat=Decimal("36.600000"), lng=Decimal("101.8"))
+    for lat, lng in (("36.7", "101.8"), ("-36.6", "101.8"), ("36.6", "-101.8")):
+        response = post(client, fmt, place_only(demo, keyed, lat, lng))
+        assert response.status_code == 400, response.content
+        assert [d.split(":")[0] for _c, d in errors_of(response, fmt)] == ["lat"]
+    # And with no community point at all, the same answer
+    Region.objects.update(lat=None, lng=None)
+    response = post(client, fmt, place_only(demo, keyed, "36.6", "101.8"))
+    assert [d.split(":")[0] for _c, d in errors_of(response, fmt)] == ["lat"]
+    assert not Case.objects.exists()
+
+
+def test_the_demo_communities_have_points_a_phone_near_them_can_use(
+    demo: Demo, client: Client, keyed: Keyed
+) -> None:
+    # The seeded demo places every community, so a client with only a GPS fix files a case
+    community = demo.region("湟中区", "多巴镇", "多巴一村")
+    assert not Region.objects.filter(level=RegionLevel.COMMUNITY, lat__isnull=True).exists()
+    lat, lng = community.lat + Decimal("0.001"), community.lng
+    response = post(client, "json", place_only(demo, keyed, str(lat), str(lng)))
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(tracking_code=response.json()[0]["service_request_id"])
+    assert case.district_id == community.ancestor_ids[1]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("method", "address", "allowed"),
+    [
+        ("put", "services", "GET"),
+        ("post", "discovery", "GET"),
+        ("delete", "requests", "GET, POST"),
+        ("patch", "tokens/XN-20231019-0001", "GET"),
+    ],
+)
+def test_a_method_an_address_does_not_take_is_the_specs_405(
+    client: Client, fmt: str, method: str, address: str, allowed: str
+) -> None:
+    response = getattr(client, method)(f"/open311/v2/{address}.{fmt}")
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+    ((code, _description),) = errors_of(response, fmt)
+    assert code == 405
+
+
+def test_wrong_keys_lock_the_address_out_before_any_key_is_looked_up(
+    demo: Demo, client: Client, keyed: Keyed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "KEY_GUESSES", GuessLimit("open311-key", limit=3, lock_seconds=600))
+    # Given a guesser who sends wrong keys, each with a different forged X-Forwarded-For
+    answers = [
+        post(
+            client,
+            "json",
+            heating_request(demo, api_key=f"guess-{n}"),
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
+        for n in range(5)
+    ]
+    # Then the third miss locks the address: even the right key is refused from it now
+    assert answers == [403, 403, 403, 429, 429]
+    right = post(client, "json", heating_request(demo, api_key=keyed.key))
+    assert right.status_code == 429 and right["Retry-After"] == "60"
+    # While the same key from another address files, and right keys do not use up the count
+    for n in range(4):
+        other = post(
+            client,
+            "json",
+            heating_request(demo, api_key=keyed.key, description=f"暖气不热（{n}）"),
+            REMOTE_ADDR="203.0.113.9",
+        )
+        assert other.status_code == 201
+    assert Case.objects.count() == 4
 
 
 def test_posts_are_throttled_per_key_whatever_address_they_claim(
