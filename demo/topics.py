@@ -33,6 +33,8 @@ LEAD_USERS = {
     "xn-planning": ("handler_planning", "自然资源和规划局专班"),
     "xn-hotline": ("handler_hotline", "热线中心专班"),
     "xn-party": ("handler_party", "市委组织部专班"),
+    # Not a lead unit: 住建局 cooperates on the property topic and records its own tasks.
+    "xn-housing": ("handler_housing", "住建局专班"),
 }
 
 PROPERTY_TITLE = "不动产登记历史遗留问题"
@@ -155,6 +157,7 @@ def _basic_support(committee: User, report: SeedTopicsReport) -> None:
 def _property_backlog(committee: User, report: SeedTopicsReport) -> None:
     """不动产登记历史遗留问题: a key supervised item from Sept 2023, still in progress."""
     lead = _lead_user("xn-planning", report)
+    _lead_user("xn-housing", report)
     topic = workflow.topic_create(
         actor=committee,
         title=PROPERTY_TITLE,
@@ -187,7 +190,7 @@ def _property_backlog(committee: User, report: SeedTopicsReport) -> None:
     # The topic was created above with its target date.
     plan = workflow.plan_backwards(cast(dt.date, topic.target_date), [m[3] for m in measures])
     done_until = 3  # the first three measures are done; the rest run on (two are late)
-    for position, ((title, area, owner, _days), (start, deadline)) in enumerate(
+    for position, ((title, area, owner, days), (start, deadline)) in enumerate(
         zip(measures, plan, strict=True)
     ):
         task = workflow.task_add(
@@ -199,6 +202,7 @@ def _property_backlog(committee: User, report: SeedTopicsReport) -> None:
             start_date=start,
             deadline=deadline,
             position=position,
+            workdays=days,
         )
         if position < done_until:
             workflow.task_update(task=task, actor=lead, status=TaskStatus.DONE)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +62,7 @@ class TopicEventType(models.TextChoices):
     INDICATOR_ADD = "indicator_add", _("新增指标")
     INDICATOR_VALUE = "indicator_value", _("更新指标")
     DOCUMENT = "document", _("上传文件")
+    PLAN_ACCEPT = "plan_accept", _("采纳倒排工期")
 
 
 def first_of_month(day: dt.date) -> dt.date:
@@ -170,6 +172,9 @@ class TopicEvent(models.Model):
         return f"{self.topic_id} {self.type} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+MAX_WORKDAYS = 500  # a task's 工期 at most: two working years is a programme, not one task
+
+
 class TaskStatus(models.TextChoices):
     TODO = "todo", _("未开始")
     DOING = "doing", _("进行中")
@@ -187,6 +192,13 @@ class TopicTask(models.Model):
     )
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     deadline = models.DateField(_("完成时限"))
+    # 工期: how many working days the task takes, from which 倒排工期 proposes its dates.
+    workdays = models.PositiveSmallIntegerField(
+        _("工期（工作日）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WORKDAYS)],
+    )
     status = models.CharField(
         _("状态"), max_length=8, choices=TaskStatus.choices, default=TaskStatus.TODO
     )

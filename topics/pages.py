@@ -165,6 +165,17 @@ class TopicPage(StaffPage):
         "progress": _("任务进度"),
         "topic_progress": _("任务完成 %(done)s / %(total)s"),
         "month_required": _("请选择月份（格式 YYYY-MM）。"),
+        "workdays": _("工期"),
+        "workdays_n": _("%(n)s 个工作日"),
+        "workdays_of": _("%(title)s的工期（工作日）"),
+        "plan_none": _("没有填写工期的未完成任务：为任务填写工期（工作日）后即可倒排。"),
+        "plan_no_target": _("题目没有目标日期，无法倒排工期。"),
+        "plan_too_late": _(
+            "按现有工期倒排，首项任务须在 %(start)s 开始，已早于今天：请压缩工期或调整目标日期。"
+        ),
+        "plan_changes": _("将调整"),
+        "plan_same": _("无需调整"),
+        "plan_unplanned": _("未填工期、不参与倒排：%(titles)s"),
     }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 from .models import (
+    MAX_WORKDAYS,
     DocumentKind,
     Indicator,
     IndicatorValue,
@@ -74,6 +76,7 @@ from .models import (
 topic_event_committed = django.dispatch.Signal()  # kwargs: event
 
 LEAD = "lead_handler"  # pseudo-role: a handler of the topic's lead unit
+COOPERATOR = "cooperating_handler"  # pseudo-role: a handler of one of its cooperating units
 # Long free text on a topic (problem, goals, summaries, weekly reports): its documented limit.
 TEXT_MAX = 5000
 
@@ -89,12 +92,14 @@ TRANSITIONS: dict[str, Transition] = {
     E.CLOSE: transition([S.IN_PROGRESS, S.CARRIED_OVER], S.CLOSED, Role.COMMITTEE, Role.ADMIN),
     E.CARRY_OVER: transition(OPEN, S.CARRIED_OVER, Role.COMMITTEE, Role.ADMIN),
     E.TASK_ADD: transition(OPEN, None, LEAD),
-    E.TASK_UPDATE: transition(OPEN, None, LEAD),
+    # A cooperating unit records its own tasks' status and progress (``task_update``'s rule).
+    E.TASK_UPDATE: transition(OPEN, None, LEAD, COOPERATOR),
     E.TASK_SUPERVISE: transition(OPEN, None, Role.SUPERVISOR),
     E.REPORT: transition(OPEN, None, LEAD),
     E.INDICATOR_ADD: transition([S.CANDIDATE, *OPEN], None, LEAD),
     E.INDICATOR_VALUE: transition(OPEN, None, LEAD),
     E.DOCUMENT: transition([S.CANDIDATE, *OPEN], None, LEAD),
+    E.PLAN_ACCEPT: transition(OPEN, None, LEAD),
 }
 CREATE_ROLES = (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN)
 
@@ -104,9 +109,12 @@ CREATE_ROLES = (Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN)
 
 def _reaches(actor: User, topic: Topic, role: str, action: str) -> bool:
     """Committee, supervisor and admin act by holding the role; ``LEAD`` by being a handler of
-    the topic's lead unit."""
+    the topic's lead unit; ``COOPERATOR`` by being a handler of one of its cooperating units."""
     if role == LEAD:
         return topic.lead_unit_id in jurisdiction.unit_ids(actor, Role.HANDLER)
+    if role == COOPERATOR:
+        units = jurisdiction.unit_ids(actor, Role.HANDLER)
+        return bool(units) and any(u.pk in units for u in topic.cooperating_units.all())
     return jurisdiction.has_role(actor, role)
 
 
@@ -169,6 +177,101 @@ def plan_backwards(
         deadline = back_to_workday(start - dt.timedelta(days=1))
     plan.reverse()
     return plan
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """A task's place in the 倒排工期 proposal: its dates now and the ones proposed."""
+
+    task: TopicTask
+    start: dt.date
+    deadline: dt.date
+
+    @property
+    def changed(self) -> bool:
+        return (self.task.start_date, self.task.deadline) != (self.start, self.deadline)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """倒排工期 for a topic: its open tasks that have a 工期, in their order (position, then
+    as added), done one after another to finish by the target date."""
+
+    target: dt.date | None
+    planned: list[PlannedTask]
+    unplanned: list[TopicTask]  # open tasks without a 工期: the plan leaves them as they are
+
+    @property
+    def starts_too_late(self) -> bool:
+        """Whether the first proposed start is already past: the 工期 do not fit any more."""
+        return bool(self.planned) and self.planned[0].start < timezone.localdate()
+
+
+def schedule(topic: Topic) -> Schedule:
+    """The 倒排工期 proposal for ``topic`` (a read: nothing changes until the lead unit accepts
+    it with ``plan_accept``). Done tasks are history and keep their dates."""
+    tasks = list(
+        topic.tasks.exclude(status=TaskStatus.DONE)
+        .select_related("owner_unit")
+        .order_by("position", "pk")
+    )
+    with_days = [t for t in tasks if t.workdays]
+    unplanned = [t for t in tasks if not t.workdays]
+    if topic.target_date is None or not with_days:
+        return Schedule(target=topic.target_date, planned=[], unplanned=unplanned)
+    dates = plan_backwards(topic.target_date, [cast(int, t.workdays) for t in with_days])
+    planned = [
+        PlannedTask(t, start, end) for t, (start, end) in zip(with_days, dates, strict=True)
+    ]
+    return Schedule(target=topic.target_date, planned=planned, unplanned=unplanned)
+
+
+@transaction.atomic
+def plan_accept(
+    *, topic: Topic, actor: User | AnonymousUser | None, tasks: Sequence[int] | None = None
+) -> Topic:
+    """采纳倒排工期: the lead unit gives the proposed start and deadline to its tasks (``tasks``:
+    those ids only; none given: every task whose dates the proposal changes). The proposal is
+    computed here, from the tasks as they are now, never taken from the client."""
+    topic, role = FLOW.begin(topic, actor, E.PLAN_ACCEPT)
+    plan = schedule(topic)
+    if plan.target is None:
+        raise invalid("tasks", _("题目没有目标完成日期，无法倒排工期。"))
+    proposed = {p.task.pk: p for p in plan.planned}
+    if tasks is not None:
+        unknown = [pk for pk in tasks if pk not in proposed]
+        if unknown:
+            raise invalid(
+                "tasks",
+                _("这些任务不在倒排工期的建议中：%(ids)s。")
+                % {"ids": "、".join(map(str, unknown))},
+            )
+    chosen = [p for pk, p in proposed.items() if (tasks is None or pk in tasks) and p.changed]
+    if not chosen:
+        raise invalid("tasks", _("没有需要调整的任务：各任务的日期已与建议一致。"))
+    locked = TopicTask.objects.select_for_update().in_bulk([p.task.pk for p in chosen])
+    moved = []
+    for p in chosen:
+        task = locked[p.task.pk]
+        moved.append(
+            {
+                "task": task.pk,
+                "from": {"start_date": _iso(task.start_date), "deadline": str(task.deadline)},
+                "to": {"start_date": str(p.start), "deadline": str(p.deadline)},
+            }
+        )
+        task.start_date, task.deadline = p.start, p.deadline
+        task.updated_at = timezone.now()  # bulk_update skips auto_now
+    TopicTask.objects.bulk_update(locked.values(), ["start_date", "deadline", "updated_at"])
+    FLOW.record(
+        topic, E.PLAN_ACCEPT, actor, role, topic.status,
+        {"target": str(plan.target), "tasks": moved},
+    )  # fmt: skip
+    return topic
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 # --- the topic's life -----------------------------------------------------------------------
@@ -352,15 +455,20 @@ def task_add(
     actor: User | AnonymousUser | None,
     title: str,
     owner_unit: Unit,
-    deadline: dt.date,
+    deadline: dt.date | None = None,
     start_date: dt.date | None = None,
     area: str = "",
     position: int = 0,
+    workdays: int | None = None,
 ) -> TopicTask:
-    """The lead unit adds a measure with its owner and deadline."""
+    """The lead unit adds a measure with its owner and deadline, or with its 工期 (working days)
+    alone: then the deadline is the topic's target date until a 倒排工期 plan is accepted."""
     topic, role = FLOW.begin(topic, actor, E.TASK_ADD)
+    workdays = _workdays(workdays)
+    if deadline is None and workdays is not None and topic.target_date is not None:
+        deadline = topic.target_date
     if deadline is None:
-        raise invalid("deadline", _("请填写完成时限。"))
+        raise invalid("deadline", _("请填写完成时限，或填写工期后采纳倒排工期。"))
     if start_date is not None and start_date > deadline:
         raise invalid("start_date", _("开始日期不能晚于完成时限。"))
     task = TopicTask.objects.create(
@@ -371,11 +479,20 @@ def task_add(
         start_date=start_date,
         deadline=deadline,
         position=position,
+        workdays=workdays,
     )
     FLOW.record(
         topic, E.TASK_ADD, actor, role, topic.status, {"task": task.pk, "title": task.title}
     )
     return task
+
+
+def _workdays(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_WORKDAYS:
+        raise invalid(
+            "workdays", _("工期应在 1 到 %(max)s 个工作日之间。") % {"max": MAX_WORKDAYS}
+        )
+    return value
 
 
 @transaction.atomic
@@ -386,10 +503,19 @@ def task_update(
     status: str | None = None,
     progress: int | None = None,
     deadline: dt.date | None = None,
+    workdays: int | None = None,
 ) -> TopicTask:
-    """The lead unit records a task's status or progress (done means 100 %)."""
+    """A task's status or progress (done means 100 %), its deadline or its 工期. The lead unit
+    records any task; a cooperating unit only its own tasks' status and progress (the plan is
+    the lead unit's)."""
     topic, role = FLOW.begin(task.topic, actor, E.TASK_UPDATE)
     task = TopicTask.objects.select_for_update().get(pk=task.pk)
+    if role == COOPERATOR:
+        # begin() found the actor a handler of a cooperating unit: a user here.
+        if task.owner_unit_id not in jurisdiction.unit_ids(cast(User, actor), Role.HANDLER):
+            raise NotAllowed(_("协办单位只能更新本单位负责的任务。"))
+        if deadline is not None or workdays is not None:
+            raise NotAllowed(_("完成时限和工期由牵头单位安排。"))
     changes: dict[str, Any] = {}
     if status is not None:
         if status not in TaskStatus.values:
@@ -399,6 +525,8 @@ def task_update(
         changes["progress"] = _progress(progress)
     if deadline is not None:
         changes["deadline"] = deadline
+    if workdays is not None:
+        changes["workdays"] = _workdays(workdays)
     if not changes:
         raise invalid("status", _("请填写要更新的内容。"))
     new_status = changes.get("status", task.status)
@@ -412,11 +540,11 @@ def task_update(
             raise invalid("progress", _("进度 100% 时请将状态设为已完成。"))
         if new_status == TaskStatus.TODO and changes.get("progress", task.progress) > 0:
             changes["status"] = TaskStatus.DOING
-    before = {"status": task.status, "progress": task.progress, "deadline": str(task.deadline)}
+    before = _task_state(task)
     for field, value in changes.items():
         setattr(task, field, value)
     task.save(update_fields=[*changes, "updated_at"])
-    after = {"status": task.status, "progress": task.progress, "deadline": str(task.deadline)}
+    after = _task_state(task)
     FLOW.record(
         topic,
         E.TASK_UPDATE,
@@ -426,6 +554,31 @@ def task_update(
         {"task": task.pk, "from": before, "to": after},
     )
     return task
+
+
+def updatable_task_ids(user: User | AnonymousUser | None, topic: Topic) -> list[int]:
+    """The tasks ``user`` may update now (the page's row forms): every task for the lead unit,
+    its own for a cooperating unit, none for anyone else."""
+    try:
+        FLOW.precheck(user, topic, E.TASK_UPDATE)
+        role = FLOW.acting_role(user, topic, E.TASK_UPDATE)
+    except (WrongState, NotAllowed):
+        return []
+    tasks = topic.tasks.all()
+    if role == LEAD:
+        return [task.pk for task in tasks]
+    units = jurisdiction.unit_ids(cast(User, user), Role.HANDLER)
+    return [task.pk for task in tasks if task.owner_unit_id in units]
+
+
+def _task_state(task: TopicTask) -> dict[str, Any]:
+    """What a task event records of the task before and after."""
+    return {
+        "status": task.status,
+        "progress": task.progress,
+        "deadline": str(task.deadline),
+        "workdays": task.workdays,
+    }
 
 
 @transaction.atomic

@@ -1,6 +1,8 @@
 // 题目详情: one 每月一题 topic with its tasks, weekly reports, indicators and documents, and the
 // forms for what the user may do now (the API's allowed_actions): the lead unit adds tasks,
-// records progress, files 周调度 and indicator readings; a supervisor issues 督办 on a late task;
+// plans them backwards from the target date (倒排工期) and records progress; a cooperating unit
+// records its own tasks; the lead unit files 周调度 and indicator readings; a supervisor issues
+// 督办 on a late task;
 // the committee adopts, carries over and closes (销号). Every change goes through the topic API,
 // and the page is drawn again from the API's answer.
 
@@ -15,6 +17,7 @@ const status = document.getElementById("topic-status");
 const saved = document.getElementById("topic-saved");
 const owner = unitPicker(document.getElementById("task-owner"), document.getElementById("task-owner-options"));
 let topic = null;
+let plan = null; // 倒排工期: the proposal, read only when the user may accept it
 
 const label = (prefix, value) => t(`${prefix}_${value}`, value);
 const may = (action) => topic.allowed_actions.includes(action);
@@ -27,7 +30,8 @@ function head() {
   ];
   const text = (key, value) => (value ? [el("h2", { class: "h6" }, t(key)), el("p", { class: "xn-prewrap" }, value)] : null);
   const done = topic.tasks.filter((task) => task.status === "done").length;
-  document.getElementById("topic-head").replaceChildren(
+  // Parts are nodes, lists of nodes or null: flattened and dropped as el() does, never printed.
+  const parts = [
     el("div", { class: "d-flex flex-wrap gap-2 mb-2" },
       el("span", { class: "badge text-bg-light border" }, label("theme", topic.theme)),
       el("span", { class: "badge text-bg-primary", dataset: { status: topic.status } }, label("status", topic.status))),
@@ -40,7 +44,8 @@ function head() {
     text("closing_summary", topic.closing_summary),
     el("h2", { class: "h6" }, t("progress")),
     progressBar(done, topic.tasks.length),
-  );
+  ];
+  document.getElementById("topic-head").replaceChildren(...parts.flat().filter((part) => part !== null));
 }
 
 // A form's alert box and its fields' error slots, as showErrors() expects them.
@@ -53,8 +58,16 @@ const fieldSlot = (id, field) => el("div", {
 
 function taskControls(task) {
   const parts = [];
-  if (may("task_update")) {
+  if (topic.updatable_tasks.includes(task.id)) {
     const id = `task-${task.id}`;
+    // The 工期 is the lead unit's plan: only the one who may accept plans edits it.
+    const workdays = may("plan_accept")
+      ? [el("input", {
+        class: "form-control form-control-sm xn-w-num", type: "number", min: 1, max: 500, name: "workdays",
+        value: task.workdays ?? "", placeholder: t("workdays"), "aria-describedby": `${id}-workdays-error`,
+        "aria-label": fmt("workdays_of", { title: task.title }),
+      }), fieldSlot(`${id}-workdays-error`, "workdays")]
+      : [];
     parts.push(el("form", { class: "d-flex flex-wrap gap-1", dataset: { taskUpdate: task.id }, novalidate: true },
       formAlert(),
       el("select", {
@@ -66,7 +79,9 @@ function taskControls(task) {
         value: task.progress, "aria-describedby": `${id}-progress-error`,
         "aria-label": fmt("progress_of", { title: task.title }),
       }),
+      workdays[0] || null,
       el("button", { class: "btn btn-sm btn-outline-primary", type: "submit" }, t("save")),
+      workdays[1] || null,
       fieldSlot(`${id}-status-error`, "status"),
       fieldSlot(`${id}-progress-error`, "progress")));
   }
@@ -87,7 +102,7 @@ function taskControls(task) {
 function tasks() {
   const body = document.querySelector("#task-table tbody");
   if (!topic.tasks.length) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "xn-muted" }, t("no_tasks"))));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "xn-muted" }, t("no_tasks"))));
     return;
   }
   body.replaceChildren(...topic.tasks.map((task) => el("tr", {
@@ -99,11 +114,39 @@ function tasks() {
         ? [" ", el("span", { class: "badge text-bg-warning ms-1" }, fmt("supervised", { n: task.supervisions.length }))]
         : null),
     el("td", {}, task.owner_unit.name),
+    el("td", {}, task.workdays ? fmt("workdays_n", { n: task.workdays }) : t("none")),
     el("td", {}, task.start_date || t("none")),
     el("td", {}, task.deadline),
     el("td", {}, label("task", task.status)),
     el("td", { class: "xn-figure" }, `${task.progress}%`),
     el("td", {}, taskControls(task)))));
+}
+
+// 倒排工期: the proposed dates beside the current deadline; accepting posts the plan_accept form.
+function schedule() {
+  if (!plan) return;
+  const late = document.getElementById("plan-late");
+  const empty = document.getElementById("plan-empty");
+  const rows = plan.tasks.map((task) => el("tr", { dataset: { planTask: task.id } },
+    el("th", { scope: "row" }, task.title),
+    el("td", {}, fmt("workdays_n", { n: task.workdays })),
+    el("td", {}, task.proposed_start),
+    el("td", {}, task.proposed_deadline),
+    el("td", {}, task.deadline, " ",
+      el("span", { class: `badge ${task.changed ? "text-bg-warning" : "text-bg-light border"}` },
+        t(task.changed ? "plan_changes" : "plan_same")))));
+  document.querySelector("#plan-table tbody").replaceChildren(...rows);
+  document.getElementById("plan-table").hidden = !rows.length;
+  const first = plan.tasks[0];
+  late.hidden = !plan.starts_too_late;
+  late.textContent = plan.starts_too_late ? fmt("plan_too_late", { start: first.proposed_start }) : "";
+  const notes = [];
+  if (!plan.target_date) notes.push(t("plan_no_target"));
+  else if (!rows.length) notes.push(t("plan_none"));
+  if (plan.unplanned.length) notes.push(fmt("plan_unplanned", { titles: plan.unplanned.map((u) => u.title).join("、") }));
+  empty.textContent = notes.join(" ");
+  empty.hidden = !notes.length;
+  document.getElementById("plan-accept").disabled = !plan.tasks.some((task) => task.changed);
 }
 
 function reports() {
@@ -161,6 +204,7 @@ function documents() {
 function render() {
   head();
   tasks();
+  schedule();
   reports();
   indicators();
   documents();
@@ -176,6 +220,7 @@ function render() {
 async function load() {
   status.textContent = t("loading");
   topic = await api(base);
+  plan = may("plan_accept") ? await api(`${base}schedule/`) : null;
   render();
   status.textContent = "";
 }
@@ -252,6 +297,8 @@ root.addEventListener("submit", async (event) => {
     const body = { status: form.elements.status.value };
     const progress = form.elements.progress.value.trim();
     if (progress !== "") body.progress = Number(progress); // blank: leave the progress as it is
+    const workdays = form.elements.workdays?.value.trim();
+    if (workdays) body.workdays = Number(workdays);
     await submit(form, `${base}tasks/${taskUpdate}/`, { method: "PATCH", body }, `[data-task-update="${taskUpdate}"] select`);
   } else if (taskSupervise) {
     await submit(form, `${base}tasks/${taskSupervise}/supervise/`, { method: "POST", body: formBody(form) }, `[data-task-supervise="${taskSupervise}"] input`);

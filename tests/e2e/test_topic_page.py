@@ -49,6 +49,8 @@ def test_the_lead_unit_keeps_its_topic_up_to_date(
     expect(page.locator(".xn-dash-nav")).not_to_contain_text("未诉先办")
     page.get_by_role("link", name=PROPERTY_TITLE).click()
     expect(page.locator("#topic-head")).to_contain_text("自然资源和规划局")
+    expect(page.locator("#topic-head")).to_contain_text("任务完成")  # the progress bar's label
+    expect(page.locator("#topic-head")).not_to_contain_text("[object")
     expect(page.locator("#topic-actions")).to_be_hidden()  # no committee actions for a unit
     assert axe_violations(page) == []
 
@@ -152,3 +154,88 @@ def test_a_unit_with_no_part_does_not_find_the_topic(
     expect(page.get_by_role("navigation", name="主导航")).not_to_contain_text(
         re.compile("每月一题|看板")
     )
+
+
+@pytest.fixture
+def planned_topic(seeded: Demo) -> Topic:
+    """A topic in progress whose target lies two months ahead, with two tasks given only their
+    工期: one of the lead unit (自然资源和规划局), one of the cooperating 住建局."""
+    from demo.topics import seed_topics
+    from org.models import Unit, User
+    from topics import workflow
+    from topics.models import TopicTheme
+
+    seed_topics()  # the demo accounts of the topics' units
+    committee, lead = (
+        User.objects.get(username="committee1"),
+        User.objects.get(username="handler_planning"),
+    )
+    topic = workflow.topic_create(
+        actor=committee, title="老旧小区加装电梯", month=dt.date.today().replace(day=1),
+        theme=TopicTheme.PROBLEM_SOLVING, lead_unit=Unit.objects.get(code="xn-planning"),
+        cooperating_units=[Unit.objects.get(code="xn-housing")],
+        target_date=dt.date.today() + dt.timedelta(days=60),
+    )  # fmt: skip
+    workflow.topic_adopt(topic=topic, actor=committee, adopted_on=dt.date.today())
+    workflow.topic_start(topic=topic, actor=lead)
+    for title, unit, days, position in (("摸排加装意愿", "xn-planning", 5, 1),
+                                        ("审批与施工", "xn-housing", 10, 2)):  # fmt: skip
+        workflow.task_add(
+            topic=topic, actor=lead, title=title, owner_unit=Unit.objects.get(code=unit),
+            workdays=days, position=position,
+        )  # fmt: skip
+    return topic
+
+
+def test_the_lead_unit_plans_backwards_and_a_cooperating_unit_records_its_task(
+    page: Page, live_server: Any, planned_topic: Topic
+) -> None:
+    topic = planned_topic
+    sign_in(page, live_server.url, "handler_planning")
+    page.goto(f"{live_server.url}/dashboard/topics/{topic.pk}/")
+    plan = page.locator('[data-form="plan_accept"]')
+    # A topic without problem or goals shows none, not "null"
+    expect(page.locator("#topic-head")).to_contain_text("任务完成 0 / 2")
+    expect(page.locator("#topic-head")).not_to_contain_text("null")
+    # The proposal lists the two tasks, both to be moved off the provisional target date
+    expect(plan.locator("#plan-table tbody tr")).to_have_count(2)
+    expect(plan.locator("#plan-table tbody")).to_contain_text("将调整")
+    # The lead unit adds a third task with its 工期 alone, and it joins the proposal first
+    form = page.locator('[data-form="task_add"]')
+    form.get_by_label("任务措施").fill("入户宣传动员")
+    city = "西宁市自然资源和规划局"
+    form.get_by_label("责任单位").fill("自然资源和规划")
+    option = form.locator(f'#task-owner-options option[value^="{city}（"]')
+    form.get_by_label("责任单位").fill(option.get_attribute("value") or "")
+    form.get_by_label("工期（工作日）").fill("3")
+    form.get_by_role("button", name="新增任务").click()
+    expect(page.locator("#topic-saved")).to_have_text("已保存。")
+    expect(plan.locator("#plan-table tbody tr").first).to_contain_text("入户宣传动员")
+    assert axe_violations(page) == []
+    screenshot(page, "dashboard-topic-plan-1280")
+    # It accepts: every task takes its proposed dates, and nothing is left to move
+    proposed = {
+        row.locator("th").inner_text(): row.locator("td").nth(2).inner_text()
+        for row in plan.locator("#plan-table tbody tr").all()
+    }
+    plan.get_by_role("button", name="采纳建议").click()
+    expect(page.locator("#topic-saved")).to_have_text("已保存。")
+    expect(plan.locator("#plan-table tbody")).not_to_contain_text("将调整")
+    expect(plan.get_by_role("button", name="采纳建议")).to_be_disabled()
+    deadlines = {t.title: t.deadline.isoformat() for t in topic.tasks.all()}
+    assert deadlines == proposed
+    assert topic.tasks.get(title="审批与施工").deadline <= topic.target_date
+
+    # The cooperating 住建局 finds an update form on its own task only, and no plan to accept
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, "handler_housing")
+    page.goto(f"{live_server.url}/dashboard/topics/{topic.pk}/")
+    expect(page.locator("#task-table tbody tr")).to_have_count(3)
+    expect(page.locator("[data-task-update]")).to_have_count(1)
+    expect(plan).to_be_hidden()
+    row = page.locator("#task-table tbody tr", has_text="审批与施工")
+    row.get_by_label("审批与施工的进度").fill("30")
+    row.get_by_role("button", name="保存").click()
+    expect(page.locator("#task-table tbody tr", has_text="审批与施工")).to_contain_text("30%")
+    assert topic.tasks.get(title="审批与施工").progress == 30
+    assert axe_violations(page) == []

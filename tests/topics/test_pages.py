@@ -79,7 +79,7 @@ def test_each_form_of_the_topic_page_posts_to_its_steps_path(demo: Demo) -> None
     assert forms == {
         name: STEPS[name].path
         for name in (
-            "adopt", "start", "carry_over", "close", "task_add", "report", "indicator_add",
-            "document",
+            "adopt", "start", "carry_over", "close", "task_add", "plan_accept", "report",
+            "indicator_add", "document",
         )
     }  # fmt: skip

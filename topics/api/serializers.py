@@ -14,6 +14,7 @@ from cases.selectors import masked_text
 from org.models import Region, Unit
 
 from ..models import (
+    MAX_WORKDAYS,
     Indicator,
     IndicatorValue,
     PolicyDocument,
@@ -71,6 +72,7 @@ class TopicTaskSerializer(serializers.ModelSerializer):
             "owner_unit",
             "start_date",
             "deadline",
+            "workdays",
             "status",
             "progress",
             "done_on",
@@ -192,6 +194,7 @@ class TopicDetailSerializer(serializers.ModelSerializer):
     indicators = IndicatorSerializer(many=True)
     documents = PolicyDocumentSerializer(many=True)
     allowed_actions = serializers.SerializerMethodField()
+    updatable_tasks = serializers.SerializerMethodField()
 
     class Meta:
         model = Topic
@@ -223,6 +226,7 @@ class TopicDetailSerializer(serializers.ModelSerializer):
             "indicators",
             "documents",
             "allowed_actions",
+            "updatable_tasks",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -231,6 +235,15 @@ class TopicDetailSerializer(serializers.ModelSerializer):
 
         request = self.context.get("request")
         return allowed_actions(request.user, topic) if request else []
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_updatable_tasks(self, topic: Topic) -> list[int]:
+        """The tasks whose status and progress the user may record (the lead unit: all; a
+        cooperating unit: its own)."""
+        from ..workflow import updatable_task_ids
+
+        request = self.context.get("request")
+        return updatable_task_ids(request.user, topic) if request else []
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -300,14 +313,59 @@ class TopicTaskCreateSerializer(serializers.Serializer):
     area = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     owner_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
     start_date = serializers.DateField(required=False, allow_null=True)
-    deadline = serializers.DateField()
+    deadline = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Required unless workdays is given (then the target date until a plan is "
+        "accepted).",
+    )
     position = serializers.IntegerField(required=False, default=0, min_value=0, max_value=32767)
+    workdays = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_WORKDAYS
+    )
 
 
 class TopicTaskUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
     progress = serializers.IntegerField(required=False, min_value=0, max_value=100)
     deadline = serializers.DateField(required=False)
+    workdays = serializers.IntegerField(required=False, min_value=1, max_value=MAX_WORKDAYS)
+
+
+class PlanAcceptSerializer(serializers.Serializer):
+    tasks = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        max_length=500,
+        help_text="The tasks to give their proposed dates; omitted: every task the plan moves.",
+    )
+
+
+class PlannedTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="task.pk")
+    title = serializers.CharField(source="task.title")
+    owner_unit = TopicUnitSerializer(source="task.owner_unit")
+    workdays = serializers.IntegerField(source="task.workdays")
+    start_date = serializers.DateField(source="task.start_date", allow_null=True)
+    deadline = serializers.DateField(source="task.deadline")
+    proposed_start = serializers.DateField(source="start")
+    proposed_deadline = serializers.DateField(source="deadline")
+    changed = serializers.BooleanField()
+
+
+class UnplannedTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    title = serializers.CharField()
+
+
+class ScheduleSerializer(serializers.Serializer):
+    """倒排工期: the proposal; nothing changes until the lead unit accepts it."""
+
+    target_date = serializers.DateField(source="target", allow_null=True)
+    starts_too_late = serializers.BooleanField()
+    tasks = PlannedTaskSerializer(source="planned", many=True)
+    unplanned = UnplannedTaskSerializer(many=True)
 
 
 class TaskSuperviseSerializer(serializers.Serializer):

@@ -66,8 +66,17 @@ STEPS = Steps(
             input=s.TopicTaskUpdateSerializer,
             url="tasks/{task}",
             route=False,  # PATCH tasks/{id}/
-            summary="Update a task's status, progress or deadline (lead unit)",
+            summary="Update a task's status, progress, deadline or 工期 (lead unit; a "
+            "cooperating unit: its own tasks' status and progress)",
             label=E.TASK_UPDATE.label,
+        ),
+        Action(
+            event=E.PLAN_ACCEPT,
+            call=workflow.plan_accept,
+            input=s.PlanAcceptSerializer,
+            url="schedule/accept",
+            summary="采纳倒排工期 give tasks the backward plan's dates (lead unit)",
+            label=E.PLAN_ACCEPT.label,
         ),
         Action(
             event=E.TASK_SUPERVISE,

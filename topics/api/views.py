@@ -132,6 +132,14 @@ class TopicViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.TopicTaskSerializer(task).data)
 
     @extend_schema(
+        summary="倒排工期 the proposed dates of the open tasks that have a 工期 (a read)",
+        responses={200: s.ScheduleSerializer, 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"], url_path="schedule", url_name="schedule")
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        return Response(s.ScheduleSerializer(workflow.schedule(self.get_object())).data)
+
+    @extend_schema(
         summary=STEPS[E.TASK_SUPERVISE].summary,
         request=STEPS[E.TASK_SUPERVISE].input,
         responses={201: s.TaskSupervisionSerializer, **ERRORS},
