@@ -68,5 +68,15 @@ TEMPLATES: dict[str, tuple[Any, Any]] = {
 
 # Registered on import: ``deadline_kind`` is stored as the choice's value and shown as its label.
 notifications_messages.register(
-    TEMPLATES, formatters={"deadline_kind": lambda value: str(DeadlineKind(value).label)}
+    TEMPLATES,
+    formatters={"deadline_kind": lambda value: str(DeadlineKind(value).label)},
+    staff=(
+        "case_assigned",
+        "reminder_warning",
+        "reminder_overdue",
+        "escalation_leader",
+        "escalation_office",
+        "order_overdue",
+        "daily_digest",
+    ),
 )

@@ -10,7 +10,7 @@ comes with a formatter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -20,19 +20,29 @@ from django.utils import timezone, translation
 TEMPLATES: dict[str, tuple[Any, Any]] = {}
 # parameter name → how its stored value is shown (in the active language).
 FORMATTERS: dict[str, Callable[[Any], str]] = {}
+# The kinds staff receive (``services.notify_users``), in the order the preferences page lists
+# them: each user chooses e-mail and SMS per kind. Messages to a complainant about their own
+# case are not among them: that SMS is the mechanism's promise (告知), not a preference.
+STAFF_KINDS: list[str] = []
 
 
 def register(
     templates: Mapping[str, tuple[Any, Any]],
     *,
     formatters: Mapping[str, Callable[[Any], str]] | None = None,
+    staff: Sequence[str] = (),
 ) -> None:
-    """Add message kinds (and parameter formatters); a kind registered twice is a bug."""
+    """Add message kinds (and parameter formatters, and which kinds go to staff); a kind
+    registered twice is a bug."""
     clash = {k for k, v in templates.items() if TEMPLATES.get(k, v) != v}
     if clash:
         raise ValueError(f"message kinds registered twice: {sorted(clash)}")
+    unknown = set(staff) - set(templates)
+    if unknown:
+        raise ValueError(f"staff kinds without a template: {sorted(unknown)}")
     TEMPLATES.update(templates)
     FORMATTERS.update(formatters or {})
+    STAFF_KINDS.extend(kind for kind in staff if kind not in STAFF_KINDS)
 
 
 def _local(value: str) -> str:

@@ -153,3 +153,27 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.kind} {self.status}"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants one kind of message besides the inbox (站内消息, always on): by e-mail,
+    by SMS. Without a row: e-mail where the user has an address, no SMS (``services.channels``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(_("类型"), max_length=32)
+    email = models.BooleanField(_("邮件"), default=True)
+    sms = models.BooleanField(_("短信"), default=False)
+
+    class Meta:
+        verbose_name = _("消息接收设置")
+        verbose_name_plural = _("消息接收设置")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="preference_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.kind}"

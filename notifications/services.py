@@ -15,7 +15,8 @@ import datetime as dt
 import logging
 import smtplib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +31,13 @@ from django.utils import timezone
 from org.models import User
 
 from . import backends, messages
-from .models import Notification, OutboxChannel, OutboxMessage, OutboxStatus
+from .models import (
+    Notification,
+    NotificationPreference,
+    OutboxChannel,
+    OutboxMessage,
+    OutboxStatus,
+)
 from .subjects import Subject, subject_fields
 
 logger = logging.getLogger(__name__)
@@ -47,6 +54,26 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class Channels:
+    """Where a user wants a kind of message besides the inbox."""
+
+    email: bool = True
+    sms: bool = False
+
+
+def channels(user_ids: Iterable[int], kind: str) -> dict[int, Channels]:
+    """Each user's choice for ``kind`` (``NotificationPreference``), the default where they made
+    none: e-mail yes, SMS no. One query."""
+    chosen = {
+        user_id: Channels(email=email, sms=sms)
+        for user_id, email, sms in NotificationPreference.objects.filter(
+            user_id__in=set(user_ids), kind=kind
+        ).values_list("user_id", "email", "sms")
+    }
+    return {user_id: chosen.get(user_id, Channels()) for user_id in set(user_ids)}
+
+
 def notify_users(
     users: Iterable[User],
     *,
@@ -56,7 +83,8 @@ def notify_users(
     subject: Subject | None,
     now: dt.datetime,
 ) -> None:
-    """An in-app message to each user, and an email to those with an address (bulk, once)."""
+    """An in-app message to each user, and an e-mail and an SMS to those who want them for this
+    kind and have an address or a phone (bulk, once)."""
     users = {u.pk: u for u in users}.values()
     about = subject_fields(subject)
     Notification.objects.bulk_create(
@@ -66,12 +94,16 @@ def notify_users(
         ],
         ignore_conflicts=True,
     )
+    wanted = channels([u.pk for u in users], kind)
     _outbox(
-        [(OutboxChannel.EMAIL, u.email, f"{key}:{u.pk}") for u in users if u.email],
+        [(OutboxChannel.EMAIL, u.email, f"{key}:{u.pk}") for u in users
+         if u.email and wanted[u.pk].email]
+        + [(OutboxChannel.SMS, u.phone, f"{key}:{u.pk}:sms") for u in users
+           if u.phone and wanted[u.pk].sms],
         kind=kind,
         params=params,
         now=now,
-    )
+    )  # fmt: skip
 
 
 def notify_person(
@@ -104,7 +136,7 @@ def notify_person(
 
 
 def _outbox(
-    rows: list[tuple[str, str, str]], *, kind: str, params: dict[str, Any], now: dt.datetime
+    rows: Sequence[tuple[str, str, str]], *, kind: str, params: dict[str, Any], now: dt.datetime
 ) -> None:
     OutboxMessage.objects.bulk_create(
         [

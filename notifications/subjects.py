@@ -12,6 +12,7 @@ with their own permission rules), not here: a message only names it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from django.contrib.contenttypes.models import ContentType
@@ -52,3 +53,23 @@ def subject_columns(model: type[models.Model], pk: int, label: str) -> dict[str,
         "subject_id": pk,
         "subject_label": label[:LABEL_LENGTH],
     }
+
+
+# (app label, model name) → the page a reader opens a message's subject on, from its id. Each
+# app registers its subjects' pages from its ``messages`` module (``register_link``); a subject
+# without one is named in the inbox, not linked.
+LINKS: dict[tuple[str, str], Callable[[int], str]] = {}
+
+
+def register_link(app_label: str, model: str, url: Callable[[int], str]) -> None:
+    LINKS[(app_label, model)] = url
+
+
+def subject_url(subject_type_id: int | None, subject_id: int | None) -> str | None:
+    """The page of a stored subject, or None (no subject, or no page registered for it)."""
+    if subject_type_id is None or subject_id is None:
+        return None
+    # get_for_id is cached per process: no query per message.
+    subject_type = ContentType.objects.get_for_id(subject_type_id)
+    url = LINKS.get((subject_type.app_label, subject_type.model))
+    return url(subject_id) if url else None

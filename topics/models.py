@@ -143,6 +143,11 @@ class Topic(models.Model):
     def last_month(self) -> dt.date:
         return self.end_month or self.month
 
+    def notification_label(self) -> str:
+        """The topic as the inbox names it (``notifications.subjects.Subject``): its month and
+        number; the message's text names the title."""
+        return f"每月一题 {self.month:%Y-%m} #{self.pk}"
+
 
 class TopicEvent(models.Model):
     """One line of a topic's timeline; append-only (a PostgreSQL trigger refuses changes)."""

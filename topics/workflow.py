@@ -54,6 +54,7 @@ from xining_issues.workflow import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
+from . import notifications
 from .models import (
     MAX_WORKDAYS,
     DocumentKind,
@@ -135,6 +136,9 @@ FLOW: Workflow[Topic, TopicEvent] = Workflow(
     table=TRANSITIONS,
     reaches=_reaches,
     event_row=_event_row,
+    # Messages are written in the event's transaction (outbox): never lost, never for a
+    # change that rolled back.
+    on_record=notifications.on_event,
     committed=topic_event_committed,
     wrong_state=gettext_lazy("题目当前状态为“%(status)s”，不能执行此操作。"),
     not_allowed=gettext_lazy("您没有对这个题目执行此操作的权限。"),

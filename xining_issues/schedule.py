@@ -26,6 +26,14 @@ def beat_schedule() -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "purge sign-in log": ("org.purge_access_log", {"crontab": {"minute": "20", "hour": "3"}}),
         "purge exports": ("stats.purge_exports", {"crontab": {"minute": "30", "hour": "3"}}),
+        "topic tasks late": (
+            "topics.tell_late_tasks",
+            {"crontab": {"minute": "40", "hour": "8"}},
+        ),
+        "topic reports due": (
+            "topics.tell_reports_due",
+            {"crontab": {"minute": "0", "hour": "9", "day_of_week": "5"}},
+        ),
         "monthly bulletin": (
             "stats.generate_monthly_bulletin",
             {"crontab": {"minute": "0", "hour": "6", "day_of_month": "1"}},

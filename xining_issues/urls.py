@@ -49,6 +49,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", views.home, name="home"),
+    path("", include("notifications.urls")),
     path("", include("cases.urls")),
     path("", include("topics.urls")),
     path("", include("stats.urls")),

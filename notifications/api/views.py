@@ -13,6 +13,7 @@ from typing import cast
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -20,8 +21,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import messages
-from ..models import Notification
+from .. import messages, services
+from ..models import Notification, NotificationPreference
+from ..subjects import subject_url
 
 # The ``app_label.model`` of the subjects the ``case`` fields describe. A string, not an
 # import: this app does not know the cases app, only how its subjects are named.
@@ -56,12 +58,14 @@ class NotificationSerializer(serializers.ModelSerializer):
     body = serializers.SerializerMethodField()
     case = CaseIdField()
     case_code = serializers.SerializerMethodField()
+    subject_label = serializers.CharField(read_only=True)
+    url = serializers.SerializerMethodField()
     is_read = serializers.SerializerMethodField()
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "case", "case_code", "created_at", "read_at",
-                  "is_read"]  # fmt: skip
+        fields = ["id", "kind", "title", "body", "case", "case_code", "subject_label", "url",
+                  "created_at", "read_at", "is_read"]  # fmt: skip
 
     def _text(self, note: Notification) -> tuple[str, str]:
         return messages.render(note.kind, note.params)
@@ -77,8 +81,26 @@ class NotificationSerializer(serializers.ModelSerializer):
     def get_case_code(self, note: Notification) -> str | None:
         return note.subject_label if _about_a_case(note) else None
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_url(self, note: Notification) -> str | None:
+        """The page of the message's subject where its app registered one (a topic's page);
+        a case's page is found from ``case``."""
+        return subject_url(note.subject_type_id, note.subject_id)
+
     def get_is_read(self, note: Notification) -> bool:
         return note.read_at is not None
+
+
+class PreferenceSerializer(serializers.Serializer):
+    kind = serializers.CharField(max_length=32)
+    title = serializers.CharField(read_only=True)
+    email = serializers.BooleanField()
+    sms = serializers.BooleanField()
+
+    def validate_kind(self, kind: str) -> str:
+        if kind not in messages.STAFF_KINDS:
+            raise serializers.ValidationError(_("没有这类消息。"))
+        return kind
 
 
 class UnreadSerializer(serializers.Serializer):
@@ -98,6 +120,53 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if self.request.query_params.get("unread") in ("1", "true"):
             queryset = queryset.filter(read_at__isnull=True)
         return queryset
+
+    @extend_schema(
+        methods=["GET"],
+        summary="How the user receives each kind of staff message besides the inbox",
+        responses=PreferenceSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary="Choose e-mail and SMS per kind (the inbox is always on); kinds not sent keep "
+        "their choice",
+        request=PreferenceSerializer(many=True),
+        responses=PreferenceSerializer(many=True),
+    )
+    @action(detail=False, methods=["get", "put"], pagination_class=None)
+    def preferences(self, request: Request) -> Response:
+        user_id = _reader_id(request)
+        if request.method == "PUT":
+            given = PreferenceSerializer(data=request.data, many=True)
+            given.is_valid(raise_exception=True)
+            chosen = {row["kind"]: row for row in given.validated_data}  # the last of a kind
+            NotificationPreference.objects.bulk_create(
+                [
+                    NotificationPreference(
+                        user_id=user_id, kind=kind, email=row["email"], sms=row["sms"]
+                    )
+                    for kind, row in chosen.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["user", "kind"],
+                update_fields=["email", "sms"],
+            )
+        rows = {
+            kind: services.Channels(email=email, sms=sms)
+            for kind, email, sms in NotificationPreference.objects.filter(
+                user_id=user_id
+            ).values_list("kind", "email", "sms")
+        }
+        answer = [
+            {
+                "kind": kind,
+                "title": str(messages.TEMPLATES[kind][0]),
+                "email": rows.get(kind, services.Channels()).email,
+                "sms": rows.get(kind, services.Channels()).sms,
+            }
+            for kind in messages.STAFF_KINDS
+        ]
+        return Response(PreferenceSerializer(answer, many=True).data)
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])

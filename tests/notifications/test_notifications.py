@@ -213,6 +213,13 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         )
     },
     "daily_digest": {"unit": "湟中区人民政府", "overdue": 2, "due_today": 3},
+    "topic_proposed": {"title": "不动产登记历史遗留问题", "month": "2031-03"},
+    "topic_task_late": {
+        "title": "不动产登记历史遗留问题",
+        "task": "集中办证",
+        "due": "2031-03-14",
+    },
+    "topic_report_due": {"title": "不动产登记历史遗留问题", "week": "2031-03-10"},
 }
 
 
@@ -227,6 +234,8 @@ class TestTemplates:
         assert title.strip() and body.strip()
         if kind == "daily_digest":
             assert "湟中区人民政府" in body and "2" in body and "3" in body
+        elif kind.startswith("topic_"):
+            assert "不动产登记历史遗留问题" in body
         else:
             assert "XN-20310314-0007" in body
         if "deadline" in SAMPLE_PARAMS[kind]:
