@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Category
@@ -530,3 +531,41 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table} #{self.pk} {self.status}"
+
+
+# --- 日报 / 周报 (stats.reports) ----------------------------------------------------------------
+
+
+class ReportKind(models.TextChoices):
+    DAILY = "daily", _("日报")
+    WEEKLY = "weekly", _("周报")
+
+
+class CaseReport(models.Model):
+    """报: the figures of one day (日报) or one ISO week (周报), written by beat the morning after
+    and published to the committee and the units' leaders. Kept as generated: its overdue count
+    is that morning's, which no later query could give again."""
+
+    kind = models.CharField(_("类型"), max_length=8, choices=ReportKind.choices)
+    start = models.DateField(_("起始日期"))
+    end = models.DateField(_("截止日期"))
+    data = models.JSONField(default=dict)
+    generated_at = models.DateTimeField(_("生成时间"))
+
+    class Meta:
+        verbose_name = _("日报/周报")
+        verbose_name_plural = _("日报/周报")
+        ordering = ["-start", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "start"], name="report_once_per_period"),
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")), name="report_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start}"
+
+    def notification_label(self) -> str:
+        """The report as the inbox names it (``notifications.subjects.Subject``)."""
+        return f"{self.get_kind_display()} {self.start:%Y-%m-%d}"

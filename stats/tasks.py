@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .bulletins import bulletin_generate
+from .models import ReportKind
 from .rollup import refresh_rollup
 
 
@@ -52,3 +53,20 @@ def purge_exports_task() -> int:
 
     days = settings.EXPORT_RETENTION_DAYS
     return purge_exports(before=timezone.now() - dt.timedelta(days=days))
+
+
+@shared_task(name="stats.daily_report", acks_late=True, time_limit=300)
+def daily_report_task() -> int:
+    """Write and publish yesterday's 日报; once per day, so a retry or a second beat publishes
+    nothing twice. Returns the report's id."""
+    from .reports import generate
+
+    return generate(ReportKind.DAILY).pk
+
+
+@shared_task(name="stats.weekly_report", acks_late=True, time_limit=300)
+def weekly_report_task() -> int:
+    """Write and publish last week's 周报 (Monday to Sunday), once per week."""
+    from .reports import generate
+
+    return generate(ReportKind.WEEKLY).pk

@@ -34,6 +34,11 @@ def beat_schedule() -> dict[str, tuple[str, dict[str, Any]]]:
             "topics.tell_reports_due",
             {"crontab": {"minute": "0", "hour": "9", "day_of_week": "5"}},
         ),
+        "daily case report": ("stats.daily_report", {"crontab": {"minute": "0", "hour": "7"}}),
+        "weekly case report": (
+            "stats.weekly_report",
+            {"crontab": {"minute": "30", "hour": "7", "day_of_week": "1"}},
+        ),
         "monthly bulletin": (
             "stats.generate_monthly_bulletin",
             {"crontab": {"minute": "0", "hour": "6", "day_of_month": "1"}},

@@ -7,19 +7,26 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from org import jurisdiction
+from topics.models import first_of_month
 from xining_issues.downloads import XLSX_TYPE, private_attachment
+from xining_issues.errors import WrongState
 from xining_issues.transitions import ERRORS
 
 from .. import bulletins, selectors
-from ..models import Bulletin
+from ..models import Bulletin, BulletinStatus
 from ..models import BulletinEventType as E
 from . import serializers as s
 from .steps import STEPS
@@ -32,6 +39,12 @@ class BulletinFilter(django_filters.FilterSet):
 
 
 @STEPS.routes
+class BulletinDraftSerializer(serializers.Serializer):
+    month = serializers.DateField(
+        required=False, help_text="Any day of the month; default: the current month."
+    )
+
+
 class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """月通报: read bulletins; the committee edits a draft and publishes it."""
 
@@ -55,6 +68,26 @@ class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
             bulletin=bulletin, actor=request.user, **serializer.validated_data
         )
         return Response(s.BulletinSerializer(bulletin).data)
+
+    @extend_schema(
+        summary="生成本月草稿 draft a month's bulletin now, from its figures so far (committee; "
+        "a draft is rebuilt, a published bulletin is a 409)",
+        request=BulletinDraftSerializer,
+        responses={200: s.BulletinSerializer, **ERRORS},
+    )
+    @action(detail=False, methods=["post"])
+    def draft(self, request: Request) -> Response:
+        if not jurisdiction.has_role(request.user, *bulletins.EDIT_ROLES):
+            raise PermissionDenied(_("只有常委会和管理员可以生成通报草稿。"))
+        given = BulletinDraftSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        month = first_of_month(given.validated_data.get("month") or timezone.localdate())
+        if month > timezone.localdate():
+            raise ValidationError({"month": [_("不能为未来的月份生成通报。")]})
+        bulletin = bulletins.bulletin_generate(month)
+        if bulletin.status == BulletinStatus.PUBLISHED:
+            raise WrongState(_("该月通报已发布，不能再生成草稿。"))
+        return self.detail_response(bulletin.pk)
 
     def detail_response(self, pk: int) -> Response:
         return Response(s.BulletinSerializer(self.get_queryset().get(pk=pk)).data)

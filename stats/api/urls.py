@@ -8,9 +8,11 @@ from rest_framework.routers import SimpleRouter
 from . import exports, rates, views
 from .bulletins import BulletinExportView, BulletinViewSet
 from .map import CaseMapView
+from .reports import ReportExportView, ReportViewSet
 
 router = SimpleRouter()
 router.register("bulletins", BulletinViewSet, basename="bulletin")
+router.register("stats/reports", ReportViewSet, basename="case-report")
 
 urlpatterns = [
     path("stats/rates/", rates.RatesView.as_view(), name="stats-rates"),
@@ -42,5 +44,10 @@ urlpatterns = [
         name="stats-export-job-download",
     ),
     path("bulletins/<int:pk>/export.xlsx", BulletinExportView.as_view(), name="bulletin-export"),
+    path(
+        "stats/reports/<int:pk>/export.xlsx",
+        ReportExportView.as_view(),
+        name="case-report-export",
+    ),
     *router.urls,
 ]

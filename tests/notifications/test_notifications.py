@@ -220,6 +220,13 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "due": "2031-03-14",
     },
     "topic_report_due": {"title": "不动产登记历史遗留问题", "week": "2031-03-10"},
+    "case_report": {
+        "report": "daily",
+        "from": "2031-03-13",
+        "to": "2031-03-13",
+        "created": 12,
+        "overdue": 3,
+    },
 }
 
 
@@ -236,6 +243,8 @@ class TestTemplates:
             assert "湟中区人民政府" in body and "2" in body and "3" in body
         elif kind.startswith("topic_"):
             assert "不动产登记历史遗留问题" in body
+        elif kind == "case_report":
+            assert "2031-03-13" in body and "12" in body
         else:
             assert "XN-20310314-0007" in body
         if "deadline" in SAMPLE_PARAMS[kind]:
