@@ -61,6 +61,14 @@ class TopicBoardPage(CommitteePage):
     def test_func(self) -> bool:
         return super().test_func() or selectors.visible_topics(self.request.user).exists()
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # 生成本月草稿: the committee and admins draft the month's 月通报 now (the bulletins API).
+        context["may_draft_bulletin"] = jurisdiction.has_role(
+            self.request.user, Role.COMMITTEE, Role.ADMIN
+        )
+        return context
+
     texts = {
         **CHART_TEXTS,
         **choice_texts("status", TopicStatus.choices),

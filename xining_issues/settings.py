@@ -388,6 +388,7 @@ SPECTACULAR_SETTINGS = {
         "TopicStatusEnum": "topics.models.TopicStatus",
         "TopicTaskStatusEnum": "topics.models.TaskStatus",
         "BulletinStatusEnum": "stats.models.BulletinStatus",
+        "ReportKindEnum": "stats.models.ReportKind",
     },
 }
 

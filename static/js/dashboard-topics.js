@@ -147,6 +147,24 @@ async function loadBulletins() {
   }
 }
 
+// 生成本月草稿: the month's 月通报 drafted now from its figures so far, then opened to edit.
+const draft = document.getElementById("bulletin-draft");
+if (draft) {
+  draft.addEventListener("click", async () => {
+    const problem = document.getElementById("bulletin-draft-error");
+    problem.hidden = true;
+    draft.disabled = true;
+    try {
+      const bulletin = await api("/api/v1/bulletins/draft/", { method: "POST", body: {} });
+      window.location.assign(`/dashboard/bulletins/${bulletin.id}/`);
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+      draft.disabled = false;
+    }
+  });
+}
+
 load();
 loadCandidates();
 loadBulletins();

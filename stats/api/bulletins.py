@@ -38,13 +38,13 @@ class BulletinFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-@STEPS.routes
 class BulletinDraftSerializer(serializers.Serializer):
     month = serializers.DateField(
         required=False, help_text="Any day of the month; default: the current month."
     )
 
 
+@STEPS.routes
 class BulletinViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """月通报: read bulletins; the committee edits a draft and publishes it."""
 
