@@ -27,6 +27,7 @@ from .models import (
     Open311Client,
     ReplyTemplate,
     Responsibility,
+    ReturnRequest,
     SupervisionOrder,
 )
 from .open311 import keys as open311_keys
@@ -44,8 +45,9 @@ class CategoryAdmin(SimpleHistoryAdmin):
     list_display = (
         "name", "code", "parent", "is_urgent", "accept_amount", "accept_unit",
         "contact_amount", "contact_unit", "resolve_amount", "resolve_unit", "is_active",
+        "offered_to_residents",
     )  # fmt: skip
-    list_filter = ("is_urgent", "is_active", "parent")
+    list_filter = ("is_urgent", "is_active", "offered_to_residents", "parent")
     search_fields = ("name", "code")
     list_select_related = ("parent",)
 
@@ -121,7 +123,7 @@ class CaseAdmin(ReadOnlyAdmin):
     exclude = ("complainant_phone",)
 
 
-for model in (ExtensionRequest, Evaluation, SupervisionOrder):
+for model in (ExtensionRequest, ReturnRequest, Evaluation, SupervisionOrder):
     admin.site.register(model, ReadOnlyAdmin)
 
 

@@ -39,6 +39,14 @@ TEMPLATES: dict[str, tuple[Any, Any]] = {
         _("新的派单"),
         _("新派单 %(code)s（%(category)s），请于 %(deadline)s 前签收。"),
     ),
+    "return_approved": (
+        _("退回申请已批准"),
+        _("诉求 %(code)s 的退回申请已批准，该诉求将重新派单。"),
+    ),
+    "return_refused": (
+        _("退回申请未获批准"),
+        _("诉求 %(code)s 的退回申请未获批准，请继续办理；审批意见见诉求详情。"),
+    ),
     "reminder_warning": (
         _("即将超期"),
         _("诉求 %(code)s 的%(deadline_kind)s为 %(deadline)s，即将到期，请抓紧办理。"),
@@ -72,6 +80,8 @@ notifications_messages.register(
     formatters={"deadline_kind": lambda value: str(DeadlineKind(value).label)},
     staff=(
         "case_assigned",
+        "return_approved",
+        "return_refused",
         "reminder_warning",
         "reminder_overdue",
         "escalation_leader",

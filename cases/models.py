@@ -123,6 +123,10 @@ class EventType(models.TextChoices):
     CONTACT = "contact", _("联系诉求人")
     REQUEST_EXTENSION = "request_extension", _("申请延期")
     DECIDE_EXTENSION = "decide_extension", _("延期审批")
+    REQUEST_RETURN = "request_return", _("申请退回")
+    DECIDE_RETURN = "decide_return", _("退回审批")
+    WITHDRAW = "withdraw", _("撤回")
+    REASSIGN = "reassign", _("改派")
     REPLY = "reply", _("办结答复")
     EVALUATE = "evaluate", _("评价")
     REOPEN = "reopen", _("重办")
@@ -219,6 +223,12 @@ class Category(models.Model):
     )
     is_urgent = models.BooleanField(_("紧急类"), default=False)
     is_active = models.BooleanField(_("启用"), default=True)
+    # A drill or an internal matter: staff may log it, residents and Open311 clients never see it.
+    offered_to_residents = models.BooleanField(
+        _("居民可选"),
+        default=True,
+        help_text=_("关闭后居民提交页和第三方接口不提供该类别，接线员仍可登记"),
+    )
     accept_amount = models.PositiveIntegerField(_("受理时限"), default=2)
     accept_unit = models.CharField(
         _("受理时限单位"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS
@@ -671,6 +681,48 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.requested_until:%Y-%m-%d} ({self.status})"
+
+
+class ReturnStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("不予批准")
+    LAPSED = "lapsed", _("已失效")  # the case left the unit first (撤回, 改派, 办结答复)
+
+
+class ReturnRequest(models.Model):
+    """退回申请: a unit that has signed for a case asks to give it back; the case stays with the
+    unit until a dispatcher approves (then it goes back to 待派单, counted as the unit's 退回)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="return_requests")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("理由"))
+    status = models.CharField(
+        max_length=16, choices=ReturnStatus.choices, default=ReturnStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("退回申请")
+        verbose_name_plural = _("退回申请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status="pending"),
+                name="return_one_pending_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ← {self.unit_id} ({self.status})"
 
 
 class EvaluationSource(models.TextChoices):

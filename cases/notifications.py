@@ -59,7 +59,8 @@ def on_event(event: CaseEvent) -> None:
     key = f"event:{event.pk}"
     if event.type == EventType.ACCEPT:
         notify_complainant(case, kind="case_accepted", params=params, key=key, now=now)
-    elif event.type == EventType.DISPATCH and case.lead_unit_id:
+    elif event.type in (EventType.DISPATCH, EventType.REASSIGN) and case.lead_unit_id:
+        # 改派 tells the new unit and the complainant what a 派单 tells them.
         notify_complainant(
             case,
             kind="case_dispatched",
@@ -76,6 +77,16 @@ def on_event(event: CaseEvent) -> None:
                 "category": case.category.name,
                 "deadline": case.sign_by.isoformat() if case.sign_by else "",
             },
+            key=key,
+            subject=case,
+            now=now,
+        )
+    elif event.type == EventType.DECIDE_RETURN and event.unit_id:
+        # The unit that asked to give the case back hears the answer.
+        services.notify_users(
+            _handlers_of([event.unit_id]),
+            kind="return_approved" if event.payload.get("approved") else "return_refused",
+            params=params,
             key=key,
             subject=case,
             now=now,

@@ -54,6 +54,8 @@ from .models import (
     Outcome,
     Rating,
     RejectReason,
+    ReturnRequest,
+    ReturnStatus,
     Status,
     SupervisionLevel,
     SupervisionOrder,
@@ -96,6 +98,13 @@ TRANSITIONS: dict[str, Transition] = {
     EventType.CONTACT: transition(HANDLED, None, Role.HANDLER),
     EventType.REQUEST_EXTENSION: transition([S.HANDLING], None, Role.HANDLER),
     EventType.DECIDE_EXTENSION: transition([S.HANDLING], None, Role.DISPATCHER),
+    # 重新派单 after signing: the unit asks to give the case back, a dispatcher decides (an
+    # approval sends it to 待派单, so the row names no target), or takes it back or moves it
+    # to another unit himself while no reply is in.
+    EventType.REQUEST_RETURN: transition([S.HANDLING], None, Role.HANDLER),
+    EventType.DECIDE_RETURN: transition([S.HANDLING], None, Role.DISPATCHER),
+    EventType.WITHDRAW: transition(HANDLED, S.ACCEPTED, Role.DISPATCHER),
+    EventType.REASSIGN: transition(HANDLED, S.DISPATCHED, Role.DISPATCHER),
     EventType.REPLY: transition([S.HANDLING], S.REPLIED, Role.HANDLER),
     EventType.EVALUATE: transition([S.REPLIED], S.EVALUATED, Role.RESIDENT, Role.OPERATOR),
     EventType.REOPEN: transition(
@@ -117,7 +126,13 @@ TRANSITIONS: dict[str, Transition] = {
 # Actions a handler may take for a co-handling unit as well as for the lead unit.
 CO_UNIT_ACTIONS = {EventType.PROGRESS, EventType.CONTACT}
 # Dispatcher actions are judged on the dispatch level (it moves up on the third return).
-DISPATCH_LEVEL_ACTIONS = {EventType.DISPATCH, EventType.DECIDE_EXTENSION}
+DISPATCH_LEVEL_ACTIONS = {
+    EventType.DISPATCH,
+    EventType.DECIDE_EXTENSION,
+    EventType.DECIDE_RETURN,
+    EventType.WITHDRAW,
+    EventType.REASSIGN,
+}
 
 
 # --- the case's declaration to the workflow kernel -------------------------------------------
@@ -154,12 +169,32 @@ def _pending_extension(case: Case) -> bool:
     return ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).exists()
 
 
+def _pending_return(case: Case) -> bool:
+    annotated = getattr(case, "has_pending_return", None)
+    if annotated is not None:
+        return bool(annotated)
+    return ReturnRequest.objects.filter(case=case, status=ReturnStatus.PENDING).exists()
+
+
 EXTENSION_PENDING = gettext_lazy("已有一份延期申请在等待审批。")
+RETURN_PENDING = gettext_lazy("已有一份退回申请在等待审批。")
 
 
 def _guard_return(case: Case, role: str) -> None:
     if case.return_count >= MAX_RETURNS:
         raise WrongState(_("该诉求已由上级兜底派单，不能再退回；如有困难请在办理进展中说明。"))
+
+
+def _guard_request_return(case: Case, role: str) -> None:
+    # A case the level above had to take (兜底) cannot be returned after signing either.
+    _guard_return(case, role)
+    if _pending_return(case):
+        raise WrongState(str(RETURN_PENDING))
+
+
+def _guard_decide_return(case: Case, role: str) -> None:
+    if not _pending_return(case):
+        raise WrongState(_("没有待审批的退回申请。"))
 
 
 def _guard_request_extension(case: Case, role: str) -> None:
@@ -219,6 +254,8 @@ FLOW: Workflow[Case, CaseEvent] = Workflow(
         EventType.RETURN: _guard_return,
         EventType.REQUEST_EXTENSION: _guard_request_extension,
         EventType.DECIDE_EXTENSION: _guard_decide_extension,
+        EventType.REQUEST_RETURN: _guard_request_return,
+        EventType.DECIDE_RETURN: _guard_decide_return,
         EventType.REOPEN: _guard_reopen,
         EventType.CLOSE: _guard_close,
     },
@@ -283,9 +320,13 @@ def _check_region(region: Region | None) -> Region:
     return region
 
 
-def _check_category(category: Category | None) -> Category:
+def _check_category(category: Category | None, *, offered_only: bool = False) -> Category:
+    """An active category; ``offered_only`` for residents and clients, who may not file a
+    category staff keep to themselves (``offered_to_residents`` off, like the demo's drill)."""
     if category is None or not category.is_active:
         raise invalid("category", _("请选择诉求分类。"))
+    if offered_only and not category.offered_to_residents:
+        raise invalid("category", _("该分类不接受群众提交，请选择其他分类。"))
     return category
 
 
@@ -324,7 +365,7 @@ def case_submit(
     if urgency not in Urgency.values:
         raise invalid("urgency", _("紧急程度无效。"))
     region = _check_region(region)
-    category = _check_category(category)
+    category = _check_category(category, offered_only=not is_operator)
     fields = {
         "description": clean_text(description, "description", max_length=NOTE_MAX),
         "complainant_name": clean_text(complainant_name, "complainant_name", max_length=64),
@@ -524,25 +565,36 @@ def _check_dispatch_scope(case: Case, actor: User, lead_unit: Unit, co: Sequence
         )
 
 
-@transaction.atomic
-def case_dispatch(
-    *,
-    case: Case,
-    actor: User,
-    lead_unit: Unit | None,
-    co_units: Sequence[Unit] = (),
-    note: str = "",
-) -> Case:
-    """派单 to a lead unit and co-handlers the dispatcher may reach (派单范围); the contact and
-    resolve deadlines start now."""
-    case, role = FLOW.begin(case, actor, EventType.DISPATCH)
+def _check_units(
+    case: Case, actor: User, lead_unit: Unit | None, co_units: Sequence[Unit]
+) -> tuple[Unit, list[Unit]]:
+    """The lead unit and co-handlers of a 派单 or 改派, checked (400 on the field at fault):
+    active, and within the dispatcher's reach (派单范围). The lead is never its own co-unit."""
     if lead_unit is None or not lead_unit.is_active:
         raise invalid("lead_unit", _("请选择承办单位。"))
     co = [u for u in co_units if u.pk != lead_unit.pk]
     if any(not u.is_active for u in co):
         raise invalid("co_units", _("协办单位已停用。"))
     _check_dispatch_scope(case, actor, lead_unit, co)
-    now = timezone.now()
+    return lead_unit, co
+
+
+# What a 派单 or 改派 writes on the case row (with the status).
+ASSIGNED_FIELDS = (
+    "lead_unit",
+    "dispatched_at",
+    "signed_at",
+    "contact_by",
+    "resolve_by",
+    "sign_by",
+    "warn_at",
+    "supervision_level",
+)
+
+
+def _assign(case: Case, lead_unit: Unit, now: dt.datetime) -> None:
+    """Give the case to ``lead_unit`` from ``now``: the sign, contact and resolve deadlines
+    start again (the row is saved by the caller, ``ASSIGNED_FIELDS``)."""
     calendar = sla.WorkCalendar.load()
     case.lead_unit = lead_unit
     case.dispatched_at = now
@@ -565,19 +617,35 @@ def case_dispatch(
     )
     case.sign_by = calendar.add(now, SUPERVISION["sign_hours"], sign_unit)
     case.warn_at = sla.warning_point(now, case.resolve_by, SUPERVISION["warning_share"])
+
+
+def _assigned_payload(case: Case, co: Sequence[Unit], note: str) -> dict[str, Any]:
+    # _assign has set both.
+    return {
+        "lead_unit": cast(Unit, case.lead_unit).name,
+        "co_units": [u.name for u in co],
+        "resolve_by": cast(dt.datetime, case.resolve_by).isoformat(),
+        "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
+    }
+
+
+@transaction.atomic
+def case_dispatch(
+    *,
+    case: Case,
+    actor: User,
+    lead_unit: Unit | None,
+    co_units: Sequence[Unit] = (),
+    note: str = "",
+) -> Case:
+    """派单 to a lead unit and co-handlers the dispatcher may reach (派单范围); the contact and
+    resolve deadlines start now."""
+    case, role = FLOW.begin(case, actor, EventType.DISPATCH)
+    lead_unit, co = _check_units(case, actor, lead_unit, co_units)
+    now = timezone.now()
+    _assign(case, lead_unit, now)
     from_status = FLOW.move(case, EventType.DISPATCH)
-    FLOW.save(
-        case,
-        "status",
-        "lead_unit",
-        "dispatched_at",
-        "signed_at",
-        "contact_by",
-        "resolve_by",
-        "sign_by",
-        "warn_at",
-        "supervision_level",
-    )
+    FLOW.save(case, "status", *ASSIGNED_FIELDS)
     case.co_units.set(co)
     FLOW.record(
         case,
@@ -585,12 +653,7 @@ def case_dispatch(
         actor,
         role,
         from_status,
-        {
-            "lead_unit": lead_unit.name,
-            "co_units": [u.name for u in co],
-            "resolve_by": case.resolve_by.isoformat(),
-            "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
-        },
+        _assigned_payload(case, co, note),
         now=now,
     )
     return case
@@ -609,26 +672,45 @@ def case_sign(*, case: Case, actor: User) -> Case:
     return case
 
 
-@transaction.atomic
-def case_return(*, case: Case, actor: User, reason: str) -> Case:
-    """退回: not this unit's duty. The third return sends it one level up, which must take it."""
-    case, role = FLOW.begin(case, actor, EventType.RETURN)
-    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
-    returned_by = case.lead_unit
-    case.return_count += 1
-    escalated = case.return_count >= MAX_RETURNS and case.dispatch_region.parent_id is not None
-    if escalated:
-        # parent_id is not None (checked above), so the parent is a region.
-        case.dispatch_region = cast(Region, case.dispatch_region.parent)
+def _lapse_requests(case: Case, now: dt.datetime, note: str) -> None:
+    """The unit's open requests (more time, giving the case back) lapse when the case leaves
+    it: they asked about a case that is no longer theirs."""
+    ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.LAPSED, decided_at=now
+    )
+    ReturnRequest.objects.filter(case=case, status=ReturnStatus.PENDING).update(
+        status=ReturnStatus.LAPSED, decided_at=now, decision_note=note
+    )
+
+
+def _unassign(
+    case: Case, action: str, *, counted: bool, now: dt.datetime, note: str = ""
+) -> tuple[str, Unit | None, bool]:
+    """Take the case off its lead unit and co-units, back to 待派单 (退回, an approved 退回申请,
+    撤回); the history stays in the timeline. ``counted``: it is the unit's 退回, so it adds to
+    ``return_count``, and the third sends the case one level up, which must take it.
+
+    Returns the state it came from, the unit it left and whether it went up a level."""
+    unit = case.lead_unit
+    escalated = False
+    if counted:
+        case.return_count += 1
+        escalated = case.return_count >= MAX_RETURNS and case.dispatch_region.parent_id is not None
+        if escalated:
+            # parent_id is not None (checked above), so the parent is a region.
+            case.dispatch_region = cast(Region, case.dispatch_region.parent)
     case.lead_unit = None
     case.dispatched_at = None
+    case.signed_at = None
     case.contact_by = None
     case.resolve_by = None
     case.sign_by = None
     case.warn_at = None
     # The next unit must make its own first contact: 响应率 is counted against it.
     case.contacted_at = None
-    from_status = FLOW.move(case, EventType.RETURN)
+    from_status = FLOW.move(case, action)
+    # 退回审批 keeps the status when it refuses, so its row names no target: set it here.
+    case.status = Status.ACCEPTED
     FLOW.save(
         case,
         "status",
@@ -636,6 +718,7 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
         "dispatch_region",
         "lead_unit",
         "dispatched_at",
+        "signed_at",
         "contact_by",
         "resolve_by",
         "sign_by",
@@ -643,6 +726,25 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
         "contacted_at",
     )
     case.co_units.clear()
+    _lapse_requests(case, now, note)
+    return from_status, unit, escalated
+
+
+def _returned_payload(case: Case, unit: Unit | None, escalated: bool) -> dict[str, Any]:
+    return {
+        "unit": unit.name if unit else None,
+        "return_count": case.return_count,
+        "escalated_to": case.dispatch_region.name if escalated else None,
+    }
+
+
+@transaction.atomic
+def case_return(*, case: Case, actor: User, reason: str) -> Case:
+    """退回: not this unit's duty. The third return sends it one level up, which must take it."""
+    case, role = FLOW.begin(case, actor, EventType.RETURN)
+    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
+    now = timezone.now()
+    from_status, returned_by, escalated = _unassign(case, EventType.RETURN, counted=True, now=now)
     # The event carries the unit that sent it back: returns are counted against it.
     FLOW.record(
         case,
@@ -650,13 +752,153 @@ def case_return(*, case: Case, actor: User, reason: str) -> Case:
         actor,
         role,
         from_status,
-        {
-            "reason": reason,
-            "unit": returned_by.name if returned_by else None,
-            "return_count": case.return_count,
-            "escalated_to": case.dispatch_region.name if escalated else None,
-        },
+        {"reason": reason, **_returned_payload(case, returned_by, escalated)},
         unit=returned_by,
+        now=now,
+    )
+    return case
+
+
+# --- 重新派单 re-routing after signing ----------------------------------------------------------
+
+# What a 撤回 or 改派 writes on a request to give the case back that it overtook.
+WITHDRAWN_NOTE = gettext_lazy("诉求已由派单人员撤回。")
+REASSIGNED_NOTE = gettext_lazy("诉求已由派单人员改派。")
+
+
+@transaction.atomic
+def case_request_return(*, case: Case, actor: User, reason: str) -> ReturnRequest:
+    """申请退回: the lead unit, having signed, asks to give the case back; it keeps the case
+    (and its deadlines) until a dispatcher approves."""
+    case, role = FLOW.begin(case, actor, EventType.REQUEST_RETURN)
+    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            request = ReturnRequest.objects.create(
+                case=case,
+                # Only the lead unit's handlers reach a case to ask: it has a lead unit.
+                unit=cast(Unit, case.lead_unit),
+                requested_by=actor,
+                reason=reason,
+                created_at=now,
+            )
+    except IntegrityError:
+        # The lock and the guard make this a last resort: the unique constraint decides.
+        raise WrongState(str(RETURN_PENDING)) from None
+    FLOW.record(
+        case,
+        EventType.REQUEST_RETURN,
+        actor,
+        role,
+        case.status,
+        {"request": request.pk, "reason": reason},
+        is_public=False,
+        now=now,
+    )
+    return request
+
+
+@transaction.atomic
+def case_decide_return(*, case: Case, actor: User, approve: bool, note: str = "") -> Case:
+    """退回审批: an approval sends the case back to 待派单 as a 退回 of the unit that asked
+    (counted against it, the third goes one level up); a refusal leaves it with the unit."""
+    case, role = FLOW.begin(case, actor, EventType.DECIDE_RETURN)
+    note = clean_text(note, "note", required=False, max_length=255)
+    # The guard found it under the case's lock, which every return step takes first.
+    request = ReturnRequest.objects.select_for_update().get(case=case, status=ReturnStatus.PENDING)
+    now = timezone.now()
+    request.status = ReturnStatus.APPROVED if approve else ReturnStatus.REFUSED
+    request.decided_by = actor
+    request.decided_at = now
+    request.decision_note = note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    payload: dict[str, Any] = {
+        "request": request.pk,
+        "approved": bool(approve),
+        "reason": request.reason,
+        "note": note,
+    }
+    from_status = case.status
+    if approve:
+        from_status, returned_by, escalated = _unassign(
+            case, EventType.DECIDE_RETURN, counted=True, now=now
+        )
+        payload.update(_returned_payload(case, returned_by, escalated))
+    # The event names the unit that asked: an approval is its 退回, a refusal its answer.
+    FLOW.record(
+        case,
+        EventType.DECIDE_RETURN,
+        actor,
+        role,
+        from_status,
+        payload,
+        is_public=bool(approve),
+        unit=request.unit,
+        now=now,
+    )
+    return case
+
+
+@transaction.atomic
+def case_withdraw(*, case: Case, actor: User, reason: str) -> Case:
+    """撤回: the dispatcher takes the case back from a unit that has not replied, to 待派单.
+    It is the dispatcher's decision, not the unit's 退回: ``return_count`` stays."""
+    case, role = FLOW.begin(case, actor, EventType.WITHDRAW)
+    reason = clean_text(reason, "reason", max_length=NOTE_MAX)
+    now = timezone.now()
+    from_status, withdrawn, _escalated = _unassign(
+        case, EventType.WITHDRAW, counted=False, now=now, note=str(WITHDRAWN_NOTE)
+    )
+    FLOW.record(
+        case,
+        EventType.WITHDRAW,
+        actor,
+        role,
+        from_status,
+        {"reason": reason, "unit": withdrawn.name if withdrawn else None},
+        unit=withdrawn,
+        now=now,
+    )
+    return case
+
+
+@transaction.atomic
+def case_reassign(
+    *,
+    case: Case,
+    actor: User,
+    lead_unit: Unit | None,
+    co_units: Sequence[Unit] = (),
+    note: str = "",
+) -> Case:
+    """改派: the dispatcher moves the case from a unit that has not replied straight to another,
+    which must sign for it; the deadlines start again as on a 派单. Not a 退回 of the unit
+    it leaves (``return_count`` stays)."""
+    case, role = FLOW.begin(case, actor, EventType.REASSIGN)
+    if lead_unit is not None and lead_unit.pk == case.lead_unit_id:
+        raise invalid("lead_unit", _("请选择另一个承办单位：改派不能派给原承办单位。"))
+    lead_unit, co = _check_units(case, actor, lead_unit, co_units)
+    now = timezone.now()
+    previous = case.lead_unit
+    _assign(case, lead_unit, now)
+    # The new unit makes its own first contact (响应率).
+    case.contacted_at = None
+    from_status = FLOW.move(case, EventType.REASSIGN)
+    FLOW.save(case, "status", *ASSIGNED_FIELDS, "contacted_at")
+    case.co_units.set(co)
+    _lapse_requests(case, now, str(REASSIGNED_NOTE))
+    FLOW.record(
+        case,
+        EventType.REASSIGN,
+        actor,
+        role,
+        from_status,
+        {
+            **_assigned_payload(case, co, note),
+            "from_unit": previous.name if previous else None,
+        },
+        now=now,
     )
     return case
 
@@ -816,10 +1058,9 @@ def case_reply(
     from_status = FLOW.move(case, EventType.REPLY)
     FLOW.save(case, "status", "outcome", "reply_text", "replied_at")
     SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=now)
-    # A request for more time no longer applies once the unit has replied.
-    ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).update(
-        status=ExtensionStatus.LAPSED, decided_at=now
-    )
+    # A request for more time, or to give the case back, no longer applies once the unit has
+    # replied.
+    _lapse_requests(case, now, "")
     event = FLOW.record(
         case,
         EventType.REPLY,

@@ -94,7 +94,7 @@ from .vocabulary import (
     heating_weight,
 )
 
-__all__ = ["GenerateReport", "generate_cases"]
+__all__ = ["GenerateReport", "generate_cases", "write_drafts"]
 
 DAYS = 365
 
@@ -400,60 +400,62 @@ class Generator:
     # -- writing ---------------------------------------------------------------------------
 
     def flush(self, drafts: list[Draft], report: GenerateReport) -> None:
-        """Write one batch in one transaction: cases, their requests and orders, events,
-        evaluations, co-unit links, and the day sequences moved past the codes used."""
-        writer = self.writer
-        with transaction.atomic():
-            days = sorted({d.day for d in drafts})
-            last = dict(
-                DailySequence.objects.select_for_update()
-                .filter(day__in=days)
-                .values_list("day", "last")
-            )
-            for d in drafts:
-                number = last.get(d.day, 0) + 1
-                last[d.day] = number
-                d.case.tracking_code = f"XN-{d.day:%Y%m%d}-{number:04d}"
-            writer.insert_objects(Case, [d.case for d in drafts])
-            extensions, orders = [], []
-            for d in drafts:
-                for obj in (*d.extensions, *d.orders):
-                    obj.case_id = d.case.pk
-                extensions.extend(d.extensions)
-                orders.extend(d.orders)
-            writer.insert_objects(ExtensionRequest, extensions)
-            writer.insert_objects(SupervisionOrder, orders)
-            events, evaluations = [], []
-            links: list[tuple[int | None, int]] = []
-            for d in drafts:
-                case_id = d.case.pk
-                for kind, when, actor, unit, source, target, payload, public, patch in d.events:
-                    if patch is not None:
-                        payload[patch[0]] = patch[1].pk
-                    events.append(
-                        (case_id, kind, actor, unit, source, target, payload, public, when)
-                    )
-                for e in d.evaluations:
-                    evaluations.append(
-                        (case_id, e.round, e.rating, e.comment, e.source, e.by_id, e.created_at)
-                    )
-                links.extend((case_id, unit) for unit in d.co_units)
-                report.statuses[d.case.status] += 1
-            writer.insert_rows(CaseEvent, EVENT_COLUMNS, events)
-            writer.insert_rows(Evaluation, EVALUATION_COLUMNS, evaluations)
-            writer.insert_rows(Case.co_units.through, ("case_id", "unit_id"), links)
-            DailySequence.objects.bulk_create(
-                [DailySequence(day=day, last=last[day]) for day in days],
-                update_conflicts=True,
-                unique_fields=["day"],
-                update_fields=["last"],
-            )
-        report.cases += len(drafts)
-        report.events += len(events)
-        report.evaluations += len(evaluations)
-        report.extension_requests += len(extensions)
-        report.supervision_orders += len(orders)
-        report.co_unit_links += len(links)
+        write_drafts(self.writer, drafts, report)
+
+
+def write_drafts(writer: Writer, drafts: list[Draft], report: GenerateReport) -> None:
+    """Write one batch in one transaction: cases, their requests and orders, events,
+    evaluations, co-unit links, and the day sequences moved past the codes used (the year's
+    batches and the archived real case, ``demo.archive``)."""
+    with transaction.atomic():
+        days = sorted({d.day for d in drafts})
+        last = dict(
+            DailySequence.objects.select_for_update()
+            .filter(day__in=days)
+            .values_list("day", "last")
+        )
+        for d in drafts:
+            number = last.get(d.day, 0) + 1
+            last[d.day] = number
+            d.case.tracking_code = f"XN-{d.day:%Y%m%d}-{number:04d}"
+        writer.insert_objects(Case, [d.case for d in drafts])
+        extensions, orders = [], []
+        for d in drafts:
+            for obj in (*d.extensions, *d.orders):
+                obj.case_id = d.case.pk
+            extensions.extend(d.extensions)
+            orders.extend(d.orders)
+        writer.insert_objects(ExtensionRequest, extensions)
+        writer.insert_objects(SupervisionOrder, orders)
+        events, evaluations = [], []
+        links: list[tuple[int | None, int]] = []
+        for d in drafts:
+            case_id = d.case.pk
+            for kind, when, actor, unit, source, target, payload, public, patch in d.events:
+                if patch is not None:
+                    payload[patch[0]] = patch[1].pk
+                events.append((case_id, kind, actor, unit, source, target, payload, public, when))
+            for e in d.evaluations:
+                evaluations.append(
+                    (case_id, e.round, e.rating, e.comment, e.source, e.by_id, e.created_at)
+                )
+            links.extend((case_id, unit) for unit in d.co_units)
+            report.statuses[d.case.status] += 1
+        writer.insert_rows(CaseEvent, EVENT_COLUMNS, events)
+        writer.insert_rows(Evaluation, EVALUATION_COLUMNS, evaluations)
+        writer.insert_rows(Case.co_units.through, ("case_id", "unit_id"), links)
+        DailySequence.objects.bulk_create(
+            [DailySequence(day=day, last=last[day]) for day in days],
+            update_conflicts=True,
+            unique_fields=["day"],
+            update_fields=["last"],
+        )
+    report.cases += len(drafts)
+    report.events += len(events)
+    report.evaluations += len(evaluations)
+    report.extension_requests += len(extensions)
+    report.supervision_orders += len(orders)
+    report.co_unit_links += len(links)
 
 
 def generate_cases(

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.db import transaction
+from django.utils import timezone
 
 from cases import workflow
-from cases.models import Case, Category, Responsibility, TimeUnit
+from cases.models import OPEN_STATUSES, Case, Category, Channel, Responsibility, Status, TimeUnit
 from org.models import Region, RegionLevel, Unit, UnitKind, User
 
 H, WH, WD = TimeUnit.CLOCK_HOURS, TimeUnit.WORKING_HOURS, TimeUnit.WORKING_DAYS
@@ -27,6 +28,7 @@ class DemoCategory:
     urgent: bool = False
     contact: tuple[int, str] = (1, WD)
     resolve: tuple[int, str] = (7, WD)
+    offered: bool = True  # Category.offered_to_residents
     # Open311 attributes: the facts this kind of matter asks for beyond the description.
     attributes: tuple[dict[str, Any], ...] = ()
 
@@ -73,8 +75,11 @@ CATEGORIES: list[DemoCategory] = [
     DemoCategory("social", "民政服务"),
     DemoCategory("market", "市场监管"),
     DemoCategory("consult", "政策咨询", contact=(1, WD), resolve=(1, WD)),
-    # A drill with minute deadlines, so `make run` shows supervision at work within minutes.
-    DemoCategory("drill", "应急演练（演示）", urgent=True, contact=(2, MIN), resolve=(4, MIN)),
+    # A drill with minute deadlines, so `make run` shows supervision at work within minutes;
+    # operators log it, residents and Open311 clients are never offered it.
+    DemoCategory(
+        "drill", "应急演练（演示）", urgent=True, contact=(2, MIN), resolve=(4, MIN), offered=False
+    ),
 ]
 
 # (category code, region level, unit kind or "", named unit code or "", co-unit codes, note)
@@ -103,11 +108,17 @@ RESPONSIBILITIES: list[tuple[str, int, str, str, tuple[str, ...], str]] = [
 
 @transaction.atomic
 def seed_reference() -> tuple[int, int]:
-    """Create the demo categories and responsibilities; returns how many of each were added."""
+    """Create the demo categories and responsibilities; returns how many of each were added.
+    An existing category keeps its settings except whether residents are offered it, which
+    follows ``CATEGORIES`` (a demo database seeded before the drill was withheld gets it)."""
     added_categories = 0
     by_code = {c.code: c for c in Category.objects.all()}
     for demo in CATEGORIES:
         if demo.code in by_code:
+            existing = by_code[demo.code]
+            if existing.offered_to_residents != demo.offered:
+                existing.offered_to_residents = demo.offered
+                existing.save(update_fields=["offered_to_residents"])
             continue
         by_code[demo.code] = Category.objects.create(
             code=demo.code,
@@ -119,6 +130,7 @@ def seed_reference() -> tuple[int, int]:
             resolve_amount=demo.resolve[0],
             resolve_unit=demo.resolve[1],
             open311_attributes=list(demo.attributes),
+            offered_to_residents=demo.offered,
         )
         added_categories += 1
     units = {u.code: u for u in Unit.objects.all()}
@@ -140,20 +152,24 @@ def seed_reference() -> tuple[int, int]:
 
 
 def seed_live_case() -> Case:
-    """A drill case dispatched to 湟中区 now, through the workflow, with minute deadlines: the
-    supervision scan turns it 预警 (yellow) after three minutes and 超期 (red) after four,
-    and handler_huangzhong's inbox gets each reminder. ``make run`` adds one on every start."""
+    """A drill case logged by the hotline and dispatched to 湟中区 now, through the workflow,
+    with minute deadlines: the supervision scan turns it 预警 (yellow) after three minutes and
+    超期 (red) after four, and handler_huangzhong's inbox gets each reminder. The complainant
+    is plainly fictional: the real 赵先生 case of 2023-10-19 is in the archive
+    (``demo.archive``)."""
     users = {u.username: u for u in User.objects.filter(username__in=DEMO_ACTORS)}
     region = Region.objects.get(name="多巴一村", parent__name="多巴镇")
+    # Logged by an operator: residents are never offered the drill category.
     case = workflow.case_submit(
-        actor=users["resident1"],
+        actor=users["operator1"],
+        channel=Channel.PHONE,
         category=Category.objects.get(code="drill"),
         region=region,
         title="演练：管道破损停暖",
-        description="应急演练（演示数据）：新村巷附近供暖管道破损，多户停暖。",
-        complainant_name="赵先生",
-        complainant_phone="13909712345",
-        address="新村巷38号",
+        description="应急演练（演示数据）：演练用地址附近供暖管道破损，多户停暖。",
+        complainant_name="演练人员",
+        complainant_phone="13800138000",
+        address="演练点1号",
     )
     workflow.case_accept(case=case, actor=users["operator1"])
     workflow.case_dispatch(
@@ -168,4 +184,29 @@ def seed_live_case() -> Case:
     return case
 
 
-DEMO_ACTORS = ["resident1", "operator1", "dispatcher_huangzhong", "handler_huangzhong"]
+def open_drill_today() -> Case | None:
+    """Today's drill case while it is still open (not yet evaluated or archived)."""
+    today = timezone.localdate()
+    return (
+        Case.objects.filter(
+            category__code="drill",
+            status__in=OPEN_STATUSES,
+            created_at__date=today,
+        )
+        .exclude(status=Status.EVALUATED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def live_case() -> tuple[Case, bool]:
+    """``seed_demo --live-case``, which ``make run`` passes on every start: today's open drill
+    case if there is one, else a new one (``True``). A restart does not pile up drills, and
+    each day (or after the drill is closed) the scan can be watched at work again."""
+    existing = open_drill_today()
+    if existing is not None:
+        return existing, False
+    return seed_live_case(), True
+
+
+DEMO_ACTORS = ["operator1", "dispatcher_huangzhong", "handler_huangzhong"]

@@ -31,9 +31,13 @@ RATE_DEFINITIONS = __doc__ or ""
 # The one definition of what the rates count; the rollup (``stats.rollup``) and its SQL rebuild
 # (``stats.rebuild``) fold the same event types and ratings.
 SATISFIED_RATINGS = frozenset({Rating.SATISFIED, Rating.BASICALLY})
+# A 改派 gives the case to a new unit with new deadlines, as a 派单 does: it counts as one (and
+# names the new unit). A 退回 (or an approved 退回申请) and a 撤回 count nothing: the 派单 that
+# follows them does.
+DISPATCH_TYPES = frozenset({EventType.DISPATCH, EventType.REASSIGN})
 RATE_TYPES = frozenset(
     {
-        EventType.DISPATCH,
+        *DISPATCH_TYPES,
         EventType.CONTACT,
         EventType.REPLY,
         EventType.RESOLVE_AT_INTAKE,
@@ -121,7 +125,7 @@ def compute_rates(
         if group is not None:
             f.group = group
             names[group] = name or ""
-        if kind == EventType.DISPATCH:
+        if kind in DISPATCH_TYPES:
             f.dispatched = True
         elif kind == EventType.CONTACT and payload.get("first"):
             f.responded = bool(payload.get("on_time"))

@@ -149,6 +149,7 @@ KINDS: dict[str, int] = {
     EventType.SUBMIT: 1,
     EventType.REJECT: 2,
     EventType.DISPATCH: 3,
+    EventType.REASSIGN: 3,  # a 改派 is counted as a 派单 (``rates.DISPATCH_TYPES``)
     EventType.CONTACT: 4,
     EventType.REPLY: 5,
     EventType.RESOLVE_AT_INTAKE: 5,

@@ -5,7 +5,7 @@ The counters follow ``stats.rates`` exactly. The sums over the rows of a period 
 equal what ``compute_rates`` finds for that period:
 
 * created / rejected / closed: one per 提交 / 不予受理 / 归档 event, on its day and its unit.
-* dispatched: cases with a 派单 in the period.
+* dispatched: cases with a 派单 (or a 改派, ``rates.DISPATCH_TYPES``) in the period.
 * responded (响应): of those, the cases whose latest *first* contact in the period was on time.
   It is counted on the **contact day**, and only when the dispatch is in the same period.
 * replied / resolved: cases with a 答复 (or 即时办结) in the period, and whose latest one was
@@ -61,7 +61,7 @@ from xining_issues.bulk import analyze
 
 from . import projections
 from .models import COUNTERS, CaseDayStat, CaseMonthStat, RollupCase, RollupCounters, RollupState
-from .rates import RATE_TYPES, SATISFIED_RATINGS
+from .rates import DISPATCH_TYPES, RATE_TYPES, SATISFIED_RATINGS
 
 (CREATED, REJECTED, DISPATCHED, RESPONDED, REPLIED, RESOLVED, EVALUATED, SATISFIED, CLOSED) = (
     range(len(COUNTERS))
@@ -126,7 +126,7 @@ def _run_counts(events: Sequence[Ev]) -> dict[int, Vector]:
             out.setdefault(e.unit, [0] * len(COUNTERS))[CREATED] += 1
         elif kind == EventType.REJECT:
             out.setdefault(e.unit, [0] * len(COUNTERS))[REJECTED] += 1
-        elif kind == EventType.DISPATCH:
+        elif kind in DISPATCH_TYPES:
             dispatched = True
         elif kind == EventType.CONTACT and e.payload.get("first"):
             responded = bool(e.payload.get("on_time"))

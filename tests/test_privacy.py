@@ -228,12 +228,22 @@ PATHOLOGICAL = [
 @pytest.mark.parametrize("text", PATHOLOGICAL, ids=range(len(PATHOLOGICAL)))
 def test_pathological_text_is_masked_in_linear_time(text: str) -> None:
     """A pattern that backtracks costs more than linearly: four times the text must cost about
-    four times as much, not sixteen (quadratic) or more. Each side is the best of five runs, so a
-    busy machine (CI, helpers) slows neither side's minimum; a wall-clock bound was flaky there."""
+    four times as much, not sixteen (quadratic) or more. Each side is the best of five runs of the
+    thread's CPU time (``time.thread_time``), not of the wall clock: on a busy machine (CI beside
+    other work on two cores) a 50 ms run is preempted far more often than a 5 ms one, and the wall
+    clock then showed 10× for a linear 4× (seen in CI); CPU time does not count the waits."""
+    import time
     import timeit
 
     def cost(sample: str) -> float:
-        return min(timeit.repeat(lambda: mask_text(sample, names=["赵建国"]), number=1, repeat=5))
+        return min(
+            timeit.repeat(
+                lambda: mask_text(sample, names=["赵建国"]),
+                number=1,
+                repeat=5,
+                timer=time.thread_time,
+            )
+        )
 
     once, four_times = cost(text), cost(text * 4)
     # 8×: twice linear's 4× for noise, half quadratic's 16×; 2 ms absorbs the timer's grain.

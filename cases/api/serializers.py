@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from org.models import Region, Unit
+from org.models import Region, Unit, User
 
 from .. import selectors, workflow
 from ..models import (
@@ -35,6 +35,9 @@ from ..models import (
     Rating,
     RejectReason,
     ReplyTemplate,
+    ReturnRequest,
+    ReturnStatus,
+    Status,
     Urgency,
 )
 
@@ -136,6 +139,16 @@ class PendingExtensionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExtensionRequest
         fields = ["id", "unit", "requested_until", "reason", "created_at"]
+
+
+class PendingReturnSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.name")
+    # The staff member who asked, named as the timeline names who acted.
+    requested_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+
+    class Meta:
+        model = ReturnRequest
+        fields = ["id", "unit", "requested_by", "reason", "created_at"]
 
 
 class CaseListSerializer(serializers.ModelSerializer):
@@ -245,6 +258,7 @@ class CaseDetailSerializer(CaseListSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
     pending_extension = serializers.SerializerMethodField()
+    pending_return = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = [
@@ -254,7 +268,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "reply_text", "rating", "excluded_from_satisfaction", "reject_reason",
             "accepted_at", "dispatched_at", "signed_at", "contacted_at", "replied_at",
             "evaluated_at", "closed_at", "attachments", "allowed_actions",
-            "pending_extension",
+            "pending_extension", "pending_return",
         ]  # fmt: skip
 
     masked_fields = ("title", "description", "address", "reply_text")
@@ -287,6 +301,7 @@ class CaseDetailSerializer(CaseListSerializer):
                 "attachments": [_attachment(a) for a in self._attachments(case)],
                 "allowed_actions": self.get_allowed_actions(case),
                 "pending_extension": self.get_pending_extension(case),
+                "pending_return": self.get_pending_return(case),
             }
         )
         return data
@@ -329,6 +344,24 @@ class CaseDetailSerializer(CaseListSerializer):
         data["reason"] = self._text(case, data["reason"])
         return data
 
+    @extend_schema_field(PendingReturnSerializer(allow_null=True))
+    def get_pending_return(self, case: Case) -> dict[str, Any] | None:
+        """The unit's request to give the case back (申请退回), for the dispatcher to decide: a
+        note between staff, like a request for more time. Only a signed case (办理中) can have
+        one, so no other costs a query."""
+        if case.status != Status.HANDLING or getattr(case, "has_pending_return", True) is False:
+            return None
+        pending = list(
+            case.return_requests.filter(status=ReturnStatus.PENDING).select_related(
+                "unit", "requested_by"
+            )
+        )
+        if not pending or not selectors.reads_as_staff(self.context["request"].user, case):
+            return None
+        data = dict(PendingReturnSerializer(pending[0]).data)
+        data["reason"] = self._text(case, data["reason"])
+        return data
+
     def get_region_full_name(self, case: Case) -> str:
         return f"{case.district.name}{case.street.name}{case.region.name}"
 
@@ -348,6 +381,7 @@ RESIDENT_PAYLOAD: dict[str, frozenset[str]] = {
     "reject": frozenset({"reason"}),  # a RejectReason code, the answer they are owed
     "resolve_at_intake": frozenset({"reply", "outcome"}),
     "dispatch": frozenset({"lead_unit", "co_units", "resolve_by"}),
+    "reassign": frozenset({"lead_unit", "co_units", "resolve_by"}),
     "sign": frozenset({"unit"}),
     "progress": frozenset({"text"}),  # only public progress reaches them
     "reply": frozenset({"outcome", "text"}),
@@ -695,6 +729,10 @@ class ExtensionRequestSerializer(serializers.Serializer):
 class ExtensionDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class ReturnDecisionSerializer(ExtensionDecisionSerializer):
+    """退回审批 is decided as a request for more time is: approve or refuse, with a note."""
 
 
 class CaseReplySerializer(serializers.Serializer):

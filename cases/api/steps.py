@@ -137,6 +137,47 @@ STEPS = Steps(
             submit=_("提交审批"),
             tracking=_("办理时限审批"),
         ),
+        # 重新派单: the unit asks to give a signed case back; the dispatcher decides, withdraws
+        # or reassigns
+        Action(
+            event=E.REQUEST_RETURN,
+            call=workflow.case_request_return,
+            input=s.ReasonSerializer,
+            summary="申请退回 request to return a signed case",
+            label=_("申请退回"),
+            submit=_("提交申请"),
+            style="outline-danger",
+            tracking=_("承办单位申请退回"),
+        ),
+        Action(
+            event=E.DECIDE_RETURN,
+            call=workflow.case_decide_return,
+            input=s.ReturnDecisionSerializer,
+            summary="退回审批 decide a request to return",
+            label=_("退回审批"),
+            submit=_("提交审批"),
+            tracking=_("承办单位退回，重新派单中"),
+        ),
+        Action(
+            event=E.WITHDRAW,
+            call=workflow.case_withdraw,
+            input=s.ReasonSerializer,
+            summary="撤回 withdraw the case from its unit",
+            label=_("撤回"),
+            submit=_("确认撤回"),
+            style="outline-danger",
+            tracking=_("正在重新派单"),
+        ),
+        Action(
+            event=E.REASSIGN,
+            call=workflow.case_reassign,
+            input=s.DispatchSerializer,
+            summary="改派 reassign to another unit",
+            label=_("改派"),
+            submit=_("确认改派"),
+            size="lg",
+            tracking=_("已重新派单"),
+        ),
         # 评
         Action(
             event=E.EVALUATE,

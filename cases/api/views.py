@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from org import jurisdiction
 from org.api.serializers import UnitSerializer
-from org.models import Role
+from org.models import STAFF_ROLES, Role
 from xining_issues.db_router import Freshness, ReplicaReadMixin
 from xining_issues.downloads import private_download
 from xining_issues.pagination import StandardPagination
@@ -46,6 +46,8 @@ from ..models import (
     ExtensionRequest,
     ExtensionStatus,
     ReplyTemplate,
+    ReturnRequest,
+    ReturnStatus,
 )
 from . import serializers as s
 from .filters import CaseFilter
@@ -80,10 +82,14 @@ class CasePermission(IsAuthenticated):
 
 
 def _detail_queryset(user: Any) -> QuerySet[Case]:
-    """The case page's case; whether a request for more time is pending is a column of the row
-    (the buttons need it), and the request itself is read only when one is."""
+    """The case page's case; whether a request for more time, or to give the case back
+    (申请退回), is pending is a column of the row (the buttons need it), and the request itself
+    is read only when one is."""
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), status=ExtensionStatus.PENDING)
-    return selectors.case_detail(user).annotate(has_pending_extension=Exists(pending))
+    returning = ReturnRequest.objects.filter(case=OuterRef("pk"), status=ReturnStatus.PENDING)
+    return selectors.case_detail(user).annotate(
+        has_pending_extension=Exists(pending), has_pending_return=Exists(returning)
+    )
 
 
 @STEPS.routes
@@ -320,6 +326,14 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CategorySerializer
     permission_classes = [AllowAny]
     pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Category]:
+        """Residents and visitors are offered only the categories open to them; staff see
+        every active one (an operator may log a drill)."""
+        categories = super().get_queryset()
+        if jurisdiction.has_role(self.request.user, *STAFF_ROLES):
+            return categories
+        return categories.filter(offered_to_residents=True)
 
 
 class ReplyTemplateViewSet(viewsets.ReadOnlyModelViewSet):

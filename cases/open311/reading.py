@@ -54,8 +54,13 @@ def w3c(value: dt.datetime | None) -> str | None:
 # --- services ----------------------------------------------------------------------------------
 
 
+def _offered() -> QuerySet[Category]:
+    """The categories a client may file: active and offered to residents (a drill is not)."""
+    return Category.objects.filter(is_active=True, offered_to_residents=True)
+
+
 def _active_categories() -> list[Category]:
-    return list(Category.objects.filter(is_active=True).select_related("parent"))
+    return list(_offered().select_related("parent"))
 
 
 def _top(category: Category, by_pk: dict[int, Category]) -> Category:
@@ -82,7 +87,7 @@ def _service(category: Category, by_pk: dict[int, Category]) -> dict[str, Any]:
 
 
 def services() -> list[dict[str, Any]]:
-    """Every active category, by its code."""
+    """Every category a client may file, by its code."""
     categories = _active_categories()
     by_pk = {c.pk: c for c in categories}
     ordered = sorted(categories, key=lambda c: (_top(c, by_pk).name, c.parent_id or 0, c.name))
@@ -90,8 +95,8 @@ def services() -> list[dict[str, Any]]:
 
 
 def active_category(code: str) -> Category:
-    """The active category with this code; 404 when there is none."""
-    category = Category.objects.filter(code=code, is_active=True).first()
+    """The active category with this code offered to clients; 404 when there is none."""
+    category = _offered().filter(code=code).first()
     if category is None:
         raise Open311Error(404, _("service_code %(code)s 不存在。") % {"code": code})
     return category

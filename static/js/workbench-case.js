@@ -158,7 +158,9 @@ function eventDetails(event) {
       ["p.until", payload.approved ? detailValue(event, "until", payload.to) : null],
       ["p.note", detailValue(event, "note", payload.note)]];
   } else {
-    pairs = DETAIL_KEYS.filter((key) => key in payload)
+    // 退回审批 leads with its answer; its other details read as a 退回's.
+    const keys = event.type === "decide_return" ? ["approved", ...DETAIL_KEYS] : DETAIL_KEYS;
+    pairs = keys.filter((key) => key in payload)
       .map((key) => [`p.${key}`, detailValue(event, key, payload[key])]);
   }
   const dl = el("dl", { class: "xn-event-details" });
@@ -240,6 +242,19 @@ const prepare = {
       ? fmt("pending_extension", { until: formatTime(request.payload.until), reason: request.payload.reason })
       : t("no_pending_extension");
   },
+  decide_return(form) {
+    // The unit's request as the case detail gives it to staff (pending_return).
+    const request = current.pending_return || {};
+    for (const node of form.querySelectorAll("[data-pending-return]")) {
+      const value = request[node.dataset.pendingReturn];
+      node.textContent = node.dataset.pendingReturn === "created_at" && value ? formatTime(value) : value || "—";
+    }
+  },
+  reassign() {
+    document.getElementById("reassign-current").textContent = current.lead_unit?.name || "—";
+    const co = current.co_units.map((unit) => unit.name);
+    document.getElementById("reassign-co").textContent = co.length ? co.join(t("sep")) : t("none");
+  },
   close(form) {
     form.querySelector("[data-review-only]").hidden = current.status !== "review";
   },
@@ -252,6 +267,16 @@ const build = {
     const body = { co_units: dispatch.co.map((unit) => unit.id) };
     if (lead) body.lead_unit = lead.id;
     const note = document.getElementById("dispatch-note").value.trim();
+    if (note) body.note = note;
+    return body;
+  },
+  // 改派 moves the lead unit; the co-units stay as they are.
+  async reassign() {
+    const lead = await reassignLead.settle();
+    if (lead === undefined) throw fieldError("lead_unit", t("unit_not_found"));
+    const body = { co_units: current.co_units.map((unit) => unit.id).filter((id) => id !== lead?.id) };
+    if (lead) body.lead_unit = lead.id;
+    const note = document.getElementById("reassign-note").value.trim();
     if (note) body.note = note;
     return body;
   },
@@ -275,6 +300,7 @@ function openDialog(name, trigger) {
   if (fresh) {
     form.reset();
     if (name === "dispatch") resetDispatch();
+    if (name === "reassign") reassignLead.clear();
     dialog.fresh = false;
   }
   clearErrors(form);
@@ -371,6 +397,13 @@ const dispatch = {
   ),
   co: [],
 };
+
+// 改派 offers the same units as 派单.
+const reassignLead = unitPicker(
+  document.getElementById("reassign-lead"),
+  document.getElementById("reassign-lead-options"),
+  { url: `${base}dispatch-units/` },
+);
 
 function resetDispatch() {
   dispatch.lead.clear();

@@ -192,6 +192,8 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "url": "http://127.0.0.1:8000/track/?code=XN-20310314-0007",
     },
     "case_closed": {"code": "XN-20310314-0007"},
+    "return_approved": {"code": "XN-20310314-0007"},
+    "return_refused": {"code": "XN-20310314-0007"},
     "case_assigned": {
         "code": "XN-20310314-0007",
         "category": "供暖",

@@ -1,7 +1,8 @@
 """``python manage.py seed_demo [--cases N [--if-empty]] [--live-case]``: believable Xining demo
-data. The organisation and reference data are idempotent; ``--cases`` adds N cases each time
-(with ``--if-empty`` only when there are none yet); ``--live-case`` adds one drill case that the
-supervision scan turns yellow and red within minutes."""
+data. The organisation, reference data and the archived real case of 2023-10-19 are idempotent;
+``--cases`` adds N cases each time (with ``--if-empty`` only when there are none yet);
+``--live-case`` adds a drill case that the supervision scan turns yellow and red within minutes,
+unless today's drill is still open."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from cases.models import Case
+from demo.archive import seed_archived_case
 from demo.history import generate_cases
 from demo.organisation import seed_organisation
-from demo.reference import seed_live_case, seed_reference
+from demo.reference import live_case, seed_reference
 from demo.topics import seed_topics
 from xining_issues.bulk import sql_log_off
 
@@ -34,7 +36,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--live-case",
             action="store_true",
-            help="Add a drill case with minute deadlines to watch the supervision scan act.",
+            help="Add a drill case with minute deadlines to watch the supervision scan act "
+            "(none while today's drill is still open).",
         )
 
     def handle(
@@ -52,6 +55,7 @@ class Command(BaseCommand):
         self.stdout.write(f"cases: {categories} categories, {rules} responsibilities added")
         topics = seed_topics()
         self.stdout.write(f"topics: {topics.topics} topics, {topics.users} users added")
+        # Asked before the archived case is written, which is no reason to skip the year.
         if cases and if_empty and Case.objects.exists():
             self.stdout.write("cases: some exist already, none added (--if-empty)")
             cases = 0
@@ -62,11 +66,20 @@ class Command(BaseCommand):
                 f"cases: {made.cases} created in {made.seconds:.1f} s "
                 f"({made.per_second:.0f} cases/s), {made.events} events"
             )
+        archived, added = seed_archived_case()
+        self.stdout.write(
+            f"archive: the real case of 2023-10-19 (赵先生, 多巴一村) is {archived.tracking_code}"
+            + ("" if added else " (already there)")
+        )
         if live_case:
-            drill = seed_live_case()
-            self.stdout.write(
-                f"live case {drill.tracking_code}: warning at "
-                f"{timezone.localtime(drill.warn_at):%H:%M}, overdue at "
-                f"{timezone.localtime(drill.resolve_by):%H:%M} (handler_huangzhong's inbox)"
-            )
+            self._live_case()
         self.stdout.write(f"seed_demo finished in {time.perf_counter() - started:.1f} s")
+
+    def _live_case(self) -> None:
+        drill, added = live_case()
+        self.stdout.write(
+            f"live case {drill.tracking_code}"
+            + ("" if added else " (today's drill, still open)")
+            + f": warning at {timezone.localtime(drill.warn_at):%H:%M}, overdue at "
+            f"{timezone.localtime(drill.resolve_by):%H:%M} (handler_huangzhong's inbox)"
+        )

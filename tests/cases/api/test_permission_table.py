@@ -30,7 +30,15 @@ from rest_framework.test import APIClient
 
 from cases import workflow
 from cases.api.steps import STEPS
-from cases.models import Case, CaseEvent, Evaluation, ExtensionRequest, Status, SupervisionOrder
+from cases.models import (
+    Case,
+    CaseEvent,
+    Evaluation,
+    ExtensionRequest,
+    ReturnRequest,
+    Status,
+    SupervisionOrder,
+)
 from org.models import Role, User
 from tests.cases.conftest import run_steps
 from tests.conftest import Demo
@@ -52,10 +60,12 @@ OPEN_STATES = {S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.REPLIED, S.E
 # States in which the case has a lead unit (湟中区人民政府) and a co-unit (华润燃气).
 ASSIGNED_STATES = {S.DISPATCHED, S.HANDLING, S.REPLIED, S.EVALUATED, S.REVIEW, S.CLOSED}
 
-# Variants of a state: an extension request waiting (while handling), or a first-round 不满意
-# (evaluated). Without a variant the evaluated case was rated 满意 and the review case has been
-# re-handled once and rated 不满意 again.
+# Variants of a state: an extension request waiting (while handling), a request to give the
+# case back waiting (while handling), or a first-round 不满意 (evaluated). Without a variant the
+# evaluated case was rated 满意 and the review case has been re-handled once and rated 不满意
+# again.
 PENDING = "pending"
+RETURN_PENDING = "return_pending"
 UNSATISFIED = "unsatisfied"
 
 
@@ -151,6 +161,13 @@ RULES: dict[str, Rule] = {
     "request-extension": rule("request_extension", LEAD, {S.HANDLING}, None),
     "decide-extension": rule("decide_extension", "dispatcher", {S.HANDLING}, None),
     "reply": rule("reply", LEAD, {S.HANDLING}, S.REPLIED),
+    # 重新派单: after signing the lead unit asks to give the case back and the dispatcher of the
+    # dispatch level decides (the body approves: back to 待派单); before a reply the dispatcher
+    # may take it back (撤回) or move it to another unit (改派)
+    "request-return": rule("request_return", LEAD, {S.HANDLING}, None),
+    "decide-return": rule("decide_return", "dispatcher", {S.HANDLING}, S.ACCEPTED),
+    "withdraw": rule("withdraw", "dispatcher", {S.DISPATCHED, S.HANDLING}, S.ACCEPTED),
+    "reassign": rule("reassign", "dispatcher", {S.DISPATCHED, S.HANDLING}, S.DISPATCHED),
     # 评: the complainant signed in, or an operator's callback (回访)
     "evaluate": rule("evaluate", "complainant operator", {S.REPLIED}, S.EVALUATED),
     # 重办: intake staff on a first 不满意, a supervisor after the second (督查研判)
@@ -193,6 +210,10 @@ def expected(
         return 409  # nothing to decide
     if action == "request-extension" and variant == PENDING:
         return 409  # one request at a time
+    if action == "decide-return" and variant != RETURN_PENDING:
+        return 409  # nothing to decide
+    if action == "request-return" and variant == RETURN_PENDING:
+        return 409  # one request at a time
     return 200 if valid else 400
 
 
@@ -214,6 +235,11 @@ def body(action: str, demo: Demo) -> dict[str, Any]:
         "contact": {},
         "request-extension": {"until": later.isoformat(), "reason": "需更换整段管道。"},
         "decide-extension": {"approve": True},
+        "request-return": {"reason": "不属于本单位职责。"},
+        "decide-return": {"approve": True, "note": "同意退回。"},
+        "withdraw": {"reason": "派单有误，重新派单。"},
+        # the city heating company: named for heating, so both dispatchers reach it
+        "reassign": {"lead_unit": demo.unit("xn-heating").pk, "co_units": []},
         "reply": {"outcome": "resolved", "text": "管道已修复，供暖恢复。"},
         "evaluate": {"rating": "satisfied"},
         "reopen": {"reason": "诉求人仍不满意。"},
@@ -235,6 +261,10 @@ BAD_BODY: dict[str, dict[str, Any]] = {
     "contact": {"method": "pigeon"},
     "request-extension": {"reason": "需更换整段管道。"},
     "decide-extension": {},
+    "request-return": {},
+    "decide-return": {"note": "同意退回。"},
+    "withdraw": {},
+    "reassign": {"note": "改派。"},
     "reply": {"outcome": "resolved"},
     "evaluate": {"rating": "meh"},
     "reopen": {},
@@ -258,6 +288,9 @@ def snapshot(case_id: int) -> dict[str, Any]:
             ExtensionRequest.objects.filter(case_id=case_id)
             .order_by("pk")
             .values_list("status", "requested_until")
+        ),
+        "returns": list(
+            ReturnRequest.objects.filter(case_id=case_id).order_by("pk").values_list("status")
         ),
         "orders": SupervisionOrder.objects.filter(case_id=case_id).count(),
         "evaluations": Evaluation.objects.filter(case_id=case_id).count(),
@@ -307,6 +340,10 @@ def case_in(make_case: Callable[..., Case], demo: Demo) -> Callable[[str, str], 
                     actor=demo.user("handler_huangzhong"),
                     until=case.resolve_by + dt.timedelta(days=10),
                     reason="需要更换整段管道。",
+                )
+            if variant == RETURN_PENDING:  # the lead unit has asked to give the case back
+                workflow.case_request_return(
+                    case=case, actor=demo.user("handler_huangzhong"), reason="不属于本单位职责。"
                 )
             assert case.status == state
             return case
@@ -381,7 +418,19 @@ CELLS = [
 ]
 CELLS += [
     pytest.param(action, S.HANDLING, PENDING, id=f"{action}-handling-pending")
-    for action in ("decide-extension", "request-extension")
+    for action in ("decide-extension", "request-extension", "decide-return", "request-return")
+]
+CELLS += [
+    pytest.param(action, S.HANDLING, RETURN_PENDING, id=f"{action}-handling-return-pending")
+    for action in (
+        "request-return",
+        "decide-return",
+        "withdraw",
+        "reassign",
+        "request-extension",
+        "decide-extension",
+        "reply",
+    )
 ]
 CELLS += [
     pytest.param(action, S.EVALUATED, UNSATISFIED, id=f"{action}-evaluated-unsatisfied")
@@ -438,6 +487,10 @@ WHERE_IT_HAPPENS: dict[str, tuple[str, str]] = {
     "contact": (S.HANDLING, ""),
     "request-extension": (S.HANDLING, ""),
     "decide-extension": (S.HANDLING, PENDING),
+    "request-return": (S.HANDLING, ""),
+    "decide-return": (S.HANDLING, RETURN_PENDING),
+    "withdraw": (S.DISPATCHED, ""),
+    "reassign": (S.HANDLING, ""),
     "reply": (S.HANDLING, ""),
     "evaluate": (S.REPLIED, ""),
     "reopen": (S.EVALUATED, UNSATISFIED),
@@ -486,6 +539,7 @@ ACTION_OF_EVENT = {r.event: action for action, r in RULES.items()}
     [pytest.param(state, "", id=state) for state in ALL_STATES]
     + [
         pytest.param(S.HANDLING, PENDING, id="handling-pending"),
+        pytest.param(S.HANDLING, RETURN_PENDING, id="handling-return-pending"),
         pytest.param(S.EVALUATED, UNSATISFIED, id="evaluated-unsatisfied"),
     ],
 )

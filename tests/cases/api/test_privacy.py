@@ -789,6 +789,11 @@ CASE_TEXT: dict[str, tuple[str, str, str]] = {
         __name__,
         "test_free_text_is_masked_for_readers_without_the_need",
     ),
+    "cases.api.serializers.PendingReturnSerializer": (
+        "reason (in the detail)",
+        "tests.cases.test_reroute",
+        "test_the_pending_request_is_masked_for_readers_without_the_need",
+    ),
     "cases.api.serializers.EventSerializer": (
         "payload note, reason, text, reply, comment; staff names (events)",
         __name__,
@@ -878,7 +883,8 @@ INPUTS = {
     for name in [
         "CaseSubmitSerializer", "AcceptSerializer", "RejectSerializer", "ReplyTextSerializer",
         "DispatchSerializer", "ReasonSerializer", "ProgressSerializer", "ContactSerializer",
-        "ExtensionRequestSerializer", "ExtensionDecisionSerializer", "CaseReplySerializer",
+        "ExtensionRequestSerializer", "ExtensionDecisionSerializer", "ReturnDecisionSerializer",
+        "CaseReplySerializer",
         "EvaluateSerializer", "TrackEvaluateSerializer", "SuperviseSerializer",
         "RecategoriseSerializer", "CloseSerializer", "RatesQuerySerializer",
     ]
