@@ -11,10 +11,30 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, User
+from org.models import Membership, Region, RegionClass, RegionLevel, Role, Unit, UnitKind, User
 
 from .geography import DISTRICT_SLUGS, community_point
 from .regions_data import REGIONS
+
+# 社区分类 of the demo communities: villages (…村)
+# are rural, the other communities of the three outer districts suburban, the rest urban. The
+# region data names no 易地搬迁 (relocation) community, so two towns' communities of 大通县 stand
+# in for them: illustrative, not real relocation sites.
+# The classes org's migration 0003 creates; the demo makes any that are missing (a test
+# database emptied between tests has lost the migration's rows).
+DEMO_CLASSES = [
+    ("urban", "城市社区", 10),
+    ("suburban", "城郊社区", 20),
+    ("rural", "农村社区", 30),
+    ("relocation", "易地搬迁社区", 40),
+]
+SUBURBAN_DISTRICTS = frozenset({"湟中区", "大通回族土族自治县", "湟源县"})
+RELOCATION_COMMUNITIES = frozenset(
+    {
+        ("大通回族土族自治县", "桥头镇", "元朔社区"),
+        ("大通回族土族自治县", "城关镇", "白塔社区"),
+    }
+)
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - development-only accounts, listed in the README
 
@@ -107,6 +127,34 @@ def _place_communities(regions: dict[tuple[str, ...], Region]) -> None:
     Region.objects.bulk_update([r for _n, r in unplaced], ["lat", "lng"], batch_size=500)
 
 
+def community_class(names: tuple[str, ...]) -> str:
+    """The demo class code of the community at ``names`` ('西宁市', district, street, name)."""
+    _city, district, street, name = names
+    if (district, street, name) in RELOCATION_COMMUNITIES:
+        return "relocation"
+    if name.endswith("村"):
+        return "rural"
+    return "suburban" if district in SUBURBAN_DISTRICTS else "urban"
+
+
+def _classify_communities(regions: dict[tuple[str, ...], Region]) -> None:
+    """Give each community without a class its demo class, in one bulk update (a class an
+    admin chose is kept)."""
+    for code, name, order in DEMO_CLASSES:
+        RegionClass.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
+    classes = dict(RegionClass.objects.values_list("code", "pk"))
+    unclassified = [
+        (names, region)
+        for names, region in regions.items()
+        if region.level == RegionLevel.COMMUNITY and region.region_class_id is None
+    ]
+    changed = []
+    for names, region in unclassified:
+        region.region_class_id = classes[community_class(names)]
+        changed.append(region)
+    Region.objects.bulk_update(changed, ["region_class"], batch_size=500)
+
+
 def _unit(
     code: str, name: str, kind: str, region: Region, parent: Unit | None, report: SeedReport
 ) -> Unit:
@@ -195,6 +243,7 @@ def seed_organisation() -> SeedReport:
     report = SeedReport()
     regions = _seed_regions(report)
     _place_communities(regions)
+    _classify_communities(regions)
     _seed_units(regions, report)
     _seed_users(report)
     return report

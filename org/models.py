@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +48,32 @@ def path_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
+class RegionClass(models.Model):
+    """社区分类: a kind of community or village (城市社区, 城郊社区, 农村社区, 易地搬迁社区 …).
+
+    The list is data a city edits in the admin, not code: statistics are grouped and filtered
+    by it, and services (or funds) differ by class. A class in use is deactivated, not deleted.
+    """
+
+    code = models.SlugField(
+        _("代码"), max_length=32, unique=True, help_text=_("稳定的英文标识，用于接口和筛选。")
+    )
+    name = models.CharField(_("名称"), max_length=32, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(
+        _("启用"), default=True, help_text=_("停用的分类不能再分给社区，历史统计仍按它分组。")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("社区分类")
+        verbose_name_plural = _("社区分类")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Region(models.Model):
     """One administrative division. ``path`` is a materialised path of ancestor ids.
 
@@ -71,6 +98,15 @@ class Region(models.Model):
     # lat/long is placed in the nearest community that has one (cases.open311.intake).
     lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # 社区分类: only a community or village has one (``clean``); dashboards group by it.
+    region_class = models.ForeignKey(
+        RegionClass,
+        verbose_name=_("社区分类"),
+        on_delete=models.PROTECT,
+        related_name="regions",
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("行政区划")
@@ -83,6 +119,11 @@ class Region(models.Model):
             models.CheckConstraint(
                 condition=Q(level=RegionLevel.CITY) | Q(parent__isnull=False),
                 name="region_only_city_is_root",
+            ),
+            models.CheckConstraint(
+                condition=Q(region_class__isnull=True) | Q(level=RegionLevel.COMMUNITY),
+                name="region_class_only_on_community",
+                violation_error_message=_("只有社区（村）可以设置社区分类。"),
             ),
         ]
         indexes = [
@@ -105,6 +146,15 @@ class Region(models.Model):
         if path != self.path:
             self.path = path
             Region.objects.filter(pk=self.pk).update(path=path)
+
+    def clean(self) -> None:
+        """A class (社区分类) describes a community or village: a street or a district has
+        communities of several classes, so it has none of its own."""
+        super().clean()
+        if self.region_class_id and self.level != RegionLevel.COMMUNITY:
+            raise ValidationError(
+                {"region_class": _("只有社区（村）可以设置社区分类。")}, code="not_community"
+            )
 
     @property
     def ancestor_ids(self) -> list[int]:

@@ -26,11 +26,12 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import OPEN_STATUSES, Case, Category, Stage
 from cases.selectors import queue_filters, stage_filter
 from org import jurisdiction
-from org.models import Region, RegionLevel, Role, path_ids
+from org.models import Region, RegionClass, RegionLevel, Role, path_ids
 
 from .models import COUNTERS
 from .projections import Source, narrowest, q_fields
@@ -97,6 +98,14 @@ def case_scope_q(user: User | AnonymousUser) -> Q:
 
 def region_q(region: Region | None) -> Q:
     return Q() if region is None else _path_q(region.path)
+
+
+def class_q(region_class: RegionClass | None) -> Q:
+    """The rollup rows (or cases) of communities of one class (社区分类). The rollup is keyed
+    by the community (``region``), not by its class, so a class is a join to the region
+    table: an admin who reclassifies a community reclassifies its past figures too, and no
+    rollup row has to be rewritten."""
+    return Q() if region_class is None else Q(region__region_class=region_class)
 
 
 def period_q(start: dt.date, end: dt.date) -> Q:
@@ -201,10 +210,14 @@ def rows(
     region: Region | None = None,
     *,
     months: bool = True,
+    region_class: RegionClass | None = None,
 ) -> Rows:
-    """The rollup rows of the period that the user may count, within ``region``. With
-    ``months=False`` every row is a day row (to bucket them by day or week)."""
-    return Rows.of(start, end, months=months).filter(scope_q(user) & region_q(region))
+    """The rollup rows of the period that the user may count, within ``region`` and, given
+    ``region_class``, in its communities. With ``months=False`` every row is a day row (to
+    bucket them by day or week)."""
+    return Rows.of(start, end, months=months).filter(
+        scope_q(user) & region_q(region) & class_q(region_class)
+    )
 
 
 # --- rates -----------------------------------------------------------------------------------
@@ -296,11 +309,16 @@ def overview(
     region: Region | None = None,
     w: dict[str, float] | None = None,
     now: dt.datetime | None = None,
+    *,
+    region_class: RegionClass | None = None,
 ) -> dict[str, Any]:
     now = now or timezone.now()
     w = w or weights()
-    qs = rows(user, start, end, region)
-    cases = Case.objects.filter(case_scope_q(user) & region_q(region), status__in=OPEN_STATUSES)
+    qs = rows(user, start, end, region, region_class=region_class)
+    cases = Case.objects.filter(
+        case_scope_q(user) & region_q(region) & class_q(region_class),
+        status__in=OPEN_STATUSES,
+    )
     stage_counts = {
         stage.value: Count("pk", filter=stage_filter(stage))
         for stage in Stage
@@ -371,6 +389,8 @@ def trend(
     granularity: str = "day",
     region: Region | None = None,
     w: dict[str, float] | None = None,
+    *,
+    region_class: RegionClass | None = None,
 ) -> list[dict[str, Any]]:
     """New vs closed and the three rates per bucket. A row counts in a bucket when both its
     ``since`` and its ``day`` lie in it (the same rule as for a whole period)."""
@@ -379,7 +399,9 @@ def trend(
     firsts = [first for first, _last in spans]
     sums: list[dict[str, int]] = [defaultdict(int) for _ in spans]  # type: ignore[misc]
     # Day and week buckets need the day rows; month buckets can read the month rows.
-    source = rows(user, start, end, region, months=granularity == "month")
+    source = rows(
+        user, start, end, region, months=granularity == "month", region_class=region_class
+    )
     if granularity == "month":
         cells = grouped(source, "day", "since")
     elif granularity == "week":
@@ -412,6 +434,8 @@ RANK_FIELDS = {
     "unit": ("unit_key", "unit__name"),
     "district": ("district_id", "district__name"),
     "street": ("street_id", "street__name"),
+    # 按社区分类: the community's class, joined from the region table (see ``class_q``).
+    "region_class": ("region__region_class_id", "region__region_class__name"),
 }
 
 
@@ -422,15 +446,19 @@ def rankings(
     by: str = "unit",
     region: Region | None = None,
     w: dict[str, float] | None = None,
+    *,
+    region_class: RegionClass | None = None,
 ) -> list[dict[str, Any]]:
-    """Units, districts or streets ranked by composite score (ties by volume, then name)."""
+    """Units, districts, streets or community classes ranked by composite score (ties by
+    volume, then name). By class, the communities without one make the row 未分类 (id null)."""
     w = w or weights()
     key, name = RANK_FIELDS[by]
-    qs = rows(user, start, end, region)
+    qs = rows(user, start, end, region, region_class=region_class)
     if by == "unit":
         qs = qs.exclude(unit_key=0)
     result = [
-        {"id": r[key], "name": r[name] or "", **with_rates(r, w)} for r in grouped(qs, key, name)
+        {"id": r[key], "name": r[name] or _row_name(by, r[key]), **with_rates(r, w)}
+        for r in grouped(qs, key, name)
     ]
     result = [r for r in result if any(r[c] for c in COUNTERS)]
     result.sort(
@@ -444,6 +472,11 @@ def rankings(
             previous = r["score"]
         r["rank"] = rank if r["score"] is not None else None
     return result
+
+
+def _row_name(by: str, key: Any) -> str:
+    """The name of a ranking row that has none: the communities without a class."""
+    return _("未分类") if by == "region_class" and key is None else ""
 
 
 def month_summary(month: dt.date) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org.models import Region
+from org.models import Region, RegionClass
 from topics import selectors
 
 from . import candidates, dashboards
@@ -72,7 +72,13 @@ Table = tuple[str, list[str], list[list[Any]]]
 def _rankings(by: str, title: Callable[[], str], name: Callable[[], str]) -> Callable[..., Table]:
     def build(user: User | AnonymousUser, p: Params) -> Table:
         results = dashboards.rankings(
-            user, p["from"], p["to"], by, p.get("region"), p.get("weights")
+            user,
+            p["from"],
+            p["to"],
+            by,
+            p.get("region"),
+            p.get("weights"),
+            region_class=p.get("region_class"),
         )
         headers = [_("排名"), name(), *_rate_headers()]
         rows = [[r["rank"], r["name"], *_rate_cells(r)] for r in results]
@@ -82,7 +88,14 @@ def _rankings(by: str, title: Callable[[], str], name: Callable[[], str]) -> Cal
 
 
 def _categories(user: User | AnonymousUser, p: Params) -> Table:
-    data = dashboards.overview(user, p["from"], p["to"], p.get("region"), p.get("weights"))
+    data = dashboards.overview(
+        user,
+        p["from"],
+        p["to"],
+        p.get("region"),
+        p.get("weights"),
+        region_class=p.get("region_class"),
+    )
     headers = [_("排名"), _("诉求分类"), _("新增诉求")]
     rows = [[i, c["name"], c["created"]] for i, c in enumerate(data["hot_categories"], 1)]
     return _("热点分类"), headers, rows
@@ -90,7 +103,13 @@ def _categories(user: User | AnonymousUser, p: Params) -> Table:
 
 def _trend(user: User | AnonymousUser, p: Params) -> Table:
     buckets = dashboards.trend(
-        user, p["from"], p["to"], p.get("granularity", "day"), p.get("region"), p.get("weights")
+        user,
+        p["from"],
+        p["to"],
+        p.get("granularity", "day"),
+        p.get("region"),
+        p.get("weights"),
+        region_class=p.get("region_class"),
     )
     headers = [_("起"), _("止"), _("新增"), _("归档"), *_rate_headers()]
     rows = [[b["start"], b["end"], b["created"], b["closed"], *_rate_cells(b)] for b in buckets]
@@ -98,7 +117,14 @@ def _trend(user: User | AnonymousUser, p: Params) -> Table:
 
 
 def _stages(user: User | AnonymousUser, p: Params) -> Table:
-    data = dashboards.overview(user, p["from"], p["to"], p.get("region"), p.get("weights"))
+    data = dashboards.overview(
+        user,
+        p["from"],
+        p["to"],
+        p.get("region"),
+        p.get("weights"),
+        region_class=p.get("region_class"),
+    )
     rows = [[s["label"], s["count"]] for s in data["stages"]]
     rows += [[_("在办合计"), data["open"]], [_("已超期"), data["overdue"]]]
     return _("各环节在办"), [_("环节"), _("件数")], rows
@@ -223,6 +249,9 @@ TABLES: dict[str, Callable[..., Table]] = {
     "rankings-unit": _rankings("unit", lambda: _("承办单位排名"), lambda: _("承办单位")),
     "rankings-district": _rankings("district", lambda: _("区县排名"), lambda: _("区县")),
     "rankings-street": _rankings("street", lambda: _("街道排名"), lambda: _("街道（乡镇）")),
+    "rankings-region_class": _rankings(
+        "region_class", lambda: _("按社区分类"), lambda: _("社区分类")
+    ),
     "categories": _categories,
     "trend": _trend,
     "stages": _stages,
@@ -259,6 +288,7 @@ def workbook_bytes(
                 progress(written)
 
     region: Region | None = params.get("region")
+    region_class: RegionClass | None = params.get("region_class")
     # openpyxl writes naive datetimes: the local (Asia/Shanghai) time of the export.
     exported = timezone.localtime().replace(microsecond=0, tzinfo=None)
     # Where the figures come from, on a second sheet so the table itself stays tabular.
@@ -267,6 +297,7 @@ def workbook_bytes(
         [_("起始日期"), params["from"]],
         [_("截止日期"), params["to"]],
         [_("区划"), region.name if region else _("全部")],
+        [_("社区分类"), region_class.name if region_class else _("全部")],
         [_("导出时间"), exported],
     ]
     widths = {
@@ -298,6 +329,7 @@ def job_params(p: Params) -> dict[str, Any]:
         "from": p["from"].isoformat(),
         "to": p["to"].isoformat(),
         "region": region.pk if region else None,
+        "region_class": p["region_class"].code if p.get("region_class") else None,
         "granularity": p.get("granularity", "day"),
         "weights": p.get("weights"),
         "weeks": p.get("weeks"),
@@ -310,11 +342,16 @@ def params_from_job(data: dict[str, Any]) -> Params:
     region = Region.objects.filter(pk=data["region"]).first() if data.get("region") else None
     if data.get("region") and region is None:
         raise ValueError(_("所选区划已不存在。"))
+    code = data.get("region_class")
+    region_class = RegionClass.objects.filter(code=code).first() if code else None
+    if code and region_class is None:
+        raise ValueError(_("所选社区分类已不存在。"))
     return {
         "table": data["table"],
         "from": dt.date.fromisoformat(data["from"]),
         "to": dt.date.fromisoformat(data["to"]),
         "region": region,
+        "region_class": region_class,
         "granularity": data.get("granularity") or "day",
         "weights": data.get("weights"),
         "weeks": data.get("weeks"),

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from org.models import Region, RegionLevel, Unit, UnitKind
+from org.models import Region, RegionClass, RegionLevel, Unit, UnitKind
 
 MAX_ID = 2**63 - 1  # the largest value a BigAutoField primary key holds
 
@@ -34,10 +34,14 @@ class RegionFilter(django_filters.FilterSet):
         queryset=Region.objects.all(), method="filter_within", label="within (subtree of)"
     )
     name = django_filters.CharFilter(lookup_expr="icontains")
+    # 社区分类 by code: an unknown code is a 400, not an empty list.
+    region_class = django_filters.ModelChoiceFilter(
+        queryset=RegionClass.objects.all(), to_field_name="code", label="region_class (code)"
+    )
 
     class Meta:
         model = Region
-        fields = ["parent", "root", "level", "within", "name", "code"]
+        fields = ["parent", "root", "level", "within", "name", "code", "region_class"]
 
     @extend_schema_field(OpenApiTypes.INT)
     def filter_within(

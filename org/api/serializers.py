@@ -7,15 +7,37 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from org import jurisdiction
-from org.models import Membership, Region, Unit, User
+from org.models import Membership, Region, RegionClass, Unit, User
+
+
+class RegionClassSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RegionClass
+        fields = ["code", "name", "sort_order", "is_active"]
 
 
 class RegionSerializer(serializers.ModelSerializer):
     has_children = serializers.SerializerMethodField()
+    # 社区分类 by its code, and its name (the view selects the class: no query per row).
+    region_class: serializers.SlugRelatedField[RegionClass] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    region_class_name = serializers.CharField(
+        source="region_class.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Region
-        fields = ["id", "name", "level", "code", "parent", "has_children"]
+        fields = [
+            "id",
+            "name",
+            "level",
+            "code",
+            "parent",
+            "has_children",
+            "region_class",
+            "region_class_name",
+        ]
 
     def get_has_children(self, region: Region) -> bool:
         # Annotated by the view: a community has no children, so no extra query per row.

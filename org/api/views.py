@@ -13,11 +13,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from org.lockout import lockout_message
-from org.models import Region, Unit, User
+from org.models import Region, RegionClass, Unit, User
 from xining_issues.throttling import AnonRateThrottle
 
 from .filters import RegionFilter, UnitFilter
-from .serializers import MeSerializer, RegionSerializer, RegisterSerializer, UnitSerializer
+from .serializers import (
+    MeSerializer,
+    RegionClassSerializer,
+    RegionSerializer,
+    RegisterSerializer,
+    UnitSerializer,
+)
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -91,14 +97,31 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """行政区划: the public region tree (the submit form's district → street → community cascade).
 
     Filter with ``?root=true`` for the city, ``?parent=<id>`` for one level down,
-    ``?level=`` and ``?within=<id>`` for a subtree.
+    ``?level=`` and ``?within=<id>`` for a subtree, ``?region_class=<code>`` for the
+    communities of one class (社区分类).
     """
 
-    queryset = Region.objects.annotate(child_count=Count("children")).order_by("path")
+    queryset = (
+        Region.objects.select_related("region_class")
+        .annotate(child_count=Count("children"))
+        .order_by("path")
+    )
     serializer_class = RegionSerializer
     filterset_class = RegionFilter
     permission_classes = [AllowAny]
     pagination_class = None
+
+
+class RegionClassViewSet(viewsets.ReadOnlyModelViewSet):
+    """社区分类: the classes of communities and villages (the dashboards' filter and grouping),
+    inactive ones included, since past figures are still grouped by them. Public, as the
+    region tree is."""
+
+    queryset = RegionClass.objects.order_by("sort_order", "code")
+    serializer_class = RegionClassSerializer
+    permission_classes = [AllowAny]
+    pagination_class = None
+    lookup_field = "code"
 
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,4 +1,4 @@
-// 数据看板 overview: the period / region / weights filters drive the stats API; every chart
+// 数据看板 overview: the period / region / class / weights filters drive the stats API; every chart
 // has its data in a table too, and every table has an Excel export of the same figures.
 
 import { api, showErrors, t } from "./api.js";
@@ -25,6 +25,7 @@ function params() {
     from: form.elements.from.value,
     to: form.elements.to.value,
     region: form.elements.region.value,
+    region_class: form.elements.region_class.value,
   };
   for (const name of WEIGHTS) p[name] = form.elements[name].value;
   return p;
@@ -157,6 +158,15 @@ function showRanking(id, rows) {
   );
 }
 
+// 按社区分类: received (受理, the new cases) beside the ranking's columns; 未分类 has no id.
+function showClasses(rows) {
+  fillTable(
+    document.getElementById("table-classes"),
+    rows.map((r) => [r.rank ?? t("none"), r.name, num(r.created), num(r.dispatched),
+      pct(r.response_rate), pct(r.resolution_rate), pct(r.satisfaction_rate), num(r.score)]),
+  );
+}
+
 function showCategories(categories) {
   const top = categories.slice(0, 10);
   chart(
@@ -243,11 +253,12 @@ async function load() {
   if (!periodIsValid(form, p)) return;
   status.textContent = t("loading");
   try {
-    const [overview, units, districts, streets, trend] = await Promise.all([
+    const [overview, units, districts, streets, classes, trend] = await Promise.all([
       api("/api/v1/stats/overview/", { params: p }),
       api("/api/v1/stats/rankings/", { params: { ...p, by: "unit" } }),
       api("/api/v1/stats/rankings/", { params: { ...p, by: "district" } }),
       api("/api/v1/stats/rankings/", { params: { ...p, by: "street" } }),
+      api("/api/v1/stats/rankings/", { params: { ...p, by: "region_class" } }),
       api("/api/v1/stats/trend/", { params: { ...p, granularity: granularity.value } }),
     ]);
     if (mine !== latest) return;
@@ -258,6 +269,7 @@ async function load() {
     showRanking("table-units", units.results);
     showRanking("table-districts", districts.results);
     showRanking("table-streets", streets.results);
+    showClasses(classes.results);
     await showDistrictMap(districts.results);
     updateExports(p);
     const params_ = new URLSearchParams(Object.entries(p).filter(([, v]) => v));
@@ -296,13 +308,21 @@ async function loadRegions() {
   for (const region of regions) select.add(new Option(region.name, region.id));
 }
 
+// 社区分类: the admin's list, inactive classes too (past figures are still grouped by them).
+async function loadClasses() {
+  const select = form.elements.region_class;
+  for (const item of results(await api("/api/v1/region-classes/"))) {
+    select.add(new Option(item.name, item.code));
+  }
+}
+
 function restore() {
   const query = new URLSearchParams(window.location.search);
   quick("30d");
   for (const name of ["from", "to", ...WEIGHTS]) {
     if (query.get(name)) form.elements[name].value = query.get(name);
   }
-  return query.get("region") || "";
+  return { region: query.get("region") || "", region_class: query.get("region_class") || "" };
 }
 
 form.addEventListener("submit", (event) => {
@@ -310,6 +330,7 @@ form.addEventListener("submit", (event) => {
   load();
 });
 form.elements.region.addEventListener("change", load);
+form.elements.region_class.addEventListener("change", load);
 for (const button of form.querySelectorAll("[data-quick]")) {
   button.addEventListener("click", () => {
     quick(button.dataset.quick);
@@ -322,11 +343,11 @@ granularity.addEventListener("change", async () => {
   updateExports(p);
 });
 
-const region = restore();
-loadRegions()
-  .catch(() => {})
+const restored = restore();
+Promise.all([loadRegions().catch(() => {}), loadClasses().catch(() => {})])
   .finally(() => {
-    form.elements.region.value = region;
+    form.elements.region.value = restored.region;
+    form.elements.region_class.value = restored.region_class;
     load();
   });
 loadTopics();

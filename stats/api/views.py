@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.serializers import check_calendar
-from org.models import Region, RegionLevel
+from org.models import Region, RegionClass, RegionLevel
 from topics import selectors, workflow
 from topics.api import serializers as s
 from xining_issues.db_router import ReplicaReadMixin
@@ -44,6 +44,12 @@ class PeriodParams(serializers.Serializer):
     to = serializers.DateField(required=False, help_text=_("截止日期（含），默认今天。"))
     region = serializers.PrimaryKeyRelatedField(
         queryset=Region.objects.all(), required=False, help_text=_("区划 id（含下级）。")
+    )
+    region_class = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=RegionClass.objects.all(),
+        required=False,
+        help_text=_("社区分类代码：只统计该类社区（村）的诉求。"),
     )
     w_response = serializers.FloatField(required=False, min_value=0)
     w_resolution = serializers.FloatField(required=False, min_value=0)
@@ -73,7 +79,7 @@ class TrendParams(PeriodParams):
 
 
 class RankingParams(PeriodParams):
-    by = serializers.ChoiceField(choices=["unit", "district", "street"], default="unit")
+    by = serializers.ChoiceField(choices=list(dashboards.RANK_FIELDS), default="unit")
 
 
 class CandidateParams(serializers.Serializer):
@@ -101,7 +107,8 @@ NamedRatesSerializer = inline_serializer(
 RankingRowSerializer = inline_serializer(
     "StatsRankingRow",
     fields={
-        "id": serializers.IntegerField(),
+        # null: the 未分类 row of a ranking by community class
+        "id": serializers.IntegerField(allow_null=True),
         "name": serializers.CharField(),
         "rank": serializers.IntegerField(allow_null=True),
         **_rates_fields(),
@@ -219,6 +226,9 @@ PERIOD_PARAMETERS = [
     OpenApiParameter("from", dt.date, description="起始日期（含），默认 30 天前"),
     OpenApiParameter("to", dt.date, description="截止日期（含），默认今天"),
     OpenApiParameter("region", int, description="区划 id，含下级区划"),
+    OpenApiParameter(
+        "region_class", str, description="社区分类代码（如 rural），只统计该类社区（村）的诉求"
+    ),
     OpenApiParameter("w_response", float, description="综合得分中响应率的权重（默认 0.3）"),
     OpenApiParameter("w_resolution", float, description="综合得分中解决率的权重（默认 0.3）"),
     OpenApiParameter("w_satisfaction", float, description="综合得分中满意率的权重（默认 0.4）"),
@@ -260,7 +270,14 @@ class OverviewView(StatsView):
     def get(self, request: Request) -> Response:
         p = self.params(request)
         return Response(
-            dashboards.overview(request.user, p["from"], p["to"], p.get("region"), p["weights"])
+            dashboards.overview(
+                request.user,
+                p["from"],
+                p["to"],
+                p.get("region"),
+                p["weights"],
+                region_class=p.get("region_class"),
+            )
         )
 
 
@@ -280,7 +297,13 @@ class TrendView(StatsView):
     def get(self, request: Request) -> Response:
         p = self.params(request)
         data = dashboards.trend(
-            request.user, p["from"], p["to"], p["granularity"], p.get("region"), p["weights"]
+            request.user,
+            p["from"],
+            p["to"],
+            p["granularity"],
+            p.get("region"),
+            p["weights"],
+            region_class=p.get("region_class"),
         )
         return Response(
             {
@@ -295,11 +318,16 @@ class RankingsView(StatsView):
     params_class = RankingParams
 
     @extend_schema(
-        summary="排名：按承办单位、区县或街道的三率与综合得分",
+        summary="排名：按承办单位、区县、街道或社区分类的三率与综合得分",
         description=RATE_DEFINITIONS,
         parameters=[
             *PERIOD_PARAMETERS,
-            OpenApiParameter("by", str, enum=["unit", "district", "street"]),
+            OpenApiParameter(
+                "by",
+                str,
+                enum=list(dashboards.RANK_FIELDS),
+                description="region_class: 按社区分类，无分类的社区计入“未分类”（id 为 null）",
+            ),
         ],
         responses=RankingsSerializer,
         tags=["stats"],
@@ -307,7 +335,13 @@ class RankingsView(StatsView):
     def get(self, request: Request) -> Response:
         p = self.params(request)
         data = dashboards.rankings(
-            request.user, p["from"], p["to"], p["by"], p.get("region"), p["weights"]
+            request.user,
+            p["from"],
+            p["to"],
+            p["by"],
+            p.get("region"),
+            p["weights"],
+            region_class=p.get("region_class"),
         )
         return Response(
             {

@@ -873,6 +873,7 @@ NO_CASE_TEXT: dict[str, str] = {
     "stats.api.reports.ReportSummarySerializer": "日报/周报 figures",
     "stats.api.reports.ReportSerializer": "日报/周报 figures by district, unit and category",
     "org.api.serializers.RegionSerializer": "reference data",
+    "org.api.serializers.RegionClassSerializer": "reference data (社区分类)",
     "org.api.serializers.UnitSerializer": "reference data",
     "org.api.serializers.MembershipSerializer": "the reader's own roles",
     "org.api.serializers.MeSerializer": "the reader's own account",
