@@ -79,7 +79,9 @@ class Choices:
                 streets[region.parent_id].append(region)
         tops: dict[int, tuple[Category, list[Category]]] = {}
         children: list[Category] = []
-        for category in Category.objects.filter(is_active=True).only("code", "name", "parent"):
+        # Only the categories residents are offered (not the drill): the filter is a resident's.
+        offered = Category.objects.filter(is_active=True, offered_to_residents=True)
+        for category in offered.only("code", "name", "parent"):
             if category.parent_id is None:
                 tops[category.pk] = (category, [])
             else:

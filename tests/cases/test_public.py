@@ -386,3 +386,10 @@ def test_nothing_personal_reaches_the_page_or_the_feed(client: Client, demo: Dem
         for secret in ("赵建国", "13897123456", PHONE, ID_NUMBER, "6123456", "内部备注",
                        "情绪激动", "公开进展", "新村巷", "家里暖气不热", "韩承办"):  # fmt: skip
             assert secret not in body, secret
+
+
+def test_the_drill_category_is_not_offered_as_a_filter(client: Client, demo: Demo) -> None:
+    # The drill (应急演练) is not offered to residents: nor is it among the page's categories
+    html = client.get(PAGE).content.decode()
+    assert 'value="drill"' not in html and 'value="heating"' in html
+    assert client.get(PAGE, {"category": "drill"}).status_code == 400
