@@ -212,13 +212,14 @@ class SupervisionAudience:
         return self.handlers.get(unit, [])
 
     def notify(self, events: Sequence[CaseEvent]) -> None:
-        """The in-app messages and e-mails of these events of the step, in one INSERT each for
-        all of them (the kernel's ``on_batch``). Each message is keyed by the case, the step
+        """The in-app messages, and the e-mails and SMS the recipients chose for this kind
+        (``notifications.services.channels``), of these events of the step, in one INSERT each
+        for all of them (the kernel's ``on_batch``). Each message is keyed by the case, the step
         and the deadline, so a step is told once however often its event is recorded."""
-        notes: list[dict[str, Any]] = []
-        mails: list[dict[str, Any]] = []
+        # (case, params, key, when, recipients' e-mail by user id) of each event
+        told: list[tuple[Case, dict[str, Any], str, dt.datetime, dict[int, str]]] = []
         for event in events:
-            case, payload, now = event.case, event.payload, event.created_at
+            case, payload = event.case, event.payload
             if (payload["kind"], payload["step"]) != (self.kind, self.step):
                 raise ValueError(
                     f"an event of {payload['kind']}:{payload['step']} given to "
@@ -232,9 +233,19 @@ class SupervisionAudience:
                 **({"office": payload["office"]} if self.who == "office" else {}),
             }
             key = f"supervision:{case.pk}:{self.kind}:{self.step}:{deadline}"
+            users = dict(self.recipients(case, dt.datetime.fromisoformat(deadline)))
+            told.append((case, params, key, event.created_at, users))
+        everyone = {user_id for *_rest, users in told for user_id in users}
+        wanted = services.channels(everyone, self.message)  # one query for the batch
+        texting = [user_id for user_id, chosen in wanted.items() if chosen.sms]
+        phones = dict(
+            User.objects.filter(pk__in=texting).exclude(phone="").values_list("pk", "phone")
+        )
+        notes: list[dict[str, Any]] = []
+        mails: list[dict[str, Any]] = []
+        for case, params, key, now, users in told:
             about = subject_columns(Case, case.pk, case.tracking_code)
-            users = self.recipients(case, dt.datetime.fromisoformat(deadline))
-            for user_id, email in dict(users).items():
+            for user_id, email in users.items():
                 notes.append(
                     {
                         "user_id": user_id,
@@ -245,18 +256,23 @@ class SupervisionAudience:
                         "created_at": now,
                     }
                 )
-                if email:
-                    mails.append(
-                        {
-                            "channel": OutboxChannel.EMAIL,
-                            "recipient": email,
-                            "kind": self.message,
-                            "params": params,
-                            "key": f"{key}:{user_id}",
-                            "next_attempt_at": now,
-                            "created_at": now,
-                        }
-                    )
+                sends = []
+                if email and wanted[user_id].email:
+                    sends.append((OutboxChannel.EMAIL, email, f"{key}:{user_id}"))
+                if user_id in phones:
+                    sends.append((OutboxChannel.SMS, phones[user_id], f"{key}:{user_id}:sms"))
+                mails.extend(
+                    {
+                        "channel": channel,
+                        "recipient": recipient,
+                        "kind": self.message,
+                        "params": params,
+                        "key": outbox_key,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for channel, recipient, outbox_key in sends
+                )
         insert_rows(Notification, notes, ignore_conflicts=True)
         insert_rows(OutboxMessage, mails, ignore_conflicts=True)
         if mails:

@@ -948,3 +948,29 @@ def test_a_case_held_past_the_lock_wait_is_left_to_the_next_tick(
     assert supervise(RESOLVE_BY) == {"resolve:overdue": 1}
     assert {level(c) for c in cases} == {SupervisionLevel.OVERDUE}
     assert SupervisionMark.objects.count() == 3
+
+
+def test_a_reminder_reaches_each_handler_by_the_channels_they_chose(
+    demo: Demo, make_case: MakeCase
+) -> None:
+    # Given two handlers of the lead unit with addresses and phones; one chose SMS, no e-mail
+    from notifications.models import NotificationPreference
+
+    for username, phone in (("handler_huangzhong", "13909710001"), ("leader_huangzhong", "")):
+        user = demo.user(username)
+        user.email, user.phone = f"{username}@example.invalid", phone
+        user.save(update_fields=["email", "phone"])
+    NotificationPreference.objects.create(
+        user=demo.user("handler_huangzhong"), kind="reminder_overdue", email=False, sms=True
+    )
+    deadline = at(2031, 3, 3, 11)
+    case = given_deadlines(make_case(Status.DISPATCHED), sign_by=deadline)
+    # When the scan chases the unsigned case, twice
+    assert supervise(deadline) == {"sign:overdue": 1}
+    supervise(deadline + HOUR)
+    # Then both have the in-app message, the one an SMS, the other an e-mail, each once
+    assert told(case, "reminder_overdue") == HANDLERS
+    sent = sorted(
+        OutboxMessage.objects.filter(kind="reminder_overdue").values_list("channel", "recipient")
+    )
+    assert sent == [("email", "leader_huangzhong@example.invalid"), ("sms", "13909710001")]
