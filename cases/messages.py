@@ -47,6 +47,14 @@ TEMPLATES: dict[str, tuple[Any, Any]] = {
         _("退回申请未获批准"),
         _("诉求 %(code)s 的退回申请未获批准，请继续办理；审批意见见诉求详情。"),
     ),
+    "case_cohandle": (
+        _("协办通知"),
+        _("诉求 %(code)s（%(category)s）由%(unit)s牵头办理，请贵单位配合。"),
+    ),
+    "supervision_order": (
+        _("督办通知"),
+        _("诉求 %(code)s 已被督办，请于 %(deadline)s 前办结并答复。"),
+    ),
     "reminder_warning": (
         _("即将超期"),
         _("诉求 %(code)s 的%(deadline_kind)s为 %(deadline)s，即将到期，请抓紧办理。"),
@@ -80,6 +88,8 @@ notifications_messages.register(
     formatters={"deadline_kind": lambda value: str(DeadlineKind(value).label)},
     staff=(
         "case_assigned",
+        "case_cohandle",
+        "supervision_order",
         "return_approved",
         "return_refused",
         "reminder_warning",

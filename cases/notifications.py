@@ -81,6 +81,41 @@ def on_event(event: CaseEvent) -> None:
             subject=case,
             now=now,
         )
+        # 协办: the co-handling units learn the case and who leads it.
+        co_units = [u.pk for u in case.co_units.all() if u.pk != case.lead_unit_id]
+        if co_units:
+            services.notify_users(
+                _handlers_of(co_units),
+                kind="case_cohandle",
+                params={
+                    **params,
+                    "category": case.category.name,
+                    "unit": cast(Unit, case.lead_unit).name,
+                },
+                key=f"{key}:co",
+                subject=case,
+                now=now,
+            )
+    elif event.type == EventType.SUPERVISE:
+        # 督办: the unit that must act on the order: the lead unit's handlers, or, before the
+        # case is dispatched, the dispatchers of its dispatch level.
+        if case.lead_unit_id:
+            told = _handlers_of([case.lead_unit_id])
+        else:
+            told = [
+                m.user
+                for m in Membership.objects.filter(
+                    role=Role.DISPATCHER, unit__region_id=case.dispatch_region_id
+                ).select_related("user")
+            ]
+        services.notify_users(
+            told,
+            kind="supervision_order",
+            params={**params, "deadline": event.payload["due_at"]},
+            key=key,
+            subject=case,
+            now=now,
+        )
     elif event.type == EventType.DECIDE_RETURN and event.unit_id:
         # The unit that asked to give the case back hears the answer.
         services.notify_users(

@@ -215,6 +215,8 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         )
     },
     "daily_digest": {"unit": "湟中区人民政府", "overdue": 2, "due_today": 3},
+    "case_cohandle": {"code": "XN-20310314-0007", "category": "供暖", "unit": "湟中区人民政府"},
+    "supervision_order": {"code": "XN-20310314-0007", "deadline": "2031-03-14T09:00:00+00:00"},
     "topic_proposed": {"title": "不动产登记历史遗留问题", "month": "2031-03"},
     "topic_task_late": {
         "title": "不动产登记历史遗留问题",
@@ -452,10 +454,12 @@ class TestDrain:
     def test_emails_go_out_through_django_mail(
         self, make_case: MakeCase, mailoutbox: list[Any]
     ) -> None:
-        # Given a dispatch: the two handlers of the unit have an email each
+        # Given a dispatch: the two handlers of the unit and the co-handling gas company's
+        # handler have an email each
         make_case(Status.DISPATCHED)
-        assert services.drain_outbox() == 4  # accepted + dispatched SMS, two emails
+        assert services.drain_outbox() == 5  # accepted + dispatched SMS, three emails
         assert sorted(m.to[0] for m in mailoutbox) == [
+            "handler_gas@example.invalid",
             "handler_huangzhong@example.invalid",
             "leader_huangzhong@example.invalid",
         ]
