@@ -12,6 +12,10 @@ the (status, …) indexes. The topic candidates (未诉先办) are in ``stats.ca
 A period is [start, end] in whole local days. A rollup row counts in it when
 ``since >= start`` and ``day <= end``. The whole months of a period are read from the month
 rows (``Rows``).
+
+Over 500 lines on purpose: every dashboard figure (overview, trend, rankings by unit, district,
+street or 社区分类, the month's summary) sits beside ``Rows`` and the scope filters it depends on,
+so a change to how a period or a scope is read is made and reviewed in one place.
 """
 
 from __future__ import annotations

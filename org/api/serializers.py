@@ -20,7 +20,7 @@ class RegionSerializer(serializers.ModelSerializer):
     has_children = serializers.SerializerMethodField()
     # 社区分类 by its code, and its name (the view selects the class: no query per row).
     region_class: serializers.SlugRelatedField[RegionClass] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     region_class_name = serializers.CharField(
         source="region_class.name", read_only=True, default=None, allow_null=True
