@@ -120,6 +120,14 @@ class WorkbenchPage(StaffPage):
         "unit_not_found": _("请从列表中选择承办单位。"),
         "no_deadline": _("无时限"),
         "untitled": _("（无标题）"),
+        # 导出 (static/js/workbench-queue.js, stats.queue_export)
+        "export_working": _("正在导出…"),
+        "export_queued": _("导出任务已排队，行数较多，将在后台生成…"),
+        "export_progress": _("正在后台生成文件：%(n)s%"),
+        "export_saved": _("文件已生成并开始下载。"),
+        "export_done": _("文件已生成（%(rows)s 行）："),
+        "export_download": _("下载"),
+        "export_failed": _("导出失败："),
     }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

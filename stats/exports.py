@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from org.models import Region, RegionClass
 from topics import selectors
 
-from . import candidates, dashboards
+from . import candidates, dashboards, queue_export
 from .models import ExportJob, ExportStatus
 from .xlsx import Sheet, write_xlsx
 
@@ -359,8 +359,27 @@ def params_from_job(data: dict[str, Any]) -> Params:
     }
 
 
+def _table_file(job: ExportJob) -> tuple[str, bytes]:
+    """The file name and workbook of a dashboard table's job."""
+    p = params_from_job(job.params)
+    title, headers, rows = build_table(job.user, job.table, p)
+    # a table with its own period (candidates, plan) says which one it holds
+    job.params = {**job.params, "from": p["from"].isoformat(), "to": p["to"].isoformat()}
+    job.row_count = len(rows)
+    job.progress = 10
+    job.save(update_fields=["params", "row_count", "progress"])
+
+    def progress(written: int) -> None:
+        job.progress = 10 + int(85 * written / max(len(rows), 1))
+        job.save(update_fields=["progress"])
+
+    data = workbook_bytes(title, headers, rows, p, progress, PROGRESS_EVERY)
+    return filename(job.table, p), data
+
+
 def run_job(job_id: int) -> None:
-    """Build the workbook of an ``ExportJob`` (idempotent: a missing, done or failed job is
+    """Build the file of an ``ExportJob``, a dashboard table or a work queue
+    (``stats.queue_export``) (idempotent: a missing, done or failed job is
     left alone; a job left running by a lost worker is built again)."""
     claimed = ExportJob.objects.filter(
         pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
@@ -369,20 +388,13 @@ def run_job(job_id: int) -> None:
         return
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     try:
-        p = params_from_job(job.params)
-        title, headers, rows = build_table(job.user, job.table, p)
-        # a table with its own period (candidates, plan) says which one it holds
-        job.params = {**job.params, "from": p["from"].isoformat(), "to": p["to"].isoformat()}
-        job.row_count = len(rows)
-        job.progress = 10
-        job.save(update_fields=["params", "row_count", "progress"])
-
-        def progress(written: int) -> None:
-            job.progress = 10 + int(85 * written / max(len(rows), 1))
-            job.save(update_fields=["progress"])
-
-        data = workbook_bytes(title, headers, rows, p, progress, PROGRESS_EVERY)
-        job.file.save(filename(job.table, p), ContentFile(data), save=False)
+        if job.table == queue_export.KIND:
+            name, data = queue_export.build_job(
+                job, lambda: job.save(update_fields=["row_count", "progress"])
+            )
+        else:
+            name, data = _table_file(job)
+        job.file.save(name, ContentFile(data), save=False)
         job.status = ExportStatus.DONE
         job.progress = 100
         job.finished_at = timezone.now()

@@ -1,15 +1,17 @@
-"""The one Excel writer of 报 (the dashboard exports and the 月通报 workbook), with the one
-formula-injection escape.
+"""The one Excel writer of 报 (the dashboard exports, the work-queue exports and the 月通报
+workbook), its CSV sibling, and the one formula-injection escape both share.
 
 A spreadsheet runs a text cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula (and
 some also after a leading tab or carriage return), so a case title such as ``=HYPERLINK(…)``
 typed by a resident would run on the committee's computer. Every text cell written here is
 therefore kept as text with a leading apostrophe; numbers, dates and empty cells stay what they
-are, so sums and sorting still work in the workbook.
+are, so sums and sorting still work in the workbook. A CSV file opened in Excel runs formulas
+just the same, so ``write_csv`` escapes with the same ``safe_cell``.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,3 +65,16 @@ def write_xlsx(sheets: Iterable[Sheet]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def write_csv(rows: Iterable[Sequence[Any]]) -> bytes:
+    """``rows`` as CSV in UTF-8 with a byte-order mark (without it Excel reads Chinese as the
+    local code page); every cell goes through ``safe_cell``. ``rows`` may be a generator."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")

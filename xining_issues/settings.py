@@ -43,6 +43,7 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     "MEDIA_ROOT": (str, str(VAR_DIR / "media"), "Uploads (kept outside the web root)."),
     **STORAGE_ENV_VARIABLES,
     "EXPORT_RETENTION_DAYS": (int, 7, "Days a background export's workbook is kept."),
+    "QUEUE_EXPORT_SYNC_MAX_ROWS": (int, 2000, "Queue exports up to this size build at once."),
     "STATIC_ROOT": (str, str(VAR_DIR / "static"), "Where collectstatic puts files."),
     "SECURE_SSL_REDIRECT": (bool, True, "Redirect HTTP to HTTPS when DEBUG=0."),
     "SECURE_HSTS_SECONDS": (int, 31536000, "HSTS max-age when DEBUG=0."),
@@ -327,6 +328,7 @@ if DEBUG:
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = env("MEDIA_ROOT")
 EXPORT_RETENTION_DAYS: int = env("EXPORT_RETENTION_DAYS")
+QUEUE_EXPORT_SYNC_MAX_ROWS: int = env("QUEUE_EXPORT_SYNC_MAX_ROWS")
 # No MEDIA_URL route: uploads are served only through views that check permission.
 
 REST_FRAMEWORK = {

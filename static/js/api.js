@@ -2,7 +2,7 @@
 // Every call sends the CSRF token and the session cookie, and every error comes back in the
 // API's shape {code, message, fields}, so a page can show the message and mark the fields.
 
-function cookie(name) {
+export function cookie(name) {
   const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
   return match ? decodeURIComponent(match[1]) : "";
 }

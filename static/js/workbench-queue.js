@@ -1,7 +1,7 @@
-// 工作台: the queue tabs with counts, filters, cursor paging and bulk intake.
+// 工作台: the queue tabs with counts, filters, cursor paging, bulk intake and 导出 (export).
 // The tab and filters live in the address (?tab=…&q=…) so Back from a case returns here.
 
-import { api, clearErrors, formatTime, showErrors, t } from "./api.js";
+import { api, clearErrors, cookie, formatTime, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
 import {
   deadlineBadge, fieldError, label, runningDeadline, showMoreErrors, supervisionBadge,
@@ -23,7 +23,7 @@ const canBulk = root.dataset.canBulk === "true";
 const COLUMNS = 9;
 
 const FILTERS = ["q", "category", "region", "unit", "channel", "created_after", "created_before"];
-const state = { tab: tabs[0]?.dataset.queue, cursor: "", page: 1, next: "", previous: "" };
+const state = { tab: tabs[0]?.dataset.queue, cursor: "", page: 1, next: "", previous: "", query: {} };
 const selected = new Map(); // id → tracking code
 
 const unit = unitPicker(
@@ -177,10 +177,10 @@ async function loadList(cursor, direction = 0) {
   const load = ++latestLoad;
   writeAddress();
   message(t("loading"));
+  // The export takes the query of the rows shown, not what is typed but not yet applied.
+  state.query = { queue: state.tab, ...apiParams() };
   try {
-    const data = await api("/api/v1/cases/", {
-      params: { queue: state.tab, ...apiParams(), cursor },
-    });
+    const data = await api("/api/v1/cases/", { params: { ...state.query, cursor } });
     if (load !== latestLoad) return;
     state.cursor = cursor;
     state.page = cursor ? Math.max(1, state.page + direction) : 1;
@@ -351,6 +351,89 @@ if (bulkForm) {
     runBulk("reject");
   });
   bulkForm.querySelector('[data-bulk="accept"]').addEventListener("click", () => runBulk("accept"));
+}
+
+// --- 导出: the list as shown (tab and applied filters) to Excel or CSV ------------------------
+// A small list comes back as the file; a large one as a background job (202) whose progress is
+// polled every second until its download link is ready (stats.queue_export).
+
+const exportMenu = document.querySelector("#queue-export details");
+const exportStatus = document.getElementById("queue-export-status");
+
+function saveFile(blob, response, fileType) {
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const name = disposition.match(/filename="?([^";]+)"?/)?.[1] || `queue.${fileType}`;
+  const link = el("a", { href: URL.createObjectURL(blob), download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+}
+
+function showExportJob(job) {
+  if (job.status === "done") {
+    exportStatus.replaceChildren(
+      fmt("export_done", { rows: job.row_count }), " ",
+      el("a", { href: job.download_url, download: true, dataset: { exportDownload: "" }, text: t("export_download") }),
+    );
+    return;
+  }
+  if (job.status === "failed") {
+    exportStatus.replaceChildren(el("span", { class: "xn-failed", text: `${t("export_failed")}${job.error}` }));
+    return;
+  }
+  const n = job.progress || 0;
+  const text = job.status === "queued" ? t("export_queued") : fmt("export_progress", { n });
+  const bar = el("div", { class: "progress-bar", text: `${n}%` });
+  bar.style.width = `${n}%`;
+  exportStatus.replaceChildren(
+    el("div", {
+      class: "progress", role: "progressbar", "aria-label": text,
+      "aria-valuenow": n, "aria-valuemin": 0, "aria-valuemax": 100,
+    }, bar),
+    el("div", { text }),
+  );
+}
+
+async function exportQueue(fileType) {
+  const buttons = root.querySelectorAll("[data-export-type]");
+  for (const button of buttons) button.disabled = true;
+  exportStatus.textContent = t("export_working");
+  const url = new URL(`/api/v1/stats/queue-export.${fileType}`, window.location.origin);
+  for (const [key, value] of Object.entries(state.query)) url.searchParams.append(key, value);
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { Accept: "application/json", "X-CSRFToken": cookie("csrftoken") },
+      credentials: "same-origin",
+    });
+    if (response.status === 200) {
+      saveFile(await response.blob(), response, fileType);
+      exportStatus.textContent = t("export_saved");
+      return;
+    }
+    const body = await response.json().catch(() => ({ message: response.statusText }));
+    if (response.status !== 202) throw new Error(body.message || t("error"));
+    let job = body;
+    showExportJob(job);
+    while (job.status === "queued" || job.status === "running") {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      job = await api(`/api/v1/stats/exports/${job.id}/`);
+      showExportJob(job);
+    }
+  } catch (error) {
+    showExportJob({ status: "failed", error: error.message || t("error") });
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
+}
+
+for (const button of root.querySelectorAll("[data-export-type]")) {
+  button.addEventListener("click", () => {
+    exportMenu.open = false;
+    exportMenu.querySelector("summary").focus();
+    exportQueue(button.dataset.exportType);
+  });
 }
 
 // --- start ---------------------------------------------------------------------------------

@@ -1,9 +1,13 @@
-"""Excel exports of the dashboard tables.
+"""Excel exports of the dashboard tables, and Excel/CSV exports of the workbench queues.
 
 ``GET /api/v1/stats/export.xlsx`` builds the workbook in the request (small tables);
 ``POST /api/v1/stats/exports/`` queues the same workbook as a Celery task (``stats.build_export``)
 whose progress the owner polls at ``GET /api/v1/stats/exports/{id}/`` and whose file the owner
 downloads at ``GET /api/v1/stats/exports/{id}/download/``.
+
+``POST /api/v1/stats/queue-export.{csv,xlsx}?<the case list's query>`` answers a work queue's
+file at once, or, for a large queue, queues a job of kind ``queue`` polled and downloaded the
+same way.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import datetime as dt
 import logging
 from typing import Any, cast
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,7 +32,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,7 +40,7 @@ from rest_framework.views import APIView
 from org.models import User
 from xining_issues.downloads import XLSX_TYPE, private_attachment, private_download
 
-from .. import exports
+from .. import exports, queue_export
 from ..models import ExportJob, ExportStatus
 from ..tasks import build_export_task
 from .views import PERIOD_PARAMETERS, PeriodParams, StatsView
@@ -161,21 +167,29 @@ class ExportJobCreateView(StatsView):
         job = ExportJob.objects.create(
             user=cast(User, request.user), table=p["table"], params=exports.job_params(p)
         )
-        try:
-            build_export_task.apply_async(args=[job.pk])
-        except Exception:
-            logger.exception("could not queue export job %s", job.pk)
-            message = str(_("导出任务队列暂时不可用，请稍后重试，或使用“导出 Excel”直接下载。"))
-            job.status = ExportStatus.FAILED
-            job.error = message
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "finished_at"])
-            return Response(
-                {"code": "unavailable", "message": message, "fields": {}},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
-        job.refresh_from_db()  # an eager task may have finished it already
-        return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return start_job(
+            job, _("导出任务队列暂时不可用，请稍后重试，或使用“导出 Excel”直接下载。")
+        )
+
+
+def start_job(job: ExportJob, unavailable: str | Promise) -> Response:
+    """Queue ``job`` on ``stats.build_export``: 202 with the job, or 503 with ``unavailable``
+    (and the job failed) when the task queue cannot take it."""
+    try:
+        build_export_task.apply_async(args=[job.pk])
+    except Exception:
+        logger.exception("could not queue export job %s", job.pk)
+        message = str(unavailable)
+        job.status = ExportStatus.FAILED
+        job.error = message
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        return Response(
+            {"code": "unavailable", "message": message, "fields": {}},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    job.refresh_from_db()  # an eager task may have finished it already
+    return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ExportJobView(APIView):
@@ -205,7 +219,70 @@ class ExportJobDownloadView(APIView):
         job = get_object_or_404(ExportJob, pk=pk, user=request.user)
         if job.status != ExportStatus.DONE or not job.file:
             raise ExportNotReady
+        if job.table == queue_export.KIND:
+            file_type = job.params["file_type"]
+            return private_download(
+                job.file,
+                filename=queue_export.filename(file_type, job.params["queue"], job.created_at),
+                content_type=queue_export.CONTENT_TYPES[file_type],
+            )
         period = {k: dt.date.fromisoformat(job.params[k]) for k in ("from", "to")}
         return private_download(
             job.file, filename=exports.filename(job.table, period), content_type=XLSX_TYPE
+        )
+
+
+# --- work-queue exports (导出工作队列) --------------------------------------------------------
+
+
+class QueueExportView(APIView):
+    """A workbench queue with its filters as Excel or CSV: the rows and masking of
+    ``GET /api/v1/cases/`` with the same query string (``stats.queue_export``). A POST, since
+    a large queue starts a background job."""
+
+    @extend_schema(
+        operation_id="v1_stats_queue_export_create",
+        summary="导出工作队列（Excel/CSV）：少量即时下载，大量转为后台导出",
+        description=(
+            "The query string is that of `GET /api/v1/cases/` (queue, status, category, region, "
+            "unit, channel, created_after, created_before, q, …): the file holds exactly the "
+            "rows of that list, in its order, masked as the list shows them to the reader. Up "
+            "to `QUEUE_EXPORT_SYNC_MAX_ROWS` rows the file is the answer (200); above, a "
+            "background export is queued (202) and polled at `stats/exports/{id}/`."
+        ),
+        parameters=[
+            OpenApiParameter("file_type", str, OpenApiParameter.PATH, enum=["csv", "xlsx"]),
+            OpenApiParameter("queue", str, description="the workbench tab"),
+        ],
+        request=None,
+        responses={
+            (200, XLSX_TYPE): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            202: ExportJobSerializer,
+            400: OpenApiResponse(ERROR_SERIALIZER, description="bad filters"),
+            403: OpenApiResponse(ERROR_SERIALIZER, description="no staff role"),
+            503: OpenApiResponse(ERROR_SERIALIZER, description="task queue unavailable"),
+        },
+        tags=["stats"],
+    )
+    def post(self, request: Request, file_type: str) -> HttpResponse:
+        if not queue_export.may_export(request.user):
+            raise PermissionDenied(_("只有工作人员可以导出工作队列。"))
+        query = request.query_params
+        try:
+            cases = queue_export.queue_cases(request.user, query)
+        except queue_export.BadQuery as exc:
+            raise ValidationError(exc.errors) from None
+        if cases.count() > settings.QUEUE_EXPORT_SYNC_MAX_ROWS:
+            job = ExportJob.objects.create(
+                user=cast(User, request.user),
+                table=queue_export.KIND,
+                params=queue_export.job_params(file_type, query),
+            )
+            return start_job(job, _("导出任务队列暂时不可用，请稍后重试，或缩小筛选范围。"))
+        data = queue_export.file_bytes(file_type, queue_export.rows(request.user, cases))
+        return private_attachment(
+            data,
+            filename=queue_export.filename(file_type, query.get("queue"), timezone.now()),
+            content_type=queue_export.CONTENT_TYPES[file_type],
         )

@@ -2,7 +2,7 @@
 mounts them under ``api/v1/`` before the topics router, so that ``topics/candidates/`` is not
 taken for a topic id."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from . import exports, rates, views
@@ -42,6 +42,12 @@ urlpatterns = [
         "stats/exports/<int:pk>/download/",
         exports.ExportJobDownloadView.as_view(),
         name="stats-export-job-download",
+    ),
+    # A workbench queue with its filters, as Excel or CSV (at once, or as a background job).
+    re_path(
+        r"^stats/queue-export\.(?P<file_type>csv|xlsx)$",
+        exports.QueueExportView.as_view(),
+        name="stats-queue-export",
     ),
     path("bulletins/<int:pk>/export.xlsx", BulletinExportView.as_view(), name="bulletin-export"),
     path(
