@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from notifications import services
-from notifications.models import Notification, OutboxChannel, OutboxMessage
+from notifications.models import Notification, OutboxMessage
 from notifications.subjects import subject_columns
 from org.models import Membership, Region, Role, Unit, User, path_ids
 from xining_issues.bulk import insert_rows
@@ -291,11 +291,9 @@ class SupervisionAudience:
                         "created_at": now,
                     }
                 )
-                sends = []
-                if email and wanted[user_id].email:
-                    sends.append((OutboxChannel.EMAIL, email, f"{key}:{user_id}"))
-                if user_id in phones:
-                    sends.append((OutboxChannel.SMS, phones[user_id], f"{key}:{user_id}:sms"))
+                sends = services.staff_sends(
+                    user_id, email, phones.get(user_id, ""), wanted[user_id], key
+                )
                 mails.extend(
                     {
                         "channel": channel,

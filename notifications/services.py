@@ -74,6 +74,20 @@ def channels(user_ids: Iterable[int], kind: str) -> dict[int, Channels]:
     return {user_id: chosen.get(user_id, Channels()) for user_id in set(user_ids)}
 
 
+def staff_sends(
+    user_id: int, email: str, phone: str, chosen: Channels, key: str
+) -> list[tuple[str, str, str]]:
+    """The outbox rows (channel, recipient, key) of one staff member's message ``key``: the
+    e-mail and the SMS they chose and can receive. Every writer of staff messages keys them so,
+    so a message is sent once whichever path wrote it."""
+    sends: list[tuple[str, str, str]] = []
+    if email and chosen.email:
+        sends.append((OutboxChannel.EMAIL, email, f"{key}:{user_id}"))
+    if phone and chosen.sms:
+        sends.append((OutboxChannel.SMS, phone, f"{key}:{user_id}:sms"))
+    return sends
+
+
 def notify_users(
     users: Iterable[User],
     *,
@@ -96,14 +110,11 @@ def notify_users(
     )
     wanted = channels([u.pk for u in users], kind)
     _outbox(
-        [(OutboxChannel.EMAIL, u.email, f"{key}:{u.pk}") for u in users
-         if u.email and wanted[u.pk].email]
-        + [(OutboxChannel.SMS, u.phone, f"{key}:{u.pk}:sms") for u in users
-           if u.phone and wanted[u.pk].sms],
+        [row for u in users for row in staff_sends(u.pk, u.email, u.phone, wanted[u.pk], key)],
         kind=kind,
         params=params,
         now=now,
-    )  # fmt: skip
+    )
 
 
 def notify_person(
