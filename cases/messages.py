@@ -34,6 +34,14 @@ TEMPLATES: dict[str, tuple[Any, Any]] = {
         _("您反映的诉求（编号 %(code)s）已办结答复，请对办理结果进行评价：%(url)s"),
     ),
     "case_closed": (_("诉求已归档"), _("您反映的诉求（编号 %(code)s）已归档，感谢您的反映。")),
+    "case_merged": (
+        _("诉求已合并办理"),
+        _("您反映的诉求（编号 %(code)s）已并入诉求 %(main)s 一并办理，结果将一并告知您。"),
+    ),
+    "case_merged_replied": (
+        _("合并办理的诉求已办结"),
+        _("您反映的诉求（编号 %(code)s）已随诉求 %(main)s 办结答复，请查看办理结果：%(url)s"),
+    ),
     # to staff
     "case_assigned": (
         _("新的派单"),

@@ -127,6 +127,7 @@ class EventType(models.TextChoices):
     DECIDE_RETURN = "decide_return", _("退回审批")
     WITHDRAW = "withdraw", _("撤回")
     REASSIGN = "reassign", _("改派")
+    MERGE = "merge", _("合并")
     REPLY = "reply", _("办结答复")
     EVALUATE = "evaluate", _("评价")
     REOPEN = "reopen", _("重办")
@@ -427,6 +428,9 @@ class Case(models.Model):
         blank=True,
         related_name="duplicates",
     )
+    # 合并: set when the case was merged into ``duplicate_of`` (closed as its duplicate; its
+    # complainant hears the main case's answer). A duplicate marked at 受理 or 不予受理 has none.
+    merged_at = models.DateTimeField(_("合并时间"), null=True, blank=True)
 
     accept_by = models.DateTimeField(_("受理时限"), null=True, blank=True)
     contact_by = models.DateTimeField(_("响应时限"), null=True, blank=True)
@@ -531,8 +535,9 @@ class Case(models.Model):
                     "accept_by",
                     "resolve_by",
                     "supervision_level",
+                    "dispatch_region",
                 ],
-                name="case_open_counts",
+                name="case_open_tabs",
                 condition=Q(
                     status__in=[
                         "submitted",

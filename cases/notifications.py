@@ -131,6 +131,31 @@ def on_event(event: CaseEvent) -> None:
         notify_complainant(
             case, kind="case_replied", params={**params, "url": url}, key=key, now=now
         )
+        # 合并: the complainants of the cases merged into this one hear its answer too (each
+        # once per reply), on their own case's tracking page, which shows the main case's.
+        for merged in Case.objects.filter(duplicate_of=case, merged_at__isnull=False).only(
+            "pk", "tracking_code", "complainant_id", "complainant_phone"
+        ):
+            notify_complainant(
+                merged,
+                kind="case_merged_replied",
+                params={
+                    "code": merged.tracking_code,
+                    "main": case.tracking_code,
+                    "url": f"{settings.SITE_URL}{reverse('track-page')}"
+                    f"?code={merged.tracking_code}",
+                },
+                key=f"{key}:merged:{merged.pk}",
+                now=now,
+            )
+    elif event.type == EventType.MERGE:
+        notify_complainant(
+            case,
+            kind="case_merged",
+            params={**params, "main": event.payload["into"]},
+            key=key,
+            now=now,
+        )
     elif event.type == EventType.CLOSE:
         notify_complainant(case, kind="case_closed", params=params, key=key, now=now)
     elif event.type in (EventType.REMIND, EventType.ESCALATE):

@@ -11,11 +11,12 @@ import re
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from org import jurisdiction
-from org.models import Role
+from org.models import Region, RegionLevel, Role
 
 from .api.steps import STEPS
 from .attachments import MAX_ATTACHMENTS, MAX_BYTES
@@ -43,7 +44,7 @@ class StaffPage(LoginRequiredMixin, UserPassesTestMixin, Page):
     """Pages for people with a staff role (the workbench); residents are sent home."""
 
     def test_func(self) -> bool:
-        return bool(jurisdiction.roles_of(self.request.user) - {Role.RESIDENT})
+        return jurisdiction.is_staff(self.request.user)
 
 
 TRACKING_CODE = re.compile(r"^XN-\d{8}-\d{4,}$")
@@ -101,6 +102,11 @@ class SubmitPage(Page):
         "submitting": _("正在提交…"),
         "submit": _("提交诉求"),
         "throttled": _("提交太频繁了，请稍等一分钟再试。"),
+        # 同类诉求 (cases.similar.resident_hint): a count and names, never another's details
+        "similar_hint": _(
+            "%(street)s附近已有 %(n)s 件“%(category)s”诉求正在办理。"
+            "如果是同一件事，我们会一并办理；您仍可提交，补充您了解的情况。"
+        ),
         **PLACE_TEXTS,
     }
 
@@ -114,6 +120,33 @@ class SubmitPage(Page):
         context["initial_phone"] = getattr(user, "phone", "") if user.is_authenticated else ""
         context["max_photos"] = MAX_ATTACHMENTS
         context["max_mb"] = MAX_BYTES // (1024 * 1024)
+        return context
+
+
+class GridReportPage(LoginRequiredMixin, UserPassesTestMixin, SubmitPage):
+    """网格员上报: the complaint form on a grid inspector's phone, for what they find on their
+    rounds (channel 网格员发现): their own communities instead of the region cascade, their name
+    and phone filled in, photos and the place as for a resident. Their filings are theirs to
+    follow in 我的诉求, as a complainant's are."""
+
+    # Enough for a street's worth of communities; a grid inspector has one or two.
+    MAX_COMMUNITIES = 200
+
+    def test_func(self) -> bool:
+        return jurisdiction.has_role(self.request.user, Role.GRID_INSPECTOR)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        roots = jurisdiction.region_roots(self.request.user, Role.GRID_INSPECTOR)
+        area = Q(pk__in=[])
+        for root in roots:
+            area |= Q(path__startswith=root.path)
+        context["grid"] = True
+        context["grid_communities"] = list(
+            Region.objects.filter(area, level=RegionLevel.COMMUNITY)
+            .select_related("parent", "parent__parent")
+            .order_by("path")[: self.MAX_COMMUNITIES]
+        )
         return context
 
 
@@ -164,6 +197,9 @@ class TrackPage(Page):
         "your_rating": _("您的评价"),
         "no_timeline": _("暂无办理记录。"),
         "event_submit": _("您提交了诉求"),
+        # 合并: a case merged into another shows the main case's public progress and answer
+        "merged_notice": _("您的诉求已并入诉求 %(code)s 一并办理，以下是它的办理情况。"),
+        "merged_status": _("主诉求状态"),
         **STEPS.tracking_texts(),
     }
 

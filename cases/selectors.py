@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from org import jurisdiction
-from org.models import Region, RegionLevel, Role
+from org.models import Membership, Region, RegionLevel, Role
 from xining_issues.privacy import mask_name as mask_name
 from xining_issues.privacy import mask_phone as mask_phone
 from xining_issues.privacy import mask_text
@@ -240,15 +240,40 @@ def stage_of(case: Case) -> str:
 DUE_SOON = dt.timedelta(hours=24)
 
 
-def queue_filters(now: dt.datetime) -> dict[str, Q]:
-    """The workbench tabs (待受理 … 督办) as filters; the same Q serves the count and the list."""
+def dispatch_level_filter(user: User | AnonymousUser | None) -> Q:
+    """分级派单: which accepted cases wait for ``user`` to dispatch them. A dispatcher's 待派单
+    holds the cases dispatched at the level of one of their units (``cases.grading``), not every
+    case of their area: a community matter waits for its street's dispatchers, not the
+    district's. A case whose level has no active dispatcher now (one left, or a case accepted
+    before its street had one) waits for every dispatcher above it, so none is stranded.
+    Anyone who does not dispatch sees every accepted case of their area (no condition)."""
+    if user is None:
+        return Q()
+    levels = {
+        m.unit.region_id for m in jurisdiction.memberships(user) if m.role == Role.DISPATCHER
+    }
+    if not levels:
+        return Q()
+    # The regions that have an active dispatcher now: one per staffed street, district and the
+    # city (a few hundred ids at most), read apart so the tabs' counts stay index-only.
+    staffed = set(
+        Membership.objects.filter(
+            role=Role.DISPATCHER, unit__is_active=True, user__is_active=True
+        ).values_list("unit__region_id", flat=True)
+    )
+    return Q(dispatch_region_id__in=levels) | ~Q(dispatch_region_id__in=staffed)
+
+
+def queue_filters(now: dt.datetime, user: User | AnonymousUser | None = None) -> dict[str, Q]:
+    """The workbench tabs (待受理 … 督办) as filters; the same Q serves the count and the list.
+    With ``user``, 待派单 is theirs to dispatch (``dispatch_level_filter``)."""
     working = [Status.DISPATCHED, Status.HANDLING]
     late = Q(status=Status.SUBMITTED, accept_by__lt=now) | Q(
         status__in=working, resolve_by__lt=now
     )
     return {
         "submitted": Q(status=Status.SUBMITTED),
-        "accepted": Q(status=Status.ACCEPTED),
+        "accepted": Q(status=Status.ACCEPTED) & dispatch_level_filter(user),
         "dispatched": Q(status=Status.DISPATCHED),
         "handling": Q(status=Status.HANDLING),
         "replied": Q(status__in=[Status.REPLIED, Status.REVIEW]),
@@ -266,7 +291,7 @@ def queue_counts(user: User | AnonymousUser, now: dt.datetime) -> dict[str, int]
     """How many visible cases sit in each tab: one query with a filtered count per tab. Every
     tab holds open cases only, so the count reads the open cases (a few per cent of a city's
     history, and the partial index on them), never the closed history."""
-    filters = queue_filters(now)
+    filters = queue_filters(now, user)
     visible = Case.objects.filter(visibility_filter(user), status__in=OPEN_STATUSES)
     counts = visible.aggregate(
         **{name: Count("pk", filter=condition) for name, condition in filters.items()}

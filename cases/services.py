@@ -3,7 +3,6 @@ cases it may repeat."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,13 +11,14 @@ from django.db.models import Q, QuerySet
 from org import jurisdiction
 from org.models import Role, Unit, User
 
+from . import similar
 from .models import Case, Category, Responsibility
 from .selectors import case_list
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-DUPLICATE_WINDOW = dt.timedelta(days=30)
+DUPLICATE_WINDOW = similar.WINDOW
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Suggestion:
     unit: Unit
     co_units: list[Unit]
     reason: str
+    level: int  # the rule's region level: the duty level (办理层级) it implies
 
 
 def category_chain(category: Category | None) -> list[int]:
@@ -86,7 +87,7 @@ def suggest_lead_units(case: Case) -> list[Suggestion]:
             continue
         seen.add(unit.pk)
         reason = rule.note or f"权责清单：{rule.category.name}"
-        suggestions.append(Suggestion(unit, list(rule.co_units.all()), reason))
+        suggestions.append(Suggestion(unit, list(rule.co_units.all()), reason, rule.region_level))
     return suggestions
 
 
@@ -128,13 +129,11 @@ def dispatch_targets(*, case: Case, actor: User | AnonymousUser) -> QuerySet[Uni
 
 def possible_duplicates(case: Case, user: User | AnonymousUser, limit: int = 10) -> QuerySet[Case]:
     """Cases ``user`` may see that may be the same matter: same phone, or same category in the
-    same community, within 30 days either side."""
-    window = Q(
-        created_at__gte=case.created_at - DUPLICATE_WINDOW,
-        created_at__lte=case.created_at + DUPLICATE_WINDOW,
-    )
-    same = Q(complainant_phone=case.complainant_phone) | Q(
-        category_id=case.category_id, region_id=case.region_id
+    same community, within 30 days either side (the criteria are ``cases.similar``'s, which
+    intake's similar cases use too)."""
+    window = similar.window(case.created_at)
+    same = similar.matches(
+        category_id=case.category_id, region_id=case.region_id, phone=case.complainant_phone
     )
     # case_list: what a queue row shows is loaded with the rows (no query per duplicate).
     return case_list(user).filter(window, same).exclude(pk=case.pk).order_by("-created_at")[:limit]

@@ -4,6 +4,7 @@ from . import pages, public, workbench
 
 urlpatterns = [
     path("submit/", pages.SubmitPage.as_view(), name="submit"),
+    path("grid/", pages.GridReportPage.as_view(), name="grid-report"),
     path("submit/done/", pages.SubmitDonePage.as_view(), name="submit-done"),
     path("track/", pages.TrackPage.as_view(), name="track-page"),
     path("accounts/register/", pages.RegisterPage.as_view(), name="register"),

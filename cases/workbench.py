@@ -184,8 +184,12 @@ class CasePage(StaffPage):
         "p.channel": _("渠道"),
         "p.category": _("分类"),
         "p.duty_level": _("办理层级"),
+        "p.dispatch_region": _("派单层级"),
         "p.is_complex": _("复杂件"),
         "p.duplicate_of": _("重复于"),
+        "p.into": _("合并到"),
+        "merge_none": _("没有可合并到的诉求（同一社区同类或同一电话、尚未答复的诉求）。"),
+        "merge_choose": _("请选择主诉求"),
         "p.note": _("备注"),
         "p.reason": _("原因"),
         "p.reply": _("答复"),
@@ -223,7 +227,7 @@ class CasePage(StaffPage):
         context["reject_reasons"] = RejectReason.choices
         context["outcomes"] = Outcome.choices
         context["ratings"] = Rating.choices
-        context["duty_levels"] = [(v, label) for v, label in RegionLevel.choices if v > 1]
+        context["duty_levels"] = RegionLevel.choices
         context["contact_methods"] = [
             ("phone", CHOICE_TEXTS["contact.phone"]),
             ("visit", CHOICE_TEXTS["contact.visit"]),
@@ -251,6 +255,11 @@ class QuickEntryPage(StaffPage):
         "saving": _("正在登记…"),
         **PLACE_TEXTS,
         "place_district_filter": _("社区列表只列出%(district)s的社区。"),
+        # 可能重复: open cases like the call being typed (cases.similar)
+        "similar_idle": _("输入分类和社区、电话或诉求内容后，这里列出近 30 天的相似在办诉求。"),
+        "similar_none": _("近 30 天内没有相似的在办诉求。"),
+        "similar_found": _("近 30 天内有 %(n)s 件相似的在办诉求，请核对是否为同一事项："),
+        "similar_error": _("暂时无法查找相似诉求。"),
     }
 
     def test_func(self) -> bool:

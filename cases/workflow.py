@@ -36,7 +36,7 @@ from org.models import Region, RegionLevel, Role, Unit, User
 from xining_issues.errors import NotAllowed, WrongState, invalid
 from xining_issues.workflow import Step, Transition, Workflow, clean_text, transition
 
-from . import notifications, services, sla
+from . import grading, notifications, selectors, services, sla
 from .attachments import check_uploads, store_uploads
 from .models import (
     OPEN_STATUSES,
@@ -79,6 +79,8 @@ NOTE_MAX = 2000
 
 S = Status
 HANDLED = (S.DISPATCHED, S.HANDLING)
+# 合并: both the merged case and the main case are open and not yet replied.
+MERGE_SOURCES = (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING)
 TRANSITIONS: dict[str, Transition] = {
     EventType.ACCEPT: transition([S.SUBMITTED], S.ACCEPTED, Role.OPERATOR, Role.DISPATCHER),
     EventType.REJECT: transition([S.SUBMITTED], S.REJECTED, Role.OPERATOR, Role.DISPATCHER),
@@ -105,6 +107,8 @@ TRANSITIONS: dict[str, Transition] = {
     EventType.DECIDE_RETURN: transition([S.HANDLING], None, Role.DISPATCHER),
     EventType.WITHDRAW: transition(HANDLED, S.ACCEPTED, Role.DISPATCHER),
     EventType.REASSIGN: transition(HANDLED, S.DISPATCHED, Role.DISPATCHER),
+    # 合并: a case that repeats another open one is closed into it, before any reply.
+    EventType.MERGE: transition(MERGE_SOURCES, S.CLOSED, Role.OPERATOR, Role.DISPATCHER),
     EventType.REPLY: transition([S.HANDLING], S.REPLIED, Role.HANDLER),
     EventType.EVALUATE: transition([S.REPLIED], S.EVALUATED, Role.RESIDENT, Role.OPERATOR),
     EventType.REOPEN: transition(
@@ -218,6 +222,18 @@ def _guard_reopen(case: Case, role: str) -> None:
         raise WrongState(_("该诉求已重办过一次。"))
 
 
+def _guard_merge(case: Case, role: str) -> None:
+    # No chains: a case others were merged into is a main case and stays one.
+    annotated = getattr(case, "has_merged_duplicates", None)
+    merged_into = (
+        bool(annotated)
+        if annotated is not None
+        else Case.objects.filter(duplicate_of=case, merged_at__isnull=False).exists()
+    )
+    if merged_into:
+        raise WrongState(_("已有其他诉求并入这件诉求，它只能作为主诉求，不能再合并。"))
+
+
 def _guard_close(case: Case, role: str) -> None:
     if case.status == Status.REVIEW and role != Role.SUPERVISOR:
         raise NotAllowed(_("二次不满意的诉求由督查人员研判后归档。"))
@@ -258,6 +274,7 @@ FLOW: Workflow[Case, CaseEvent] = Workflow(
         EventType.DECIDE_RETURN: _guard_decide_return,
         EventType.REOPEN: _guard_reopen,
         EventType.CLOSE: _guard_close,
+        EventType.MERGE: _guard_merge,
     },
     event_row=_event_row,
     # The messages an event sends are written in the same transaction (outbox), so they can
@@ -348,8 +365,10 @@ def case_submit(
     attachments: Sequence[UploadedFile] = (),
     open311_client: Open311Client | None = None,
 ) -> Case:
-    """提交诉求: a resident (signed in or not) on the web, or an operator logging a call, or a
-    third-party system through Open311 (``open311_client``, whose key the caller checked).
+    """提交诉求: a resident (signed in or not) on the web, or an operator logging a call or a
+    visit, or a grid inspector (网格员) what they found in their community (channel 网格员发现,
+    followed afterwards as its complainant), or a third-party system through Open311
+    (``open311_client``, whose key the caller checked).
 
     Atomic like every transition, with one exception: the tracking number is taken just
     before the transaction that writes the complaint (see ``_next_tracking_code``), so a
@@ -360,8 +379,20 @@ def case_submit(
     # The Open311 channel is its clients' alone, and they have no other.
     if (channel == Channel.OPEN311) != (open311_client is not None):
         raise NotAllowed(_("只有持有接口密钥的第三方系统可以通过 Open311 接口提交诉求。"))
-    if not is_operator and channel not in (Channel.WEB, Channel.MINI_PROGRAM, Channel.OPEN311):
-        raise NotAllowed(_("只有接线员可以登记电话、来访和网格员上报的诉求。"))
+    is_grid = (
+        not is_operator
+        and channel == Channel.GRID
+        and actor is not None
+        and jurisdiction.has_role(actor, Role.GRID_INSPECTOR)
+    )
+    if not (is_operator or is_grid) and channel not in (
+        Channel.WEB,
+        Channel.MINI_PROGRAM,
+        Channel.OPEN311,
+    ):
+        raise NotAllowed(
+            _("只有接线员可以登记电话和来访诉求，网格员发现的诉求由网格员或接线员上报。")
+        )
     if urgency not in Urgency.values:
         raise invalid("urgency", _("紧急程度无效。"))
     region = _check_region(region)
@@ -381,6 +412,12 @@ def case_submit(
         and not jurisdiction.may_act(actor, region, Role.OPERATOR)
     ):
         raise NotAllowed(_("该社区不在您的受理范围内。"))
+    if (
+        is_grid
+        and actor is not None
+        and not jurisdiction.may_act(actor, region, Role.GRID_INSPECTOR)
+    ):
+        raise NotAllowed(_("该社区不在您的网格范围内。"))
 
     now = timezone.now()
     district_id, street_id = region.ancestor_ids[1], region.ancestor_ids[2]
@@ -412,7 +449,7 @@ def case_submit(
             case,
             EventType.SUBMIT,
             actor,
-            Role.OPERATOR if is_operator else None,
+            Role.OPERATOR if is_operator else Role.GRID_INSPECTOR if is_grid else None,
             "",
             {"channel": channel},
             now=now,
@@ -438,7 +475,10 @@ def case_accept(
     duplicate_of: Case | None = None,
     note: str = "",
 ) -> Case:
-    """受理: classify, grade by duty level (依据职责分级受理), optionally mark a duplicate."""
+    """受理: classify, grade by duty level (依据职责分级受理), optionally mark a duplicate.
+
+    The duty level decides whose dispatchers dispatch the case (分级派单, ``cases.grading``);
+    left out, the 权责清单's level for the case's category stands."""
     case, role = FLOW.begin(case, actor, EventType.ACCEPT)
     if category is not None:
         case.category = _check_category(category)
@@ -451,7 +491,8 @@ def case_accept(
     if duplicate_of is not None and duplicate_of.pk == case.pk:
         raise invalid("duplicate_of", _("不能标记为与自身重复。"))
     case.is_complex = bool(is_complex)
-    case.duty_level = duty_level or RegionLevel.DISTRICT
+    case.duty_level = duty_level or grading.suggested_duty_level(case)
+    case.dispatch_region_id = grading.dispatch_region_id(case.region, case.duty_level)
     case.duplicate_of = duplicate_of
     case.accepted_at = timezone.now()
     from_status = FLOW.move(case, EventType.ACCEPT)
@@ -462,6 +503,7 @@ def case_accept(
         "urgency",
         "is_complex",
         "duty_level",
+        "dispatch_region",
         "duplicate_of",
         "accepted_at",
     )
@@ -474,6 +516,7 @@ def case_accept(
         {
             "category": case.category.name,
             "duty_level": case.duty_level,
+            "dispatch_region": case.dispatch_region.name,
             "is_complex": case.is_complex,
             "duplicate_of": duplicate_of.tracking_code if duplicate_of else None,
             "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
@@ -898,6 +941,80 @@ def case_reassign(
             **_assigned_payload(case, co, note),
             "from_unit": previous.name if previous else None,
         },
+        now=now,
+    )
+    return case
+
+
+# --- 合并 merge ------------------------------------------------------------------------------
+
+MERGED_NOTE = gettext_lazy("诉求已合并到另一件诉求一并办理。")
+
+
+def _lock_pair(case: Case, other: Case | None) -> None:
+    """Lock both rows, the lower id first: two staff merging two cases crosswise (A into B,
+    B into A) then queue on the same row instead of deadlocking."""
+    ids = sorted({case.pk, other.pk} if other is not None else {case.pk})
+    list(Case.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
+
+
+@transaction.atomic
+def case_merge(*, case: Case, actor: User, into: Case | None, note: str = "") -> Case:
+    """合并: close ``case`` as a duplicate of ``into`` (the main case), which is handled for both.
+
+    Rules:
+
+    * Who: an operator or a dispatcher with jurisdiction over the merged case's community (the
+      intake staff who find duplicates; supervisors do not, they 督办).
+    * From: every open state before a reply (待受理, 待派单, 待签收, 办理中). A replied case has
+      its own answer and is evaluated on it.
+    * The main case must be visible to the actor, open and not yet replied (the merged case's
+      complainant is told its answer when it comes), not the same case and not itself merged
+      (no chains); a case others were merged into cannot be merged in turn (the guard). An
+      unknown or invisible ``into`` is one answer, 400 on ``into``, whether the case exists or not.
+    * Both rows are locked, the lower id first (``_lock_pair``).
+
+    The merged case is closed as a duplicate: status 已归档 (``Status.CLOSED``, no new status
+    for the statistics to learn), ``duplicate_of`` the main case, ``merged_at`` set, its open
+    requests lapse. It is not a 归档 event: the ``closed`` counter counts those only, and the
+    rates (``stats.rates``) leave a case merged in the period out of all three, so the matter is
+    counted once, on the main case. It still counts as received (``created``): it was a real call.
+    Its complainant is told now (``case_merged``) and hears the main case's answer when it is
+    replied (``notifications.on_event``); the tracking page shows the main case's public progress.
+    """
+    _lock_pair(case, into)
+    case, role = FLOW.begin(case, actor, EventType.MERGE)
+    note = clean_text(note, "note", required=False, max_length=NOTE_MAX)
+    if into is None:
+        raise invalid("into", _("请选择要合并到的主诉求。"))
+    if into.pk == case.pk:
+        raise invalid("into", _("不能合并到自身。"))
+    main = Case.objects.get(pk=into.pk)  # locked above
+    if not Case.objects.filter(selectors.visibility_filter(actor), pk=main.pk).exists():
+        raise invalid("into", _("没有找到这件诉求。"))
+    if main.merged_at is not None:
+        raise invalid(
+            "into",
+            _("主诉求 %(code)s 本身已合并到其他诉求，请合并到最终的主诉求。")
+            % {"code": main.tracking_code},
+        )
+    if main.status not in MERGE_SOURCES:
+        # Its complainant would never hear an answer already given.
+        raise invalid("into", _("只能合并到尚未答复的诉求。"))
+    now = timezone.now()
+    case.duplicate_of = main
+    case.merged_at = now
+    case.closed_at = now
+    from_status = FLOW.move(case, EventType.MERGE)
+    FLOW.save(case, "status", "duplicate_of", "merged_at", "closed_at")
+    _lapse_requests(case, now, str(MERGED_NOTE))
+    FLOW.record(
+        case,
+        EventType.MERGE,
+        actor,
+        role,
+        from_status,
+        {"into": main.tracking_code, "into_id": main.pk, "note": note},
         now=now,
     )
     return case

@@ -165,6 +165,7 @@ def _draft(users: dict[str, User]) -> Draft:
         {
             "category": category.name,
             "duty_level": c.duty_level,
+            "dispatch_region": region.parent.parent.name,  # the district's dispatchers
             "is_complex": False,
             "duplicate_of": None,
             "note": "",

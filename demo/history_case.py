@@ -286,6 +286,7 @@ class CaseWalk:
             return
         suggestions = g.world.suggestions(c.category_id, g.place_of(c))
         c.duty_level = suggestions[0].level if suggestions else RegionLevel.DISTRICT
+        c.dispatch_region_id = g.world.dispatch_region(g.place_of(c), c.duty_level)
         complex_share = {"real-estate": 0.35, "property": 0.08}.get(code, 0.03)
         c.is_complex = not c.category.is_urgent and rng.random() < complex_share
         c.accepted_at = t1
@@ -295,6 +296,7 @@ class CaseWalk:
             {
                 "category": c.category.name,
                 "duty_level": c.duty_level,
+                "dispatch_region": g.world.region_names[c.dispatch_region_id],
                 "is_complex": c.is_complex,
                 "duplicate_of": None,
                 "note": "",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from simple_history.utils import bulk_create_with_history
 
+from cases import grading
 from cases.models import Category, Responsibility
 from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, User, path_ids
 
@@ -46,6 +47,7 @@ class World:
         regions = list(Region.objects.values_list("pk", "name", "level", "path", "lat", "lng"))
         by_id = {pk: (name, level, path) for pk, name, level, path, _y, _x in regions}
         self.region_paths = {pk: path for pk, _n, _l, path, _y, _x in regions}
+        self.region_names = {pk: name for pk, name, _l, _p, _y, _x in regions}
         self.places: list[Place] = []
         self.district_names: dict[int, str] = {}
         weights: list[float] = []
@@ -170,6 +172,16 @@ class World:
             if office is not None:
                 leads.add(office)
         return leads
+
+    def dispatch_region(self, place: Place, duty_level: int) -> int:
+        """``cases.grading.dispatch_region_id`` in memory: the level above the duty level (the
+        city for city matters), or the nearest staffed level above it, else the district."""
+        staffed = {path for _u, path, _unit in self.staff.get(Role.DISPATCHER, [])}
+        chain = path_ids(self.region_paths[place.region_id])
+        for region_id in reversed(chain[: grading.DISPATCHED_BY[duty_level]]):
+            if self.region_paths[region_id] in staffed:
+                return region_id
+        return place.district_id
 
     def reachers(self, role: str, region_id: int) -> list[int]:
         """Users holding ``role`` in a unit whose region contains ``region_id``, the most local

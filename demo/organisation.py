@@ -62,9 +62,11 @@ CITY_UNITS: list[tuple[str, str, str]] = [
 class DemoUser:
     username: str
     display_name: str
-    # (unit code, role, is_leader)
+    # (unit, role, is_leader): a unit code, or "@district/street[/community]" for the office or
+    # committee of that place (their codes hold database ids, so the seed cannot name them)
     posts: tuple[tuple[str, str, bool], ...] = ()
     superuser: bool = False
+    phone: str = ""
 
 
 DEMO_USERS: list[DemoUser] = [
@@ -74,6 +76,18 @@ DEMO_USERS: list[DemoUser] = [
     DemoUser("dispatcher_city", "陈派单", (("xn-hotline", Role.DISPATCHER, False),)),
     DemoUser("dispatcher_huangzhong", "马派单", (("huangzhong-gov", Role.DISPATCHER, False),)),
     DemoUser("dispatcher_chengdong", "张派单", (("chengdong-gov", Role.DISPATCHER, False),)),
+    # 分级派单: street offices dispatch their communities' matters (cases.grading)
+    DemoUser("dispatcher_duoba", "多巴派单", (("@湟中区/多巴镇", Role.DISPATCHER, False),)),
+    DemoUser(
+        "dispatcher_dongguan", "东关派单", (("@城东区/东关大街街道", Role.DISPATCHER, False),)
+    ),
+    # 网格员: files what the rounds find in 多巴一村 (the page /grid/) and follows it
+    DemoUser(
+        "grid_duoba",
+        "多巴一村网格员",
+        (("@湟中区/多巴镇/多巴一村", Role.GRID_INSPECTOR, False),),
+        phone="13897100101",
+    ),
     DemoUser("handler_huangzhong", "韩承办", (("huangzhong-gov", Role.HANDLER, False),)),
     DemoUser("leader_huangzhong", "湟中区负责人", (("huangzhong-gov", Role.HANDLER, True),)),
     DemoUser("handler_gas", "华润燃气抢修", (("xn-gas", Role.HANDLER, False),)),
@@ -212,16 +226,29 @@ def _seed_units(regions: dict[tuple[str, ...], Region], report: SeedReport) -> N
                 )
 
 
-def _seed_users(report: SeedReport) -> None:
+def _local_units(regions: dict[tuple[str, ...], Region]) -> dict[str, Unit]:
+    """The street offices and committees the posts name by place ("@湟中区/多巴镇")."""
+    places = {c for d in DEMO_USERS for c, _r, _l in d.posts if c.startswith("@")}
+    by_region = {regions[(REGIONS[0], *place[1:].split("/"))].pk: place for place in places}
+    local = Unit.objects.filter(
+        region_id__in=by_region,
+        kind__in=[UnitKind.STREET_OFFICE, UnitKind.COMMUNITY_COMMITTEE],
+    )
+    return {by_region[unit.region_id]: unit for unit in local}
+
+
+def _seed_users(regions: dict[tuple[str, ...], Region], report: SeedReport) -> None:
     units = {
         u.code: u
         for u in Unit.objects.filter(code__in={c for d in DEMO_USERS for c, _r, _l in d.posts})
     }
+    units.update(_local_units(regions))
     for demo in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=demo.username,
             defaults={
                 "display_name": demo.display_name,
+                "phone": demo.phone,
                 "is_staff": demo.superuser,
                 "is_superuser": demo.superuser,
                 "email": f"{demo.username}@example.invalid",
@@ -245,5 +272,5 @@ def seed_organisation() -> SeedReport:
     _place_communities(regions)
     _classify_communities(regions)
     _seed_units(regions, report)
-    _seed_users(report)
+    _seed_users(regions, report)
     return report

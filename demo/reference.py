@@ -91,6 +91,9 @@ RESPONSIBILITIES: list[tuple[str, int, str, str, tuple[str, ...], str]] = [
     ("gas", RegionLevel.CITY, "", "xn-gas", (), "燃气企业"),
     ("power", RegionLevel.CITY, "", "xn-power", (), "供电企业"),
     ("property", RegionLevel.STREET, UnitKind.STREET_OFFICE, "", (), "物业纠纷：属地街道（乡镇）"),
+    # 分级派单: a community matter, so its street's dispatcher dispatches it (cases.grading)
+    ("property-service", RegionLevel.COMMUNITY, UnitKind.COMMUNITY_COMMITTEE, "", (),
+     "小区物业服务：社区（村）委员会先行协调"),
     ("property-elevator", RegionLevel.CITY, "", "xn-market", (), "特种设备：市场监管部门"),
     ("real-estate", RegionLevel.CITY, "", "xn-planning", ("xn-housing",),
      "不动产登记：自然资源和规划局，住建局配合"),

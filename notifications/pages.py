@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from org import jurisdiction
-from org.models import Role
 
 
 class PreferencesPage(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
@@ -31,7 +30,7 @@ class PreferencesPage(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
 
     def test_func(self) -> bool:
         """Staff only: residents hear of their own cases by SMS, which is not a preference."""
-        return bool(jurisdiction.roles_of(self.request.user) - {Role.RESIDENT})
+        return jurisdiction.is_staff(self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

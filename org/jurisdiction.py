@@ -53,6 +53,17 @@ def roles_of(user: User | AnonymousUser) -> set[str]:
     return roles or {Role.RESIDENT}
 
 
+# Roles that work no case but their own: residents, and grid inspectors (网格员), who file what
+# they find in their community and follow their filings as a complainant does.
+FILER_ROLES = frozenset({Role.RESIDENT, Role.GRID_INSPECTOR})
+
+
+def is_staff(user: User | AnonymousUser) -> bool:
+    """Does the user hold a role that works others' cases (the workbench, statistics, reports,
+    exports, message preferences)? Residents and grid inspectors do not."""
+    return bool(roles_of(user) - FILER_ROLES)
+
+
 def has_role(user: User | AnonymousUser, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
 

@@ -235,6 +235,10 @@ class Role(models.TextChoices):
     HANDLER = "handler", _("承办人")
     SUPERVISOR = "supervisor", _("督查员")
     COMMITTEE = "committee", _("常委会(只读)")
+    # 网格员: attached to a community (its committee's unit); files what they find on their
+    # rounds (channel 网格员发现) and follows their own filings, as a complainant does. They see
+    # no other case and have no workbench.
+    GRID_INSPECTOR = "grid_inspector", _("网格员")
     ADMIN = "admin", _("管理员")
 
 

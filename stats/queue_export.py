@@ -28,7 +28,6 @@ from cases.api.filters import CaseFilter
 from cases.api.serializers import CaseListSerializer
 from cases.models import Case
 from org import jurisdiction
-from org.models import Role
 from xining_issues.downloads import XLSX_TYPE
 
 from .xlsx import CSV_TYPE, Sheet, write_csv, write_xlsx
@@ -58,7 +57,7 @@ class BadQuery(ValueError):
 
 def may_export(user: User | AnonymousUser) -> bool:
     """Whoever may open the workbench (``cases.pages.StaffPage``): a staff role."""
-    return user.is_authenticated and bool(jurisdiction.roles_of(user) - {Role.RESIDENT})
+    return user.is_authenticated and jurisdiction.is_staff(user)
 
 
 def queue_cases(user: User | AnonymousUser, query: QueryDict) -> QuerySet[Case]:

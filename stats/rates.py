@@ -9,6 +9,10 @@ Definitions (the same text is in the API schema):
 * 满意率 (satisfaction rate): of the cases evaluated in the period, the share whose latest rating
   is 满意 or 基本满意; cases a supervisor ruled unreasonable are left out of both counts.
 
+A case merged (合并) in the period into another is left out of all three: the matter is counted
+once, on the main case. (A period that ends before the merge counts what it saw of it; the case
+still counts as received: it was a real call.)
+
 Nothing is read from hand-kept counters, so any period can be recomputed.
 """
 
@@ -43,6 +47,7 @@ RATE_TYPES = frozenset(
         EventType.RESOLVE_AT_INTAKE,
         EventType.EVALUATE,
         EventType.CLOSE,
+        EventType.MERGE,  # leaves the merged case out of the rates (counted on the main case)
     }
 )
 
@@ -87,6 +92,7 @@ class _CaseFacts:
     rating: str | None = None
     unreasonable: bool = False
     contact_seen: bool = False
+    merged: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -135,9 +141,13 @@ def compute_rates(
             f.rating = payload.get("rating")
         elif kind == EventType.CLOSE and payload.get("unreasonable"):
             f.unreasonable = True
+        elif kind == EventType.MERGE:
+            f.merged = True
 
     rows: dict[int | None, Rates] = {}
     for f in facts.values():
+        if f.merged:
+            continue
         row = rows.setdefault(f.group, Rates(f.group, names.get(f.group, "")))
         if f.dispatched:
             row.dispatched += 1

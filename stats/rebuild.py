@@ -144,7 +144,7 @@ UNIT_BITS = 40
 # dropped by the next run, which holds the rollup lock).
 STAGE_PREFIX = "stats_rollup_stage_"
 
-# The small codes the SQL gives the event types. Kinds 3..7 are exactly RATE_TYPES.
+# The small codes the SQL gives the event types. Kinds 3..8 are exactly RATE_TYPES.
 KINDS: dict[str, int] = {
     EventType.SUBMIT: 1,
     EventType.REJECT: 2,
@@ -155,13 +155,14 @@ KINDS: dict[str, int] = {
     EventType.RESOLVE_AT_INTAKE: 5,
     EventType.EVALUATE: 6,
     EventType.CLOSE: 7,
+    EventType.MERGE: 8,  # a case merged in the run counts no rate counter (``rates``)
     EventType.RECATEGORISE: 0,  # touches the case (RollupCase), counts nothing
 }
-SUBMIT, REJECT, DISPATCH, CONTACT, REPLY, EVALUATE, CLOSE = 1, 2, 3, 4, 5, 6, 7
+SUBMIT, REJECT, DISPATCH, CONTACT, REPLY, EVALUATE, CLOSE, MERGE = 1, 2, 3, 4, 5, 6, 7, 8
 GROUP_COUNTERS = ("dispatched", "responded", "replied", "resolved", "evaluated", "satisfied")
 SIMPLE_COUNTERS = {"created": SUBMIT, "rejected": REJECT, "closed": CLOSE}
 if (
-    {t for t, k in KINDS.items() if DISPATCH <= k <= CLOSE} != set(RATE_TYPES)
+    {t for t, k in KINDS.items() if DISPATCH <= k <= MERGE} != set(RATE_TYPES)
     or {t for t, k in KINDS.items() if k} != set(COUNTED_TYPES)
     or set(KINDS) != set(TOUCHING_TYPES)
     or set(GROUP_COUNTERS) | set(SIMPLE_COUNTERS) != set(COUNTERS)
@@ -314,6 +315,7 @@ def batch_sql(stage: Stage) -> str:
     aggregates = {
         "disp": "bool_or(b.disp)",
         "unr": "bool_or(b.unr)",
+        "mrg": "bool_or(b.mrg)",
         "con": "max(b.con)",
         "rep": "max(b.rep)",
         "eva": "max(b.eva)",
@@ -328,13 +330,16 @@ def batch_sql(stage: Stage) -> str:
         """The counter bits of F over the run (suffix ``n``)."""
         disp, unr = f"coalesce(disp{n}, false)", f"coalesce(unr{n}, false)"
         con, rep, eva = f"con{n}", f"rep{n}", f"eva{n}"
+        # A 合并 in the run: the case counts nothing there.
         return (
+            f"CASE WHEN coalesce(mrg{n}, false) THEN 0 ELSE "
             f"CASE WHEN {disp} THEN 1 ELSE 0 END"
             f" | CASE WHEN {disp} AND {con} & 3 = 2 THEN 2 ELSE 0 END"
             f" | CASE WHEN {rep} & 3 > 0 THEN 4 ELSE 0 END"
             f" | CASE WHEN {rep} & 3 = 2 THEN 8 ELSE 0 END"
             f" | CASE WHEN {eva} & 3 > 0 AND NOT {unr} THEN 16 ELSE 0 END"
             f" | CASE WHEN {eva} & 3 = 2 AND NOT {unr} THEN 32 ELSE 0 END"
+            " END"
         )
 
     def packed(n: str) -> str:
@@ -367,11 +372,12 @@ days AS (
     SELECT case_id, day,
            bool_or(k = {DISPATCH}) AS disp,
            bool_or(k = {CLOSE} AND v = 1) AS unr,
+           bool_or(k = {MERGE}) AS mrg,
            max(CASE WHEN k = {CONTACT} AND v > 0 THEN ord * 4 + v END) AS con,
            max(CASE WHEN k = {REPLY} THEN ord * 4 + v END) AS rep,
            max(CASE WHEN k = {EVALUATE} THEN ord * 4 + v END) AS eva,
            max((ord << {UNIT_BITS}) | unit_id) AS unit
-    FROM ev WHERE k BETWEEN {DISPATCH} AND {CLOSE}
+    FROM ev WHERE k BETWEEN {DISPATCH} AND {MERGE}
     GROUP BY case_id, day
 ),
 runs AS (

@@ -170,7 +170,7 @@ def generate(
 def visible_reports(user: User | AnonymousUser) -> QuerySet[CaseReport]:
     """Every report for staff (it is the city's published figure, like a published 月通报);
     none for residents and visitors."""
-    if not user.is_authenticated or not (jurisdiction.roles_of(user) - {Role.RESIDENT}):
+    if not user.is_authenticated or not jurisdiction.is_staff(user):
         return CaseReport.objects.none()
     return CaseReport.objects.all()
 

@@ -13,6 +13,7 @@ equal what ``compute_rates`` finds for that period:
 * evaluated / satisfied: cases with a 评价 in the period, and whose latest rating was 满意 or
   基本满意. A case that was ruled unreasonable at 归档 in the same period is left out.
 * the unit of all these is the unit of the case's latest event in the period that names one.
+* a case with a 合并 event in the period counts none of the rate counters (as ``compute_rates``).
 
 "Cases with an event in the period" is not a sum over days. A case dispatched on Monday and
 again on Friday is one case in a week but two in a sum of days. So the counters of a case are
@@ -115,7 +116,7 @@ def _run_counts(events: Sequence[Ev]) -> dict[int, Vector]:
     exactly ``events`` (in time order): unit_key → counters."""
     out: dict[int, Vector] = {}
     group = 0
-    dispatched = responded = unreasonable = False
+    dispatched = responded = unreasonable = merged = False
     reply_outcome: str | None = None
     rating: str | None = None
     for e in events:
@@ -138,6 +139,10 @@ def _run_counts(events: Sequence[Ev]) -> dict[int, Vector]:
             out.setdefault(e.unit, [0] * len(COUNTERS))[CLOSED] += 1
             if e.payload.get("unreasonable"):
                 unreasonable = True
+        elif kind == EventType.MERGE:
+            merged = True
+    if merged:
+        return out
     if dispatched or reply_outcome is not None or (rating is not None and not unreasonable):
         v = out.setdefault(group, [0] * len(COUNTERS))
         if dispatched:

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from cases.models import Category
@@ -43,6 +44,17 @@ def fresh_cache() -> None:
     and outlive a test, and tests reuse tracking codes (each day's sequence starts at 0001): one
     test's wrong guesses would otherwise lock the next test's case."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def site_language() -> Iterator[None]:
+    """Every test starts in the site's language. Django's LocaleMiddleware activates the
+    request's language in the thread and never deactivates it, so a test that requested a page
+    in English left English active for whatever ran next in that worker (a message rendered
+    "in the active language" then came out in English, depending on the order of tests)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

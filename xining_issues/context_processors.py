@@ -21,7 +21,9 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         return visible_topics(request.user).exists()
 
     return {
-        "is_staff_user": bool(held - {Role.RESIDENT}),
+        # 网格员 file and follow their own cases, as residents do: no workbench.
+        "is_staff_user": bool(held - jurisdiction.FILER_ROLES),
+        "is_grid_inspector": Role.GRID_INSPECTOR in held,
         "is_operator": Role.OPERATOR in held,
         "is_dashboard_user": bool(held & {Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN}),
         "in_topics": in_topics,

@@ -79,7 +79,11 @@ class CaseFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_queue(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return queryset.filter(queue_filters(timezone.now())[value]) if value else queryset
+        if not value:
+            return queryset
+        return queryset.filter(
+            queue_filters(timezone.now(), getattr(self.request, "user", None))[value]
+        )
 
     def filter_stage(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return queryset.filter(stage_filter(value)) if value else queryset

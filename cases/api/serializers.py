@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from org.models import Region, Unit, User
+from org.models import Region, RegionLevel, Unit, User
 
 from .. import selectors, workflow
 from ..models import (
@@ -251,6 +251,8 @@ def _cut(text: str) -> str:
 
 class CaseDetailSerializer(CaseListSerializer):
     co_units = NamedSerializer(many=True, read_only=True)
+    # 派单层级: whose dispatchers dispatch it (the duty level decides, cases.grading)
+    dispatch_region = NamedSerializer(read_only=True)
     region_full_name = serializers.SerializerMethodField()
     duplicate_of: serializers.SlugRelatedField[Case] = serializers.SlugRelatedField(
         slug_field="tracking_code", read_only=True, allow_null=True
@@ -264,7 +266,8 @@ class CaseDetailSerializer(CaseListSerializer):
         fields = [
             *CaseListSerializer.Meta.fields,
             "description", "address", "lat", "lng", "region_full_name", "co_units",
-            "duty_level", "duplicate_of", "return_count", "reopen_count", "outcome",
+            "duty_level", "dispatch_region", "duplicate_of", "return_count", "reopen_count",
+            "outcome",
             "reply_text", "rating", "excluded_from_satisfaction", "reject_reason",
             "accepted_at", "dispatched_at", "signed_at", "contacted_at", "replied_at",
             "evaluated_at", "closed_at", "attachments", "allowed_actions",
@@ -284,6 +287,7 @@ class CaseDetailSerializer(CaseListSerializer):
                 "region_full_name": self.get_region_full_name(case),
                 "co_units": [_named(unit) for unit in case.co_units.all()],
                 "duty_level": case.duty_level,
+                "dispatch_region": _named(case.dispatch_region),
                 "duplicate_of": self._duplicate_code(case),
                 "return_count": case.return_count,
                 "reopen_count": case.reopen_count,
@@ -388,6 +392,7 @@ RESIDENT_PAYLOAD: dict[str, frozenset[str]] = {
     "evaluate": frozenset({"rating", "comment"}),  # their own words
     "reopen": frozenset({"resolve_by"}),
     "close": frozenset({"not_evaluated"}),
+    "merge": frozenset({"into"}),  # the main case's code: its progress is theirs now
 }
 
 
@@ -479,6 +484,35 @@ class PublicEventSerializer(serializers.ModelSerializer):
         return selectors.masked_text(text, case=self.context["case"]) if text else ""
 
 
+class MergedIntoSerializer(serializers.ModelSerializer):
+    """合并: the main case as the tracking page of a case merged into it shows it: its public
+    progress and answer (masked as the main case's own tracking page masks them), never its
+    title, description or complainant."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    timeline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "tracking_code", "status", "status_display", "resolve_by", "outcome", "reply_text",
+            "replied_at", "timeline",
+        ]  # fmt: skip
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        data = super().to_representation(case)
+        data["reply_text"] = selectors.masked_text(data["reply_text"] or "", case=case)
+        return data
+
+    @extend_schema_field(PublicEventSerializer(many=True))
+    def get_timeline(self, case: Case) -> list[dict[str, Any]]:
+        events = case.events.filter(is_public=True).order_by("created_at", "id")
+        return cast(
+            list[dict[str, Any]],
+            PublicEventSerializer(events, many=True, context={"case": case}).data,
+        )
+
+
 class PublicCaseSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     category = serializers.CharField(source="category.name")
@@ -486,17 +520,26 @@ class PublicCaseSerializer(serializers.ModelSerializer):
     street = serializers.CharField(source="street.name")
     can_evaluate = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
         fields = [
             "tracking_code", "status", "status_display", "category", "district", "street",
             "title", "created_at", "resolve_by", "outcome", "reply_text", "rating",
-            "can_evaluate", "timeline",
+            "can_evaluate", "timeline", "merged_into",
         ]  # fmt: skip
 
     def get_can_evaluate(self, case: Case) -> bool:
         return case.status == "replied"
+
+    @extend_schema_field(MergedIntoSerializer(allow_null=True))
+    def get_merged_into(self, case: Case) -> dict[str, Any] | None:
+        """合并: the main case's public progress and answer, for a case merged into it."""
+        if case.merged_at is None or case.duplicate_of_id is None:
+            return None
+        main = Case.objects.get(pk=case.duplicate_of_id)
+        return cast(dict[str, Any], MergedIntoSerializer(main).data)
 
     def to_representation(self, case: Case) -> dict[str, Any]:
         data = super().to_representation(case)
@@ -670,6 +713,60 @@ class VisibleCaseCodeField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data: Any) -> Case:
         return super().to_internal_value(data.strip().upper() if isinstance(data, str) else data)
+
+
+class VisibleCaseIdField(serializers.PrimaryKeyRelatedField):
+    """A case named by its id among the cases the acting user may see; an id out of their
+    sight gets the same answer as one that does not exist (as ``VisibleCaseCodeField``)."""
+
+    default_error_messages = {
+        "does_not_exist": _("没有找到这件诉求。"),
+        "incorrect_type": _("没有找到这件诉求。"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=Case.objects.all(), **kwargs)
+
+    def get_queryset(self) -> Any:
+        request = self.context.get("request")
+        if request is None:
+            return Case.objects.all()
+        return Case.objects.filter(selectors.visibility_filter(request.user))
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    """What intake has typed so far (``GET /api/v1/cases/similar/``): every part optional."""
+
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    region = serializers.PrimaryKeyRelatedField(
+        queryset=Region.objects.filter(level=RegionLevel.COMMUNITY),
+        required=False,
+        allow_null=True,
+    )
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+
+
+class SimilarSerializer(serializers.Serializer):
+    """Open cases that may be the matter being typed. Intake staff (``rows``) get the cases as
+    their queue shows them (``CaseListSerializer``, masked as they may see them); anyone else
+    only how many open cases of the category the community has, with the category's and the
+    street's names: ``cases`` is then empty."""
+
+    rows = serializers.BooleanField()
+    count = serializers.IntegerField()
+    category = serializers.CharField()
+    street = serializers.CharField()
+    cases = CaseListSerializer(many=True)
+
+
+class MergeSerializer(serializers.Serializer):
+    """合并: the main case this one is merged into, by id (``workflow.case_merge``)."""
+
+    into = VisibleCaseIdField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class AcceptSerializer(serializers.Serializer):

@@ -178,6 +178,17 @@ STEPS = Steps(
             size="lg",
             tracking=_("已重新派单"),
         ),
+        # 合并: a repeat of another open case is closed into it
+        Action(
+            event=E.MERGE,
+            call=workflow.case_merge,
+            input=s.MergeSerializer,
+            summary="合并 merge into another open case (closed as its duplicate)",
+            label=_("合并"),
+            submit=_("确认合并"),
+            style="outline-danger",
+            tracking=_("已与相同诉求合并办理"),
+        ),
         # 评
         Action(
             event=E.EVALUATE,

@@ -26,6 +26,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from org import jurisdiction
@@ -34,10 +35,16 @@ from org.models import STAFF_ROLES, Role
 from xining_issues.db_router import Freshness, ReplicaReadMixin
 from xining_issues.downloads import private_download
 from xining_issues.pagination import StandardPagination
-from xining_issues.throttling import AnonRateThrottle, GuessLimit, Locked, ScopedRateThrottle
+from xining_issues.throttling import (
+    AnonRateThrottle,
+    ClientIdentity,
+    GuessLimit,
+    Locked,
+    ScopedRateThrottle,
+)
 from xining_issues.transitions import ERRORS
 
-from .. import search, selectors, services, workflow
+from .. import search, selectors, services, similar, workflow
 from ..attachments import IMAGE_TYPES, PDF_TYPE
 from ..models import (
     Case,
@@ -72,6 +79,17 @@ class AnonWriteThrottle(AnonRateThrottle):
         return super().allow_request(request, view)
 
 
+class SimilarThrottle(ClientIdentity, UserRateThrottle):
+    """Similar cases per user, or per client address (``client_ip``: a forged X-Forwarded-For
+    is no new client). Intake staff, who look up all day, are not limited."""
+
+    scope = "similar"
+    rate = "30/min"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        return similar.reads_rows(request.user) or super().allow_request(request, view)
+
+
 class CasePermission(IsAuthenticated):
     """Reading and acting need a sign-in; submitting a complaint does not."""
 
@@ -87,8 +105,11 @@ def _detail_queryset(user: Any) -> QuerySet[Case]:
     is read only when one is."""
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), status=ExtensionStatus.PENDING)
     returning = ReturnRequest.objects.filter(case=OuterRef("pk"), status=ReturnStatus.PENDING)
+    merged = Case.objects.filter(duplicate_of=OuterRef("pk"), merged_at__isnull=False)
     return selectors.case_detail(user).annotate(
-        has_pending_extension=Exists(pending), has_pending_return=Exists(returning)
+        has_pending_extension=Exists(pending),
+        has_pending_return=Exists(returning),
+        has_merged_duplicates=Exists(merged),  # 合并: a main case is not merged in turn
     )
 
 
@@ -210,6 +231,34 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         }
         events = selectors.case_events(case, public_only=resident)
         return Response(s.EventSerializer(events, many=True, context=context).data)
+
+    @extend_schema(
+        summary="Open cases that may be the matter being typed (intake, while typing)",
+        description=(
+            "cases.similar: intake staff get the cases they may see as their queue shows them; "
+            "anyone else only a count and names, the phone unused. Limited per user or address."
+        ),
+        parameters=[s.SimilarQuerySerializer],
+        responses={200: s.SimilarSerializer, 400: ERRORS[400]},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        permission_classes=[AllowAny],
+        throttle_classes=[SimilarThrottle],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def similar(self, request: Request) -> Response:
+        query = s.SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        probe = similar.Probe(**query.validated_data)
+        if not similar.reads_rows(request.user):
+            # Residents and visitors: a count and names, never by phone (see cases.similar).
+            return Response({"rows": False, **similar.resident_hint(probe), "cases": []})
+        cases = similar.similar_cases(request.user, probe)
+        rows = s.CaseListSerializer(cases, many=True, context=self.get_serializer_context()).data
+        return Response({"rows": True, **similar.names(probe), "count": len(rows), "cases": rows})
 
     @extend_schema(
         summary="Lead-unit suggestions (权责清单) and possible duplicates",

@@ -203,7 +203,8 @@ async function loadDistricts() {
   }
 }
 
-districtSelect.addEventListener("change", async () => {
+// 网格员上报 (data-grid) lists the inspector's own communities instead: no district or street.
+districtSelect?.addEventListener("change", async () => {
   resetSelect(communitySelect, t("choose_street_first"));
   if (!districtSelect.value) {
     resetSelect(streetSelect, t("choose_district_first"));
@@ -214,6 +215,7 @@ districtSelect.addEventListener("change", async () => {
 
 // A place picked on the map selects its district as the user would, loading its streets.
 function chooseDistrict(name) {
+  if (!districtSelect) return;
   const option = [...districtSelect.options].find((o) => o.value && o.text === name);
   if (!option || option.selected) return;
   districtSelect.value = option.value;
@@ -222,7 +224,7 @@ function chooseDistrict(name) {
 
 placePicker(document.getElementById("place"), { onDistrict: chooseDistrict });
 
-streetSelect.addEventListener("change", async () => {
+streetSelect?.addEventListener("change", async () => {
   if (!streetSelect.value) {
     resetSelect(communitySelect, t("choose_street_first"));
     return;
@@ -405,7 +407,42 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
+// --- 同类诉求: how many open cases of this category the community has, 400 ms after a choice ---
+
+const similarHint = document.getElementById("similar-hint");
+let similarTimer = null;
+let similarAsked = 0; // answers to older questions are dropped
+
+async function showSimilar() {
+  const question = ++similarAsked;
+  const category = form.querySelector('input[name="category"]:checked')?.value;
+  const region = communitySelect.value;
+  if (!category || !region) {
+    similarHint.replaceChildren();
+    return;
+  }
+  let data;
+  try {
+    data = await api("/api/v1/cases/similar/", { params: { category, region } });
+  } catch (error) {
+    return; // a hint only: the form works without it
+  }
+  if (question !== similarAsked) return;
+  similarHint.replaceChildren(...(data.count
+    ? [el("p", { class: "alert alert-info small mt-2 mb-0", id: "similar-hint-text" },
+      fmt("similar_hint", { n: data.count, category: data.category, street: data.street }))]
+    : []));
+}
+
+function askSimilar() {
+  clearTimeout(similarTimer);
+  similarTimer = setTimeout(showSimilar, 400);
+}
+
+categoryList.addEventListener("change", askSimilar);
+communitySelect.addEventListener("change", askSimilar);
+
 countCharacters();
 renderPhotos();
 loadCategories();
-loadDistricts();
+if (districtSelect) loadDistricts();

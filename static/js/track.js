@@ -44,8 +44,20 @@ function render(data) {
     data.reply_text ? fact(t("reply"), el("span", { class: "xn-reply" }, data.reply_text)) : [],
     data.rating ? fact(t("your_rating"), t(`rating_${data.rating}`, data.rating)) : [],
   ));
-  // Newest first: what happened last is what the resident came to see.
-  const events = [...(data.timeline || [])].reverse();
+  const main = data.merged_into;
+  if (main) {
+    // 合并: the main case's public progress and answer are this complainant's answer too.
+    facts.append(el("p", { class: "alert alert-info", role: "status", id: "merged-notice" },
+      fmt("merged_notice", { code: main.tracking_code })),
+    el("dl", { class: "xn-facts" },
+      fact(t("merged_status"), statusBadge(main.status, main.status_display)),
+      main.reply_text ? fact(t("reply"), el("span", { class: "xn-reply" }, main.reply_text)) : [],
+    ));
+  }
+  // Newest first: what happened last is what the resident came to see (a merged case's own
+  // steps, then the main case's).
+  const events = [...(data.timeline || []), ...(main ? main.timeline.filter((e) => e.type !== "submit") : [])]
+    .sort((a, b) => a.created_at.localeCompare(b.created_at)).reverse();
   timeline.replaceChildren(...(events.length
     ? events.map(eventLine)
     : [el("li", {}, t("no_timeline"))]));

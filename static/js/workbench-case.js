@@ -125,7 +125,7 @@ function renderActions() {
 // --- the timeline --------------------------------------------------------------------------
 
 const DETAIL_KEYS = [
-  "channel", "category", "duty_level", "is_complex", "duplicate_of", "lead_unit", "co_units",
+  "channel", "category", "duty_level", "dispatch_region", "is_complex", "duplicate_of", "into", "lead_unit", "co_units",
   "resolve_by", "unit", "escalated_to", "method", "outcome", "rating", "reason", "text", "reply",
   "comment", "until", "due_at", "from", "to", "unreasonable", "not_evaluated", "public",
   "on_time", "note",
@@ -257,6 +257,9 @@ const prepare = {
   },
   close(form) {
     form.querySelector("[data-review-only]").hidden = current.status !== "review";
+  },
+  merge(form) {
+    return loadMergeTargets(form.elements.into);
   },
 };
 
@@ -500,6 +503,25 @@ async function loadSuggestions() {
     ));
   }
   if (!data.possible_duplicates.length) duplicates.append(el("li", { text: t("no_duplicates") }));
+}
+
+// --- the merge dialog: the possible duplicates not yet replied are the main cases offered ------
+
+const MERGE_TARGETS = new Set(["submitted", "accepted", "dispatched", "handling"]);
+
+async function loadMergeTargets(select) {
+  const kept = select.value;
+  const data = await api(`${base}suggestions/`);
+  const targets = data.possible_duplicates.filter((item) => MERGE_TARGETS.has(item.status));
+  select.replaceChildren(el("option", { value: "", text: targets.length ? t("merge_choose") : t("merge_none") }));
+  for (const item of targets) {
+    const what = item.title || item.category?.name || "";
+    select.append(el("option", {
+      value: item.id,
+      text: `${item.tracking_code} ${what} · ${item.status_display} · ${formatTime(item.created_at)}`,
+    }));
+  }
+  select.value = kept;
 }
 
 // --- the reply dialog: canned replies fill the text ------------------------------------------

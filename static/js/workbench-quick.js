@@ -2,7 +2,7 @@
 // Category and community are picked by typing a few characters (input + datalist); Enter moves
 // to the next field, Ctrl+Enter submits; after a call the form is cleared for the next one.
 
-import { api, clearErrors, showErrors, t } from "./api.js";
+import { api, clearErrors, formatTime, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
 import { placePicker } from "./place-picker.js";
 import { showMoreErrors } from "./workbench-common.js";
@@ -141,7 +141,7 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   const body = {
-    channel: "phone",
+    channel: form.elements.channel.value,
     category: pickers.category.chosen?.id ?? null,
     region: pickers.region.chosen?.id ?? null,
     address: form.elements.address.value.trim(),
@@ -171,11 +171,65 @@ form.addEventListener("submit", async (event) => {
   done.hidden = false;
   document.getElementById("quick-recent-empty").hidden = true;
   recent.prepend(el("li", {}, link, ` ${pickers.category.chosen.label} · ${pickers.region.chosen.label}`));
+  const channel = form.elements.channel.value; // a counter keeps taking 来访 after each one
   form.reset();
+  form.elements.channel.value = channel;
   place.clear();
   listOptions("region");
   for (const name of Object.keys(pickers)) settle(name);
   pickers.category.input.focus();
 });
+
+// --- 可能重复: open cases like the call being typed, asked 400 ms after the typing pauses ------
+
+const similarStatus = document.getElementById("quick-similar-status");
+const similarList = document.getElementById("quick-similar-list");
+let similarTimer = null;
+let similarAsked = 0; // answers to older questions are dropped
+
+function similarParams() {
+  const params = {
+    category: resolve(pickers.category).option?.id,
+    region: resolve(pickers.region).option?.id,
+    phone: form.elements.complainant_phone.value.trim(),
+    text: form.elements.description.value.trim(),
+  };
+  const asked = (params.category && params.region) || params.phone || params.text.length >= 6;
+  return asked ? params : null;
+}
+
+async function showSimilar() {
+  const params = similarParams();
+  const question = ++similarAsked;
+  if (!params) {
+    similarStatus.textContent = t("similar_idle");
+    similarList.replaceChildren();
+    return;
+  }
+  let data;
+  try {
+    data = await api("/api/v1/cases/similar/", { params });
+  } catch (error) {
+    if (question === similarAsked) similarStatus.textContent = t("similar_error");
+    return;
+  }
+  if (question !== similarAsked) return;
+  similarStatus.textContent = data.cases.length ? fmt("similar_found", { n: data.cases.length }) : t("similar_none");
+  similarList.replaceChildren(...data.cases.map((row) => el("li", {},
+    el("a", { href: `/workbench/cases/${row.id}/`, target: "_blank", rel: "noopener", class: "xn-code", text: row.tracking_code }),
+    ` ${row.category?.name || ""} · ${row.status_display} · ${formatTime(row.created_at)}`,
+  )));
+}
+
+function askSimilar() {
+  clearTimeout(similarTimer);
+  similarTimer = setTimeout(showSimilar, 400);
+}
+
+for (const name of ["category", "region", "complainant_phone", "description"]) {
+  form.elements[name].addEventListener("input", askSimilar);
+  form.elements[name].addEventListener("change", askSimilar);
+}
+form.addEventListener("reset", () => setTimeout(showSimilar, 0));
 
 loadOptions().catch((error) => showErrors(form, error));

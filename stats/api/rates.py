@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from cases.api.serializers import RatesQuerySerializer
 from org import jurisdiction
-from org.models import Role
 from xining_issues.db_router import ReplicaReadMixin
 
 from ..rates import RATE_DEFINITIONS, compute_rates
@@ -36,7 +35,7 @@ class RatesView(ReplicaReadMixin, APIView):
         responses={200: OpenApiResponse(description="a list of rows with counts and rates")},
     )
     def get(self, request: Request) -> Response:
-        if jurisdiction.roles_of(request.user) <= {Role.RESIDENT}:
+        if not jurisdiction.is_staff(request.user):
             return Response(
                 {"code": "forbidden", "message": _("统计数据仅对工作人员开放。"), "fields": {}},
                 status=status.HTTP_403_FORBIDDEN,

@@ -191,7 +191,7 @@ def test_a_queue_tab_is_read_in_order(demo: Demo, many_cases: None) -> None:
     rare = selectors.case_list(user).filter(tabs["submitted"]).order_by("-created_at", "-id")
     plan = plan_of(rare[:51])
     assert "Seq Scan on cases_case" not in plan, plan
-    assert "case_status_created" in plan or "case_open_counts" in plan, plan
+    assert "case_status_created" in plan or "case_open_tabs" in plan, plan
     common = selectors.case_list(user).filter(tabs["handling"]).order_by("-created_at", "-id")
     plan = plan_of(common[:51])
     assert not _full_sorts(plan) and "Seq Scan on cases_case" not in plan, plan
@@ -218,4 +218,4 @@ def test_the_tab_counts_are_read_from_the_open_cases_index_alone(
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
         counts = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using case_open_counts" in counts, counts
+    assert "Index Only Scan using case_open_tabs" in counts, counts

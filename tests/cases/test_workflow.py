@@ -630,9 +630,12 @@ class TestDispatchScope:
         assert case.lead_unit == demo.unit(unit_code)
 
     def test_the_list_follows_the_category(self, demo: Demo, make_case: MakeCase) -> None:
-        # Given a water complaint in 多巴一村: the list names the water company, not 华润燃气
+        # Given a water complaint in 多巴一村, graded for the district (the 权责清单 would make it
+        # a city matter, 分级派单): the list names the water company, not 华润燃气
         case = make_case(Status.SUBMITTED, category=demo.category("water-outage"))
-        workflow.case_accept(case=case, actor=demo.user("operator1"))
+        workflow.case_accept(
+            case=case, actor=demo.user("operator1"), duty_level=RegionLevel.DISTRICT
+        )
         dispatcher = demo.user("dispatcher_huangzhong")
         refused(
             case,

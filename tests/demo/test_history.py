@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from cases import sla, workflow
+from cases import grading, sla, workflow
 from cases.models import (
     Case,
     CaseEvent,
@@ -49,6 +49,7 @@ TIMESTAMPS = [
     "closed_at",
 ]
 PAYLOAD_KEYS = {
+    "accept": {"role", "category", "duty_level", "dispatch_region", "is_complex", "note"},
     "dispatch": {"role", "lead_unit", "co_units", "resolve_by", "note"},
     "contact": {"role", "first", "on_time", "method", "note"},
     "reply": {"role", "outcome", "text", "on_time"},
@@ -230,6 +231,11 @@ def test_events_are_what_the_workflow_would_have_written(generated: GenerateRepo
                 assert workflow._acting_role(actor, case, event.type) == event.payload["role"]
         assert status == case.status, case.tracking_code
         kinds = [e.type for e in timeline]
+        if "accept" in kinds and case.return_count < workflow.MAX_RETURNS:
+            # 分级派单: dispatched at the level the duty level gives (cases.grading)
+            assert case.dispatch_region_id == grading.dispatch_region_id(
+                case.region, case.duty_level
+            ), case.tracking_code
         if case.status == Status.CLOSED:
             assert kinds[-1] == "close"
         if case.status == Status.REJECTED:

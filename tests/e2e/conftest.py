@@ -11,9 +11,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 
 from demo.organisation import seed_organisation
 from demo.reference import seed_reference
@@ -88,6 +90,18 @@ def seeded(django_db_setup: None) -> Demo:
     return Demo()
 
 
+@pytest.fixture
+def org(django_db_setup: None, settings: Any, tmp_path: Any) -> Iterator[Demo]:
+    """Transactional tests start from an emptied database: seed the organisation again, and keep
+    uploads out of the project's media folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    cache.clear()
+    seed_organisation()
+    seed_reference()
+    yield Demo()
+    cache.clear()
+
+
 def _watched_page(browser, live_server, **context_options) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A page in a fresh zh-CN context; fails the test if any request leaves the live server."""
     context = browser.new_context(locale="zh-CN", **context_options)
@@ -125,11 +139,15 @@ def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
-SETTLED = """async () => {
-  const finite = document.getAnimations().filter(
-    (a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity
-  );
-  await Promise.all(finite.map((a) => a.finished.catch(() => null)));
+# Finish (not await) every finite animation: after a download headless Chromium may stop
+# producing frames, its transitions freeze half-way and awaiting their end hung the suite
+# (the queue export's test, e47162c). finish() jumps to the end state at once and cannot wait.
+SETTLED = """() => {
+  for (const a of document.getAnimations()) {
+    if (a.effect && a.effect.getComputedTiming().endTime !== Infinity) {
+      try { a.finish(); } catch (error) { /* a paused zero-rate animation: leave it */ }
+    }
+  }
 }"""
 
 
@@ -140,7 +158,7 @@ def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> 
     # inline script element, while code Playwright evaluates runs outside the page's policy.
     # A control just clicked is still under the pointer: its :hover colours fade in over
     # Bootstrap's 0.15 s transition, and axe reading a colour half-way reports a contrast no
-    # one sees (seen in CI). Wait for every finite animation and transition to end first.
+    # one sees (seen in CI). Bring every finite animation and transition to its end first.
     page.evaluate(SETTLED)
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")

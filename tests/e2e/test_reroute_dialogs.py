@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from cases.models import CaseEvent, EventType, ReturnRequest, ReturnStatus, Status
 from tests.conftest import Demo
 from tests.e2e.conftest import axe_violations, screenshot, sign_in
-from tests.e2e.test_workbench import act, new_case, open_case, org, switch_user  # noqa: F401
+from tests.e2e.test_workbench import act, new_case, open_case, switch_user
 
 pytestmark = [
     pytest.mark.browser,

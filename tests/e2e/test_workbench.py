@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image
@@ -25,21 +23,6 @@ from tests.e2e.conftest import axe_violations, screenshot, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CODE = re.compile(r"XN-\d{8}-\d{4}")
-
-
-@pytest.fixture
-def org(django_db_setup: None, settings: Any, tmp_path: Any) -> Iterator[Demo]:
-    """Transactional tests start from an emptied database: seed the organisation again, and keep
-    uploads out of the project's media folder."""
-    from demo.organisation import seed_organisation
-    from demo.reference import seed_reference
-
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    cache.clear()
-    seed_organisation()
-    seed_reference()
-    yield Demo()
-    cache.clear()
 
 
 def new_case(demo: Demo, status: str = Status.SUBMITTED, **fields: Any) -> Case:
@@ -135,11 +118,25 @@ def test_a_phone_call_from_quick_entry_to_the_reply(
     expect(page.locator("#quick-recent")).to_contain_text(code)
     screenshot(page, "workbench-quick-entry-done-1280")
 
-    # The 待受理 tab counts it and lists it.
+    # A visitor at the counter (来访): the channel is chosen once and kept for the next one.
+    page.get_by_label("来源渠道").select_option(label="来访")
+    page.locator("#quick-category").fill("供暖不热")
+    page.locator("#quick-region").fill("多巴一村")
+    page.locator("#quick-region").press("Tab")
+    page.locator("#quick-description").fill("来访反映楼道暖气片漏水。")
+    page.locator("#quick-name").fill("钱女士")
+    page.locator("#quick-phone").fill("13897120000")
+    page.locator("#quick-phone").press("Control+Enter")
+    expect(page.locator("#quick-recent li")).to_have_count(2)
+    visit = Case.objects.exclude(tracking_code=code).get()
+    assert visit.channel == "walk_in" and visit.complainant is None
+    expect(page.get_by_label("来源渠道")).to_have_value("walk_in")
+
+    # The 待受理 tab counts them (the call and the visit) and lists them.
     page.goto(base + "/workbench/")
     tab = page.get_by_role("tab", name=re.compile("待受理"))
     expect(tab).to_have_attribute("aria-selected", "true")
-    expect(tab).to_contain_text("1")
+    expect(tab).to_contain_text("2")
     row = page.locator("#queue-rows tr", has_text=code)
     expect(row).to_contain_text("湟中区 多巴镇 多巴一村")
     expect(row).to_contain_text("待受理")
@@ -296,7 +293,8 @@ def test_tabs_search_filters_and_paging(page: Page, live_server: Any, org: Demo)
     for n in range(26):
         new_case(org, description=f"暖气不热 第{n}户")
     new_case(org, category=noise, region=kangxi, description="楼下商铺夜间噪音扰民。")
-    new_case(org, Status.ACCEPTED)
+    # a water outage is a city matter: it waits in the city dispatcher's 待派单 (分级派单)
+    new_case(org, Status.ACCEPTED, category=org.category("water-outage"))
     new_case(org, Status.HANDLING)
     chengdong = new_case(org, Status.ACCEPTED, category=noise, region=kangxi)
     workflow.case_dispatch(

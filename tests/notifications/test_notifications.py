@@ -192,6 +192,12 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "url": "http://127.0.0.1:8000/track/?code=XN-20310314-0007",
     },
     "case_closed": {"code": "XN-20310314-0007"},
+    "case_merged": {"code": "XN-20310314-0007", "main": "XN-20310313-0002"},
+    "case_merged_replied": {
+        "code": "XN-20310314-0007",
+        "main": "XN-20310313-0002",
+        "url": "https://12345.xining.example/track?code=XN-20310314-0007",
+    },
     "return_approved": {"code": "XN-20310314-0007"},
     "return_refused": {"code": "XN-20310314-0007"},
     "case_assigned": {

@@ -260,6 +260,7 @@ class Histories:
             *[E.CLOSE] * 2,
             E.REJECT,
             E.RECATEGORISE,
+            E.MERGE,  # 合并: the case counts no rate counter in a run that holds it
             E.SIGN,
             E.PROGRESS,
             E.REOPEN,

@@ -115,7 +115,7 @@ def per_month(days: dict[tuple, tuple]) -> dict[tuple, tuple]:
 
 def append_events(seed: int) -> None:
     """More events on existing cases: re-dispatch to another unit, a first contact, a second
-    reply, a new rating and an unreasonable ruling, a recategorisation."""
+    reply, a new rating and an unreasonable ruling, a merge, a recategorisation."""
     rng = random.Random(seed)
     cases = list(Case.objects.filter(lead_unit__isnull=False).order_by("pk")[:400])
     units = list({c.lead_unit_id for c in cases})
@@ -136,6 +136,15 @@ def append_events(seed: int) -> None:
             events.append(
                 CaseEvent(case=case, type=kind, unit_id=unit, payload=payload, created_at=t)
             )
+            t += dt.timedelta(hours=rng.choice([2, 30]))
+        if rng.random() < 0.2:
+            # 合并 into another case: the case drops out of the rates of a period holding it
+            events.append(
+                CaseEvent(
+                    case=case, type=EventType.MERGE, unit_id=unit, payload={"into": "x"},
+                    created_at=t,
+                )
+            )  # fmt: skip
             t += dt.timedelta(hours=rng.choice([2, 30]))
         if rng.random() < 0.3:
             new_category = rng.choice(categories)

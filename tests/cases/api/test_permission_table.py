@@ -78,7 +78,7 @@ class Actor:
 
     name: str  # test label
     username: str | None  # None: not signed in
-    kind: str  # anonymous, resident, operator, dispatcher, handler, supervisor, committee, admin
+    kind: str  # anonymous, resident, operator, (street_)dispatcher, handler, supervisor, …
     inside: bool  # inside the case's jurisdiction (for a resident: is the complainant)
     unit: str = ""  # for a handler: "lead", "co" or "other"
 
@@ -92,6 +92,10 @@ ACTORS = [
     Actor("dispatcher_huangzhong", "dispatcher_huangzhong", "dispatcher", True),
     Actor("dispatcher_city", "dispatcher_city", "dispatcher", True),
     Actor("dispatcher_chengdong", "dispatcher_chengdong", "dispatcher", False),
+    # 多巴镇's own dispatcher (分级派单): the case's street, below its dispatch level
+    Actor("dispatcher_duoba (street)", "dispatcher_duoba", "street_dispatcher", True),
+    # 多巴一村's grid inspector: the case's own community, but not its filer, so not theirs
+    Actor("grid_duoba (community, not filer)", "grid_duoba", "grid_inspector", False),
     Actor("handler_huangzhong (lead)", "handler_huangzhong", "handler", True, "lead"),
     Actor("handler_gas (co)", "handler_gas", "handler", True, "co"),
     Actor("handler_chengdong", "handler_chengdong", "handler", False, "other"),
@@ -111,6 +115,8 @@ def capacities(actor: Actor) -> set[str]:
         return {f"handler:{actor.unit}"} if actor.unit in ("lead", "co") else set()
     if actor.kind in ("operator", "dispatcher", "supervisor") and actor.inside:
         return {actor.kind}
+    if actor.kind == "street_dispatcher" and actor.inside:
+        return {"dispatcher"}  # but not at the dispatch level: see expected()
     return set()  # committee reads only; an admin has no workflow rights
 
 
@@ -182,7 +188,13 @@ RULES: dict[str, Rule] = {
     # 报: 归档 after evaluation, never while the complainant may still rate it; from 督查研判
     # only by a supervisor
     "close": rule("close", "dispatcher operator supervisor", {S.EVALUATED, S.REVIEW}, S.CLOSED),
+    # 合并: intake staff with jurisdiction close a repeat into another open case before a reply
+    "merge": rule("merge", INTAKE, {S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING}, S.CLOSED),
 }
+
+# The steps the dispatchers of the case's dispatch level take (cases.grading); the others are
+# anyone's with the role in the case's region.
+DISPATCH_LEVEL_STEPS = {"dispatch", "decide-extension", "decide-return", "withdraw", "reassign"}
 
 ANONYMOUS = -1  # the expected answer for the not-signed-in: 401 or 403, see check()
 
@@ -196,6 +208,8 @@ def expected(
     if not sees(actor, state):
         return 404
     mine = capacities(actor)
+    if actor.kind == "street_dispatcher" and action in DISPATCH_LEVEL_STEPS:
+        mine = set()  # 分级派单: the accept grades 供暖 a district matter, dispatched by 湟中区
     r = RULES[action]
     if state not in r.sources:
         return 409  # nobody may take this step now
@@ -247,6 +261,17 @@ def body(action: str, demo: Demo) -> dict[str, Any]:
         "recategorise": {"category": demo.category("water").pk, "reason": "实为供水问题。"},
         "close": {},
     }
+    if action == "merge":
+        # another open case of the same place and matter, submitted by resident2
+        main = workflow.case_submit(
+            actor=demo.user("resident2"),
+            category=demo.category("heating-cold"),
+            region=demo.region("湟中区", "多巴镇", "多巴一村"),
+            description="新村巷暖气不热。",
+            complainant_name="钱女士",
+            complainant_phone="13897120000",
+        )
+        return {"into": main.pk, "note": "同一管道破损。"}
     return bodies[action]
 
 
@@ -271,6 +296,7 @@ BAD_BODY: dict[str, dict[str, Any]] = {
     "supervise": {"note": "限期办结。"},
     "recategorise": {"reason": "实为供水问题。"},
     "close": {"unreasonable": "maybe"},
+    "merge": {"into": 0},
 }
 
 
@@ -427,6 +453,7 @@ CELLS += [
         "decide-return",
         "withdraw",
         "reassign",
+        "merge",
         "request-extension",
         "decide-extension",
         "reply",
@@ -497,6 +524,7 @@ WHERE_IT_HAPPENS: dict[str, tuple[str, str]] = {
     "supervise": (S.HANDLING, ""),
     "recategorise": (S.SUBMITTED, ""),
     "close": (S.EVALUATED, ""),
+    "merge": (S.HANDLING, ""),
 }
 BAD_CELLS = [
     pytest.param(action, state, variant, id=f"{action}-{state}{'-' + variant if variant else ''}")

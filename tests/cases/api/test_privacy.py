@@ -814,6 +814,16 @@ CASE_TEXT: dict[str, tuple[str, str, str]] = {
         __name__,
         "test_tracking_masks_the_title_the_reply_and_the_timeline",
     ),
+    "cases.api.serializers.MergedIntoSerializer": (
+        "reply_text, timeline of the main case (track of a case merged into it)",
+        "tests.cases.test_merge",
+        "test_the_tracking_page_of_a_merged_case_shows_the_main_case_without_its_complainant",
+    ),
+    "cases.api.serializers.SimilarSerializer": (
+        "cases (CaseListSerializer) for intake staff; a count and names for anyone else",
+        "tests.cases.test_similar",
+        "test_residents_and_visitors_get_a_count_and_names_only",
+    ),
     "cases.api.serializers.PublicResultSerializer": (
         "title, reply_text (public/recent)",
         __name__,
@@ -888,6 +898,7 @@ INPUTS = {
         "CaseReplySerializer",
         "EvaluateSerializer", "TrackEvaluateSerializer", "SuperviseSerializer",
         "RecategoriseSerializer", "CloseSerializer", "RatesQuerySerializer",
+        "MergeSerializer", "SimilarQuerySerializer",
     ]
 } | {
     "topics.api.serializers." + name
