@@ -287,6 +287,14 @@ def queue_filters(now: dt.datetime, user: User | AnonymousUser | None = None) ->
     }
 
 
+def queue_filter(name: str, now: dt.datetime, user: User | AnonymousUser | None = None) -> Q:
+    """One tab's filter (a queue page): 待派单's reads the staffed dispatch levels, which no
+    other tab needs, so only its page pays that query."""
+    if name == "accepted":
+        return Q(status=Status.ACCEPTED) & dispatch_level_filter(user)
+    return queue_filters(now)[name]
+
+
 def queue_counts(user: User | AnonymousUser, now: dt.datetime) -> dict[str, int]:
     """How many visible cases sit in each tab: one query with a filtered count per tab. Every
     tab holds open cases only, so the count reads the open cases (a few per cent of a city's

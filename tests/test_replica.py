@@ -801,15 +801,18 @@ def replica_scenario() -> None:
         content_type="application/json",
     )
     case_id = submitted.json()["id"]
-    committee, dispatcher, anonymous = Client(), Client(), Client()
+    committee, dispatcher, district, anonymous = Client(), Client(), Client(), Client()
     committee.force_login(User.objects.get(username="committee1"))
     dispatcher.force_login(User.objects.get(username="dispatcher_city"))
+    # 分级派单: a noise case is dispatched at the district's level, so it waits in the 待派单
+    # of 城东区's dispatcher, not the city's.
+    district.force_login(User.objects.get(username="dispatcher_chengdong"))
     wait(replayed, "the replica to replay the primary's writes")
 
     steps: dict[str, Any] = {}
     overview = "/api/v1/stats/overview/"
     steps["overview"] = call(committee, "get", overview)
-    steps["counts_before"] = call(dispatcher, "get", "/api/v1/cases/counts/")
+    steps["counts_before"] = call(district, "get", "/api/v1/cases/counts/")
     steps["accept"] = call(
         dispatcher,
         "post",
@@ -817,7 +820,7 @@ def replica_scenario() -> None:
         data={},
         content_type="application/json",
     )
-    steps["counts_after"] = call(dispatcher, "get", "/api/v1/cases/counts/")
+    steps["counts_after"] = call(district, "get", "/api/v1/cases/counts/")
     steps["health_up"] = call(anonymous, "get", "/healthz")
 
     # The replica stops while this process believes it healthy (checked a moment ago)

@@ -23,7 +23,7 @@ from xining_issues.privacy import COMPOUND_SURNAMES, HONORIFICS, PLACEHOLDER_NAM
 from .. import selectors
 from ..models import OPEN_STATUSES, Case, Category, Channel, Stage, Status, SupervisionLevel
 from ..search import bigram_filter
-from ..selectors import queue_filters, stage_filter
+from ..selectors import queue_filter, queue_filters, stage_filter
 
 QUEUES = list(queue_filters(timezone.now()))
 
@@ -82,7 +82,7 @@ class CaseFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            queue_filters(timezone.now(), getattr(self.request, "user", None))[value]
+            queue_filter(value, timezone.now(), getattr(self.request, "user", None))
         )
 
     def filter_stage(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
