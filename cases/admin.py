@@ -28,6 +28,7 @@ from .models import (
     ReplyTemplate,
     Responsibility,
     ReturnRequest,
+    RouterModel,
     SupervisionOrder,
 )
 from .open311 import keys as open311_keys
@@ -165,3 +166,29 @@ class Open311ClientAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[Open311Client]) -> None:
         for client in queryset:
             open311_keys.open311_client_revoke(client=client)
+
+
+@admin.register(RouterModel)
+class RouterModelAdmin(ReadOnlyAdmin):
+    """智能派单's models: which is in use, how each scored on its held-out cases and when it was
+    trained (``python manage.py train_router``, and the weekly beat job)."""
+
+    list_display = (
+        "id", "state", "trained_at", "top1_percent", "top3_percent", "hand_top1",
+        "cases_trained", "cases_held_out", "seconds", "note",
+    )  # fmt: skip
+    list_filter = ("state",)
+    exclude = ("blob",)
+
+    @admin.display(description=gettext_lazy("首选准确率"), ordering="top1")
+    def top1_percent(self, model: RouterModel) -> str:
+        return f"{model.top1:.1%}"
+
+    @admin.display(description=gettext_lazy("前三准确率"), ordering="top3")
+    def top3_percent(self, model: RouterModel) -> str:
+        return f"{model.top3:.1%}"
+
+    @admin.display(description=gettext_lazy("人工样本首选准确率"))
+    def hand_top1(self, model: RouterModel) -> str:
+        hand = model.metrics.get("hand")
+        return f"{hand['top1']:.1%} / {hand['cases']}" if hand else "—"

@@ -918,3 +918,43 @@ class Open311Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.digest[:12]} → {self.case_id}"
+
+
+class RouterState(models.TextChoices):
+    ACTIVE = "active", _("使用中")
+    RETIRED = "retired", _("已替换")
+    REJECTED = "rejected", _("未采用")  # scored worse than the model in use
+
+
+class RouterModel(models.Model):
+    """智能派单's trained model (``cases.router``): kept in the database so every web node and
+    worker loads the same one. At most one is active; a newly trained model that scores worse
+    than it on the same held-out cases is kept as 未采用, with its figures, and never used.
+    The trained pipeline is a pickle written by ``cases.router.train`` alone."""
+
+    trained_at = models.DateTimeField(_("训练时间"))
+    state = models.CharField(_("状态"), max_length=16, choices=RouterState.choices)
+    cases_trained = models.PositiveIntegerField(_("训练件数"))
+    cases_held_out = models.PositiveIntegerField(_("检验件数"))
+    top1 = models.FloatField(_("首选准确率"))
+    top3 = models.FloatField(_("前三准确率"))
+    seconds = models.FloatField(_("训练用时（秒）"))
+    # per-category precision and recall, the confusion pairs, the model it was compared with
+    metrics = models.JSONField(_("检验指标"), default=dict)
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+    blob = models.BinaryField(_("模型"), editable=False, null=True)
+
+    class Meta:
+        verbose_name = _("智能派单模型")
+        verbose_name_plural = _("智能派单模型")
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="active"),
+                name="router_one_active_model",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.pk} {self.get_state_display()} top-1 {self.top1:.1%}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 
 from org import jurisdiction
-from org.models import Role, Unit, User
+from org.models import Region, Role, Unit, User
 
 from . import similar
 from .models import Case, Category, Responsibility
@@ -89,6 +89,14 @@ def suggest_lead_units(case: Case) -> list[Suggestion]:
         reason = rule.note or f"权责清单：{rule.category.name}"
         suggestions.append(Suggestion(unit, list(rule.co_units.all()), reason, rule.region_level))
     return suggestions
+
+
+def responsible_unit(category: Category, region: Region) -> Suggestion | None:
+    """The 权责清单's first lead unit for ``category`` in the community ``region``: what the
+    dispatch dialog would suggest first for a case of theirs (智能派单 shows it beside the
+    model's guess)."""
+    found = suggest_lead_units(Case(category=category, region=region))
+    return found[0] if found else None
 
 
 def dispatch_targets(*, case: Case, actor: User | AnonymousUser) -> QuerySet[Unit]:

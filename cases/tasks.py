@@ -70,3 +70,23 @@ def daily_digest_task(day_iso: str | None = None) -> int:
     ``supervision.daily_digest``)."""
     day = dt.date.fromisoformat(day_iso) if day_iso else timezone.localdate()
     return supervision.daily_digest(day)
+
+
+@shared_task(name="cases.train_router", acks_late=True, time_limit=3600, soft_time_limit=3300)
+def train_router_task() -> str:
+    """智能派单's weekly training (``cases.router.train``); the model in use stays when the new
+    one scores worse or there is too little to learn from."""
+    from . import router
+
+    try:
+        trained = router.train()
+    except router.TrainingError as error:
+        logger.info("router not trained: %s", error)
+        return "skipped"
+    model = trained.model
+    logger.info(
+        "router v%s %s: top-1 %.3f top-3 %.3f on %d held-out cases (%d trained, %.0f s)",
+        model.pk, model.state, model.top1, model.top3, model.cases_held_out,
+        model.cases_trained, model.seconds,
+    )  # fmt: skip
+    return str(model.state)

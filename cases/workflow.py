@@ -474,12 +474,16 @@ def case_accept(
     duty_level: int | None = None,
     duplicate_of: Case | None = None,
     note: str = "",
+    suggested_category: Category | None = None,
 ) -> Case:
     """受理: classify, grade by duty level (依据职责分级受理), optionally mark a duplicate.
 
     The duty level decides whose dispatchers dispatch the case (分级派单, ``cases.grading``);
-    left out, the 权责清单's level for the case's category stands."""
+    left out, the 权责清单's level for the case's category stands. What the accept dialog
+    suggested (智能派单, ``cases.router``) and the category the case came with, when staff
+    changed it, go into the event: the record of where the suggestions and intake were wrong."""
     case, role = FLOW.begin(case, actor, EventType.ACCEPT)
+    filed_as = case.category
     if category is not None:
         case.category = _check_category(category)
     if urgency is not None:
@@ -520,6 +524,8 @@ def case_accept(
             "is_complex": case.is_complex,
             "duplicate_of": duplicate_of.tracking_code if duplicate_of else None,
             "note": clean_text(note, "note", required=False, max_length=NOTE_MAX),
+            **({"category_was": filed_as.code} if filed_as.pk != case.category.pk else {}),
+            **({"suggested_category": suggested_category.code} if suggested_category else {}),
         },
     )
     return case

@@ -44,6 +44,16 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
     **STORAGE_ENV_VARIABLES,
     "EXPORT_RETENTION_DAYS": (int, 7, "Days a background export's workbook is kept."),
     "QUEUE_EXPORT_SYNC_MAX_ROWS": (int, 2000, "Queue exports up to this size build at once."),
+    "ROUTER_MIN_CONFIDENCE": (
+        float,
+        0.35,
+        "智能派单: below this top probability the rule's suggestion stands alone.",
+    ),
+    "ROUTER_TRAINING_CASES": (
+        int,
+        300_000,
+        "智能派单 learns from at most this many of the newest archived cases.",
+    ),
     "STATIC_ROOT": (str, str(VAR_DIR / "static"), "Where collectstatic puts files."),
     "SECURE_SSL_REDIRECT": (bool, True, "Redirect HTTP to HTTPS when DEBUG=0."),
     "SECURE_HSTS_SECONDS": (int, 31536000, "HSTS max-age when DEBUG=0."),
@@ -329,6 +339,8 @@ if DEBUG:
 MEDIA_ROOT = env("MEDIA_ROOT")
 EXPORT_RETENTION_DAYS: int = env("EXPORT_RETENTION_DAYS")
 QUEUE_EXPORT_SYNC_MAX_ROWS: int = env("QUEUE_EXPORT_SYNC_MAX_ROWS")
+ROUTER_MIN_CONFIDENCE: float = env("ROUTER_MIN_CONFIDENCE")
+ROUTER_TRAINING_CASES: int = env("ROUTER_TRAINING_CASES")
 # No MEDIA_URL route: uploads are served only through views that check permission.
 
 REST_FRAMEWORK = {

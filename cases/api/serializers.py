@@ -749,6 +749,66 @@ class SimilarQuerySerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
 
 
+class SuggestQuerySerializer(serializers.Serializer):
+    """The complaint's words so far (``GET /api/v1/categories/suggest/``); the community, when
+    known, picks the units that answered such cases nearby."""
+
+    text = serializers.CharField(max_length=2000, trim_whitespace=True)
+    region = serializers.PrimaryKeyRelatedField(
+        queryset=Region.objects.filter(level=RegionLevel.COMMUNITY),
+        required=False,
+        allow_null=True,
+    )
+
+
+class SuggestedCategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    parent_name = serializers.CharField(allow_null=True, help_text="The parent category.")
+
+
+class LearnedUnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    cases = serializers.IntegerField(help_text="Such cases it answered, rated 满意.")
+    share = serializers.FloatField()
+
+
+class RuleUnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    reason = serializers.CharField(help_text="The 权责清单 row that names it.")
+
+
+class CategorySuggestionSerializer(serializers.Serializer):
+    category = SuggestedCategorySerializer()
+    probability = serializers.FloatField(
+        allow_null=True,
+        help_text="The model's; null when the rule (the name in the text) put it here.",
+    )
+    rule_unit = RuleUnitSerializer(
+        allow_null=True, help_text="Staff only, with a region: the 权责清单's lead unit."
+    )
+    learned_units = LearnedUnitSerializer(
+        many=True,
+        help_text="Staff only: who answered such cases to the complainant's satisfaction.",
+    )
+
+
+class SuggestSerializer(serializers.Serializer):
+    """智能派单 (``cases.router``): the likeliest categories, best first."""
+
+    basis = serializers.ChoiceField(
+        choices=["model", "rule"],
+        help_text="model: the trained model is sure enough; rule: no model, or it is unsure.",
+    )
+    model_version = serializers.IntegerField(allow_null=True)
+    confident = serializers.BooleanField()
+    threshold = serializers.FloatField(help_text="ROUTER_MIN_CONFIDENCE")
+    suggestions = CategorySuggestionSerializer(many=True)
+
+
 class SimilarSerializer(serializers.Serializer):
     """Open cases that may be the matter being typed. Intake staff (``rows``) get the cases as
     their queue shows them (``CaseListSerializer``, masked as they may see them); anyone else
@@ -780,6 +840,12 @@ class AcceptSerializer(serializers.Serializer):
     )
     duplicate_of = VisibleCaseCodeField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    suggested_category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="智能派单: the category the dialog suggested first (recorded on the event).",
+    )
 
 
 class RejectSerializer(serializers.Serializer):
