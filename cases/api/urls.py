@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .suggest import CategorySuggestView
 from .views import (
     CaseViewSet,
     CategoryViewSet,
@@ -21,5 +22,7 @@ urlpatterns = [
     path("track/", TrackView.as_view(), name="track"),
     path("track/evaluate/", TrackEvaluateView.as_view(), name="track-evaluate"),
     path("public/recent/", PublicRecentView.as_view(), name="public-recent"),
+    # before the router's categories/{id}/
+    path("categories/suggest/", CategorySuggestView.as_view(), name="category-suggest"),
     *router.urls,
 ]

@@ -44,7 +44,7 @@ from xining_issues.throttling import (
 )
 from xining_issues.transitions import ERRORS
 
-from .. import router, search, selectors, services, similar, workflow
+from .. import search, selectors, services, similar, workflow
 from ..attachments import IMAGE_TYPES, PDF_TYPE
 from ..models import (
     Case,
@@ -85,17 +85,6 @@ class SimilarThrottle(ClientIdentity, UserRateThrottle):
 
     scope = "similar"
     rate = "30/min"
-
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        return similar.reads_rows(request.user) or super().allow_request(request, view)
-
-
-class SuggestThrottle(ClientIdentity, UserRateThrottle):
-    """Category suggestions per user, or per client address (a forged X-Forwarded-For is no
-    new client). Intake staff, who type all day, are not limited."""
-
-    scope = "suggest"
-    rate = "60/min"
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         return similar.reads_rows(request.user) or super().allow_request(request, view)
@@ -394,68 +383,6 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
         if jurisdiction.has_role(self.request.user, *STAFF_ROLES):
             return categories
         return categories.filter(offered_to_residents=True)
-
-    @extend_schema(
-        summary="智能派单: the categories a complaint's words suggest, best first",
-        description=(
-            "cases.router: the trained model's top five with their probabilities; when "
-            "there is no model or it is unsure (below ROUTER_MIN_CONFIDENCE: basis 'rule') "
-            "the rule (category names in the text) comes first. Staff also get, per "
-            "category, the 权责清单's lead unit for the region and the units that "
-            "answered such cases to the complainant's satisfaction. The text is used and "
-            "dropped, never stored. Limited per user or address for residents and visitors."
-        ),
-        parameters=[s.SuggestQuerySerializer],
-        responses={200: s.SuggestSerializer, 400: ERRORS[400]},
-    )
-    @action(
-        detail=False,
-        methods=["get"],
-        throttle_classes=[SuggestThrottle],
-        pagination_class=None,
-        filter_backends=[],
-    )
-    def suggest(self, request: Request) -> Response:
-        query = s.SuggestQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        region = query.validated_data.get("region")
-        staff = jurisdiction.has_role(request.user, *STAFF_ROLES)
-        guesses = router.suggest(
-            query.validated_data["text"], region=region, offered_only=not staff, with_units=staff
-        )
-        rows = []
-        for guess in guesses.guesses:
-            category = guess.category
-            rule = services.responsible_unit(category, region) if staff and region else None
-            rows.append(
-                {
-                    "category": {
-                        "id": category.pk,
-                        "code": category.code,
-                        "name": category.name,
-                        "parent_name": category.parent.name if category.parent else None,
-                    },
-                    "probability": guess.probability,
-                    "rule_unit": (
-                        {"id": rule.unit.pk, "name": rule.unit.name, "reason": rule.reason}
-                        if rule
-                        else None
-                    ),
-                    "learned_units": [
-                        {"id": unit.pk, "name": unit.name, "cases": n, "share": round(share, 3)}
-                        for unit, n, share in guess.learned_units
-                    ],
-                }
-            )
-        return Response(
-            {
-                "basis": guesses.basis,
-                "model_version": guesses.version,
-                "confident": guesses.confident,
-                "threshold": guesses.threshold,
-                "suggestions": rows,
-            }
-        )
 
 
 class ReplyTemplateViewSet(viewsets.ReadOnlyModelViewSet):

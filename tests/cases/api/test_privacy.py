@@ -859,6 +859,11 @@ NO_CASE_TEXT: dict[str, str] = {
     "cases.api.serializers.QueueCountsSerializer": "counts",
     "cases.api.serializers.SubmittedSerializer": "the new case's id and code",
     "cases.api.serializers.SuggestionSerializer": "units and the 权责清单 rule that matched",
+    "cases.api.serializers.SuggestSerializer": "智能派单: categories and units, never the text",
+    "cases.api.serializers.CategorySuggestionSerializer": "a category, a probability, units",
+    "cases.api.serializers.SuggestedCategorySerializer": "reference data",
+    "cases.api.serializers.RuleUnitSerializer": "a unit and the 权责清单 rule's note",
+    "cases.api.serializers.LearnedUnitSerializer": "a unit and counts",
     "notifications.api.views.UnreadSerializer": "a count",
     "notifications.api.views.PreferenceSerializer": "a kind of message and two choices",
     "topics.api.serializers.TopicUnitSerializer": "unit names",
@@ -898,7 +903,7 @@ INPUTS = {
         "CaseReplySerializer",
         "EvaluateSerializer", "TrackEvaluateSerializer", "SuperviseSerializer",
         "RecategoriseSerializer", "CloseSerializer", "RatesQuerySerializer",
-        "MergeSerializer", "SimilarQuerySerializer",
+        "MergeSerializer", "SimilarQuerySerializer", "SuggestQuerySerializer",
     ]
 } | {
     "topics.api.serializers." + name
