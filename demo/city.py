@@ -10,7 +10,8 @@ evaluation, extension request, 督办 order and co-unit link is made by PostgreS
 ``INSERT … SELECT`` over ``generate_series`` (the SQL is in ``demo.city_sql``). Memory in
 Python stays flat whatever N is.
 
-The shape (the vocabulary and weights of the year of demo cases, ``demo.vocabulary``)
+The shape (the words and weights of the year of demo cases, ``demo.vocabulary`` and
+``demo.catalogue``)
     * ten years ending now, volume growing 8 % a year, fewer cases on days off, more in the
       heating season (15 October – 15 April), when 供暖 categories dominate;
     * districts by population, communities within them spread by a fixed name-derived factor,
@@ -72,6 +73,20 @@ from org.models import Membership, Region, RegionLevel, Role, Unit, UnitKind, pa
 from xining_issues.bulk import analyze
 
 from . import city_sql
+from .catalogue import (
+    COMPLEX_SHARE,
+    CONSULTATIONS,
+    GRID_GROUPS,
+    GROUP_OF,
+    GROUPS,
+    HARD,
+    MEMBERS,
+    MONEY,
+    REPLY_GROUP,
+    ROADS,
+    TEMPLATES,
+    TIMES_OF_DAY,
+)
 from .geography import DISTRICT_SLUGS
 from .history_world import create_handler_accounts
 from .organisation import seed_organisation
@@ -83,11 +98,8 @@ from .vocabulary import (
     DISTRICT_CENTRES,
     DISTRICT_WEIGHTS,
     EXTENSION_REASONS,
-    GRID_GROUPS,
-    GROUPS,
     HOUR_WEIGHTS,
     INTAKE_REPLIES,
-    MEMBERS,
     MOBILE_PREFIXES,
     PROGRESS_NOTES,
     REJECT_NOTES,
@@ -96,8 +108,6 @@ from .vocabulary import (
     RETURN_REASONS,
     SUPERVISION_NOTES,
     SURNAMES,
-    TEMPLATES,
-    TIMES_OF_DAY,
     heating_weight,
 )
 
@@ -255,11 +265,27 @@ class World:
     categories: dict[str, Category] = field(default_factory=dict)
     eligible: list[Category] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    leads: list[dict[str, Any]] = field(default_factory=list)
+    # The lead units by category and place, written once for each set of 权责清单 rules:
+    # ``lead_category`` maps a category to the first category with the same rules, whose rows
+    # of ``rule_leads`` it takes (``leads`` spells them out for every category).
+    rule_leads: list[dict[str, Any]] = field(default_factory=list)
+    lead_category: dict[int, int] = field(default_factory=dict)
     staff: list[dict[str, Any]] = field(default_factory=list)
     unit_names: dict[int, str] = field(default_factory=dict)
     handlers: dict[int, int] = field(default_factory=dict)
     accounts_created: int = 0
+
+    @property
+    def leads(self) -> list[dict[str, Any]]:
+        """The lead units of every eligible category in every place (the rows of its rules)."""
+        rows: dict[int, list[dict[str, Any]]] = {}
+        for lead in self.rule_leads:
+            rows.setdefault(lead["category_id"], []).append(lead)
+        return [
+            {**lead, "category_id": category.pk}
+            for category in self.eligible
+            for lead in rows.get(self.lead_category.get(category.pk, category.pk), [])
+        ]
 
     @classmethod
     def load(cls) -> World:
@@ -388,6 +414,9 @@ class World:
             rules.setdefault(rule.category_id, []).append(
                 (rule.priority, rule.pk, rule.unit_kind, rule.unit_id, co, rule.region_level)
             )
+        # Children without rows of their own share their parent's rules: their leads are the
+        # same, so each set of rules is resolved once (and its rows written once).
+        by_rules: dict[tuple[Any, ...], int] = {}
         for category in self.eligible:
             chain: list[int] = []
             current: int | None = category.pk
@@ -398,6 +427,10 @@ class World:
                 ((chain.index(cat), rule) for cat in chain for rule in rules.get(cat, [])),
                 key=lambda item: (item[0], item[1][0], item[1][1]),
             )
+            same = tuple(rule for _index, rule in ordered)
+            self.lead_category[category.pk] = by_rules.setdefault(same, category.pk)
+            if by_rules[same] != category.pk:
+                continue
             for place in self.places:
                 ancestors = [int(p) for p in self.region_paths[place["region_id"]].split("/") if p]
                 found = self._suggest(ordered, ancestors, place, by_kind_region)
@@ -409,7 +442,7 @@ class World:
                 if wrong is None and office is not None and office != first.unit_id:
                     wrong = office
                 second = found[1] if len(found) > 1 else None
-                self.leads.append(
+                self.rule_leads.append(
                     {
                         "category_id": category.pk,
                         "region_id": place["region_id"],
@@ -453,7 +486,7 @@ class World:
         one get a demo account ``handler_<unit code>``, as the demo cases give them."""
         needed = {
             unit
-            for lead in self.leads
+            for lead in self.rule_leads
             for unit in (lead["lead1"], lead["lead2"], lead["wrong1"])
             if unit is not None
         }
@@ -824,7 +857,7 @@ class CityBuilder:
         info: list[tuple[Any, ...]] = []
         for category in world.eligible:
             code = category.code
-            group = code.split("-")[0]
+            group = GROUP_OF.get(code) or code.split("-")[0]
             own = TEMPLATES.get(code) or TEMPLATES["consult"]
             for i, (title, text) in enumerate(own):
                 templates.append((category.pk, i, title, city_sql.placeholders(text)))
@@ -832,6 +865,7 @@ class CityBuilder:
             info.append(
                 (
                     category.pk,
+                    world.lead_category.get(category.pk, category.pk),
                     code,
                     category.name,
                     World.mode(category) == "clock",
@@ -843,12 +877,10 @@ class CityBuilder:
                     category.resolve_amount,
                     category.resolve_unit,
                     *complex_x,
-                    {"real-estate": 0.35, "property": 0.08}.get(code, 0.03),
-                    code == "consult",
-                    code in ("real-estate", "consult"),
-                    "heating"
-                    if code.startswith("heating")
-                    else ("utility" if group in ("water", "gas", "power") else "default"),
+                    COMPLEX_SHARE.get(code, 0.03),
+                    code in CONSULTATIONS,
+                    code in HARD,
+                    REPLY_GROUP.get(code, "default"),
                     group in GRID_GROUPS,
                     len(own),
                 )
@@ -872,7 +904,7 @@ class CityBuilder:
                 name(lead["wrong1"]) if lead["wrong1"] else None,
                 handler(lead["wrong1"]) if lead["wrong1"] else None,
             )
-            for lead in world.leads
+            for lead in world.rule_leads
         ]
         staff = [
             (
@@ -1231,7 +1263,8 @@ def orphans(first_id: int, last_id: int) -> dict[str, int]:
     return dict(zip(city_sql.ORPHAN_TABLES, counts, strict=True))
 
 
-# The demo vocabulary the SQL draws its free text from (one registry: demo.vocabulary).
+# The demo vocabulary the SQL draws its free text from (one registry: demo.vocabulary; the
+# complaints themselves are demo.catalogue's TEMPLATES, in the table xn_tpl).
 TEXTS: dict[str, Any] = {
     "replies": REPLIES,
     "intake": INTAKE_REPLIES,
@@ -1245,5 +1278,7 @@ TEXTS: dict[str, Any] = {
     "reopen": REOPEN_REASONS,
     "prefixes": MOBILE_PREFIXES,
     "times": list(TIMES_OF_DAY),
+    "roads": list(ROADS),
+    "money": list(MONEY),
     "surnames": SURNAMES,
 }

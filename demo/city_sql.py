@@ -45,6 +45,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .catalogue import GAS_LEAK, RARE_EMERGENCIES
 from .vocabulary import (
     APPOINTMENT_NOTE,
     DISPATCH_NOTE,
@@ -79,7 +80,8 @@ UNIFORMS: tuple[str, ...] = (
     "years", "time", "surname", "gender", "prefix", "phone", "latlng", "lat", "lng", "hide",
     "intake_actor", "reject_reason", "intake_reply", "dispatch_note", "return_reason",
     "method", "contact_note", "ext_reason", "prog_text", "sup_note", "reply_text1",
-    "reply_text2", "comment1", "comment2", "reopen_reason", "c2_method", "c2_note",
+    "reply_text2", "comment1", "comment2", "reopen_reason", "c2_method", "c2_note", "road",
+    "money",
 )  # fmt: skip
 P_STUCK = 0.02  # cases that never get further (see STUCK)
 STUCK = [("accepted", 8), ("dispatched", 4), ("handling", 55), ("evaluated", 13), ("review", 20)]
@@ -140,12 +142,13 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "xn_hour": [("slot", "int PRIMARY KEY"), ("hour", "int")],
     "xn_cat": [("kind", "text"), ("slot", "int"), ("category_id", "bigint")],
     "xn_catinfo": [
-        ("category_id", "bigint PRIMARY KEY"), ("code", "text"), ("cat_name", "text"),
-        ("clock", "boolean"), ("urgent_cat", "boolean"), ("a_amount", "int"), ("a_unit", "text"),
-        ("c_amount", "int"), ("c_unit", "text"), ("r_amount", "int"), ("r_unit", "text"),
-        ("x_amount", "int"), ("x_unit", "text"), ("complex_share", "float8"),
-        ("consult", "boolean"), ("hard", "boolean"), ("reply_grp", "text"),
-        ("grid_ok", "boolean"), ("n_tpl", "int"),
+        # lead_cat: the category whose rows of xn_lead it takes (the same 权责清单 rules)
+        ("category_id", "bigint PRIMARY KEY"), ("lead_cat", "bigint"), ("code", "text"),
+        ("cat_name", "text"), ("clock", "boolean"), ("urgent_cat", "boolean"),
+        ("a_amount", "int"), ("a_unit", "text"), ("c_amount", "int"), ("c_unit", "text"),
+        ("r_amount", "int"), ("r_unit", "text"), ("x_amount", "int"), ("x_unit", "text"),
+        ("complex_share", "float8"), ("consult", "boolean"), ("hard", "boolean"),
+        ("reply_grp", "text"), ("grid_ok", "boolean"), ("n_tpl", "int"),
     ],
     "xn_tpl": [("category_id", "bigint"), ("i", "int"), ("title", "text"), ("body", "text")],
     "xn_lead": [
@@ -294,7 +297,7 @@ SELECT l.*, ci.code, ci.cat_name, ci.clock, ci.urgent_cat, ci.a_amount, ci.a_uni
            AS channel
 FROM ({inner} OFFSET 0) AS l
 JOIN xn_catinfo ci ON ci.category_id = l.category_id
-LEFT JOIN xn_lead ld ON ld.category_id = l.category_id AND ld.region_id = l.region_id
+LEFT JOIN xn_lead ld ON ld.category_id = ci.lead_cat AND ld.region_id = l.region_id
 LEFT JOIN xn_staff s ON s.region_id = l.region_id
 """
 
@@ -346,10 +349,11 @@ RATINGS_AGAIN = [("satisfied", 55), ("basically_satisfied", 30), ("unsatisfied",
 LEVELS: list[list[str]] = [
     [
         "channel IN ('phone', 'walk_in', 'grid') AS phone_like",
-        """CASE WHEN code = 'gas-leak' THEN CASE WHEN {u_urgency} < 0.5 THEN 'emergency'
+        f"""CASE WHEN code = '{GAS_LEAK}' THEN CASE WHEN {{u_urgency}} < 0.5 THEN 'emergency'
                                                 ELSE 'urgent' END
-                WHEN urgent_cat AND {u_urgency} < 0.3 THEN 'urgent'
-                WHEN code = 'power' AND {u_urgency2} < 0.05 THEN 'emergency'
+                WHEN urgent_cat AND {{u_urgency}} < 0.3 THEN 'urgent'
+                WHEN code IN ({", ".join(f"'{c}'" for c in RARE_EMERGENCIES)})
+                     AND {{u_urgency2}} < 0.05 THEN 'emergency'
                 ELSE 'normal' END AS urgency""",
         f"""CASE WHEN steer IS NOT NULL THEN steer
                  WHEN {{u_stuck}} < {P_STUCK} THEN {_pick("{u_stuck_status}", STUCK)}
@@ -745,8 +749,10 @@ SELECT p.id,
        CASE WHEN p.pinned THEN round((p.lat0 + ({{u_lat}} - 0.5) * 0.06)::numeric, 6) END,
        CASE WHEN p.pinned THEN round((p.lng0 + ({{u_lng}} - 0.5) * 0.08)::numeric, 6) END,
        t.title,
-       replace(replace(replace(replace(replace(replace(replace(t.body,
+       replace(replace(replace(replace(replace(replace(replace(replace(replace(t.body,
            '«addr»', p.place_name || p.address),
+           '«road»', pg_temp.xn_pick({TEXTS} -> 'roads', {{u_road}})),
+           '«money»', pg_temp.xn_pick({TEXTS} -> 'money', {{u_money}})),
            '«temp»', (10 + floor({{u_temp}} * 7))::int::text),
            '«days»', (2 + floor({{u_days}} * 5))::int::text),
            '«hours»', (3 + floor({{u_hours}} * 10))::int::text),

@@ -1,7 +1,8 @@
 """Believable demo cases (诉求) for a year of 有诉必应, in bulk: ``generate_cases(n)``.
 
 The year and its batches are here; the walk of one case is ``demo.history_case``, the reference
-data ``demo.history_world``, the inserts ``demo.history_writer``, the words ``demo.vocabulary``.
+data ``demo.history_world``, the inserts ``demo.history_writer``, the words ``demo.vocabulary``
+and, for each category, ``demo.catalogue`` (what residents say about it, and how often).
 
 Every case is simulated through the workflow's own steps (提交 → 受理 → 派单 → 签收 → 联系 →
 答复 → 评价 → 归档, with 即时办结, 不予受理, 退回, 延期, 督办, 重办 and 督查研判 along the way)
@@ -73,6 +74,17 @@ from cases.models import (
 from org.models import Role
 from xining_issues.bulk import analyze
 
+from .catalogue import (
+    GAS_LEAK,
+    GRID_CODES,
+    GROUPS,
+    MEMBERS,
+    MONEY,
+    RARE_EMERGENCIES,
+    ROADS,
+    TIMES_OF_DAY,
+    compose,
+)
 from .geography import pin
 from .history_case import CaseRow, CaseWalk, Draft
 from .history_world import Place, World, cumulative, ensure_handlers
@@ -82,15 +94,10 @@ from .vocabulary import (
     CHANNEL_NAMES,
     COMPOUNDS,
     DISTRICT_CENTRES,
-    GRID_GROUPS,
-    GROUPS,
     HOUR_WEIGHTS,
     INDOOR_TEMPERATURES,
-    MEMBERS,
     MOBILE_PREFIXES,
     SURNAMES,
-    TEMPLATES,
-    TIMES_OF_DAY,
     heating_weight,
 )
 
@@ -297,27 +304,28 @@ class Generator:
         code = codes[min(self.pick(cum), len(codes) - 1)]
         category_id, _name, _parent = world.categories[code]
         category = world.category_rows[category_id]
-        group = code.split("-")[0]
         channel = CHANNEL_NAMES[min(self.pick(CHANNEL_CUM), len(CHANNEL_NAMES) - 1)]
-        if channel == Channel.GRID and group not in GRID_GROUPS:
+        if channel == Channel.GRID and code not in GRID_CODES:
             channel = Channel.PHONE
         urgency = Urgency.NORMAL
-        if code == "gas-leak":
+        if code == GAS_LEAK:
             urgency = Urgency.EMERGENCY if rng.random() < 0.5 else Urgency.URGENT
         elif category.is_urgent and rng.random() < 0.3:
             urgency = Urgency.URGENT
-        elif code == "power" and rng.random() < 0.05:
+        elif code in RARE_EMERGENCIES and rng.random() < 0.05:
             urgency = Urgency.EMERGENCY
-        title, text = rng.choice(TEMPLATES.get(code) or TEMPLATES["consult"])
+        title, text = compose(code, rng, rural=place.rural)
         address = self.address(place)
         description = text.format(
             addr=f"{place.name}{address}",
+            road=rng.choice(ROADS),
             temp=rng.choice(INDOOR_TEMPERATURES),
             days=rng.randint(2, 6),
             hours=rng.randint(3, 12),
             floor=rng.randint(5, 18),
             years=rng.randint(3, 10),
             time=rng.choice(TIMES_OF_DAY),
+            money=rng.choice(MONEY),
         )
         resident = None
         if (

@@ -33,6 +33,7 @@ from cases.models import (
 )
 from org.models import RegionLevel, Role
 
+from .catalogue import COMPLEX_SHARE, CONSULTATIONS, HARD, REPLY_GROUP
 from .history_world import Suggestion
 from .vocabulary import (
     APPOINTMENT_NOTE,
@@ -245,11 +246,12 @@ class CaseWalk:
             decision = "reject"
         elif self.steer in (None, Status.REPLIED, Status.EVALUATED) and phone_like:
             r = rng.random()
-            intake_share = 0.75 if code == "consult" else 0.04
+            intake_share = 0.75 if code in CONSULTATIONS else 0.04
             decision = "reject" if r < 0.035 else "intake" if r < 0.035 + intake_share else ""
         elif self.steer is None:
             r = rng.random()
-            decision = "reject" if r < 0.045 else "intake" if code == "consult" and r < 0.3 else ""
+            consultation = code in CONSULTATIONS
+            decision = "reject" if r < 0.045 else "intake" if consultation and r < 0.3 else ""
         else:
             decision = ""
         if phone_like:
@@ -287,7 +289,7 @@ class CaseWalk:
         suggestions = g.world.suggestions(c.category_id, g.place_of(c))
         c.duty_level = suggestions[0].level if suggestions else RegionLevel.DISTRICT
         c.dispatch_region_id = g.world.dispatch_region(g.place_of(c), c.duty_level)
-        complex_share = {"real-estate": 0.35, "property": 0.08}.get(code, 0.03)
+        complex_share = COMPLEX_SHARE.get(code, 0.03)
         c.is_complex = not c.category.is_urgent and rng.random() < complex_share
         c.accepted_at = t1
         source = self.move(Status.ACCEPTED)
@@ -492,12 +494,8 @@ class CaseWalk:
             self.supervise(self.between(max(self.t, c.resolve_by), t5, 0.1, 0.5))
         t5 = self.at(t5)
         code = g.world.category_codes[c.category_id]
-        group = (
-            "heating"
-            if code.startswith("heating")
-            else ("utility" if code.split("-")[0] in ("water", "gas", "power") else "default")
-        )
-        outcome_weights = (60, 20, 20) if code in ("real-estate", "consult") else (82, 9, 9)
+        group = REPLY_GROUP.get(code, "default")
+        outcome_weights = (60, 20, 20) if code in HARD else (82, 9, 9)
         if not first_round:
             outcome_weights = (85, 10, 5)
         outcome = rng.choices(

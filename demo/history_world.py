@@ -109,6 +109,10 @@ class World:
                 chain.append(current)
                 current = parents.get(current)
             self.chains[pk] = chain
+        # Categories that inherit the same rules share their suggestions (many children of a
+        # group have no rows of their own): the cache is keyed by the category's rule set.
+        self._rule_sets: dict[int, int] = {}
+        self._ordered: list[list[tuple[int, int, str, int | None, tuple[int, ...], int]]] = []
         self._suggestions: dict[tuple[int, int], list[Suggestion]] = {}
 
         self.staff: dict[str, list[tuple[int, str, int]]] = {}
@@ -133,17 +137,15 @@ class World:
 
     def suggestions(self, category_id: int, place: Place) -> list[Suggestion]:
         """``services.suggest_lead_units`` computed in memory (same rules, same order)."""
-        key = (category_id, place.region_id)
+        rule_set = self._rule_set(category_id)
+        key = (rule_set, place.region_id)
         cached = self._suggestions.get(key)
         if cached is not None:
             return cached
-        chain = self.chains[category_id]
         ancestors = [int(p) for p in self.region_paths[place.region_id].strip("/").split("/")]
-        rules = [(chain.index(cat), rule) for cat in chain for rule in self.rules.get(cat, [])]
-        rules.sort(key=lambda item: (item[0], item[1][0], item[1][1]))
         result: list[Suggestion] = []
         seen: set[int] = set()
-        for _index, (_prio, _pk, kind, unit_id, co, level) in rules:
+        for _prio, _pk, kind, unit_id, co, level in self._ordered[rule_set]:
             unit = unit_id
             if unit is None and level - 1 < len(ancestors):
                 unit = self.unit_by_kind_region.get((kind, ancestors[level - 1]))
@@ -159,14 +161,33 @@ class World:
         self._suggestions[key] = result
         return result
 
+    def _rule_set(self, category_id: int) -> int:
+        """The index of the category's rules in the order ``suggest_lead_units`` reads them
+        (its own first, then its parent's …), the same index for the same rules."""
+        known = self._rule_sets.get(category_id)
+        if known is not None:
+            return known
+        chain = self.chains[category_id]
+        rules = [(chain.index(cat), rule) for cat in chain for rule in self.rules.get(cat, [])]
+        rules.sort(key=lambda item: (item[0], item[1][0], item[1][1]))
+        ordered = [rule for _index, rule in rules]
+        if ordered not in self._ordered:
+            self._ordered.append(ordered)
+        self._rule_sets[category_id] = self._ordered.index(ordered)
+        return self._rule_sets[category_id]
+
     def street_office(self, place: Place) -> int | None:
         return self.unit_by_kind_region.get((UnitKind.STREET_OFFICE, place.street_id))
 
     def possible_leads(self) -> set[int]:
         """Every unit a generated case may be dispatched to."""
         leads: set[int] = set()
+        # One category of each rule set: the others are suggested the same units.
+        representatives: dict[int, int] = {}
+        for category_id in self.chains:
+            representatives.setdefault(self._rule_set(category_id), category_id)
         for place in self.places:
-            for category_id in self.chains:
+            for category_id in representatives.values():
                 leads.update(s.unit_id for s in self.suggestions(category_id, place))
             office = self.street_office(place)
             if office is not None:

@@ -51,10 +51,26 @@ CITY_UNITS: list[tuple[str, str, str]] = [
     ("xn-environment", "西宁市生态环境局", UnitKind.DEPARTMENT),
     ("xn-transport", "西宁市交通运输局", UnitKind.DEPARTMENT),
     ("xn-market", "西宁市市场监督管理局", UnitKind.DEPARTMENT),
+    # the departments the catalogue's 权责清单 names beside them (demo.catalogue)
+    ("xn-education", "西宁市教育局", UnitKind.DEPARTMENT),
+    ("xn-health", "西宁市卫生健康委员会", UnitKind.DEPARTMENT),
+    ("xn-medical-insurance", "西宁市医疗保障局", UnitKind.DEPARTMENT),
+    ("xn-hrss", "西宁市人力资源和社会保障局", UnitKind.DEPARTMENT),
+    ("xn-police", "西宁市公安局", UnitKind.DEPARTMENT),
+    ("xn-emergency", "西宁市应急管理局", UnitKind.DEPARTMENT),
+    ("xn-fire", "西宁市消防救援支队", UnitKind.DEPARTMENT),
+    ("xn-agriculture", "西宁市农业农村局", UnitKind.DEPARTMENT),
+    ("xn-forestry", "西宁市林业和草原局", UnitKind.DEPARTMENT),
+    ("xn-water-affairs", "西宁市水务局", UnitKind.DEPARTMENT),
+    ("xn-provident", "西宁住房公积金管理中心", UnitKind.DEPARTMENT),
+    ("xn-tax", "国家税务总局西宁市税务局", UnitKind.DEPARTMENT),
+    ("xn-disabled", "西宁市残疾人联合会", UnitKind.DEPARTMENT),
+    ("xn-gov-service", "西宁市政务服务监督管理局", UnitKind.DEPARTMENT),
     ("xn-gas", "西宁华润燃气有限公司", UnitKind.UTILITY),
     ("xn-water", "西宁市供水(集团)有限责任公司", UnitKind.UTILITY),
     ("xn-heating", "西宁市供热有限公司", UnitKind.UTILITY),
     ("xn-power", "国网西宁供电公司", UnitKind.UTILITY),
+    ("xn-bus", "西宁公交集团有限责任公司", UnitKind.UTILITY),
 ]
 
 
