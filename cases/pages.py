@@ -74,6 +74,20 @@ PLACE_TEXTS = {
     "place_no_map": _("地图未能加载，请直接选择区县并填写详细地址。"),
 }
 
+# 智能派单 (static/js/category-suggest.js): the categories a complaint's words suggest, on every
+# form where a complaint is typed or read.
+ROUTER_TEXTS = {
+    "suggest_title": _("根据描述，可能是："),
+    "suggest_pick": _("选择分类“%(name)s”"),
+    "suggest_probability": _("模型置信度 %(p)s%"),
+    "suggest_rule": _("诉求中出现了分类名称"),
+    "suggest_unsure": _("模型把握不足（低于 %(p)s%），以下以规则为先"),
+    "suggest_rule_unit": _("权责清单：%(unit)s"),
+    "suggest_learned": _("以往满意办结：%(units)s"),
+    "suggest_learned_unit": _("%(name)s %(n)s 件"),
+    "suggest_none": _("暂无分类建议，请手动选择。"),
+}
+
 
 class SubmitPage(Page):
     """我要反映: the complaint form (category tree, region cascade, photos, PIPL notice)."""
@@ -102,6 +116,7 @@ class SubmitPage(Page):
         "submitting": _("正在提交…"),
         "submit": _("提交诉求"),
         "throttled": _("提交太频繁了，请稍等一分钟再试。"),
+        **ROUTER_TEXTS,
         # 同类诉求 (cases.similar.resident_hint): a count and names, never another's details
         "similar_hint": _(
             "%(street)s附近已有 %(n)s 件“%(category)s”诉求正在办理。"

@@ -452,24 +452,41 @@ def suggest(
         model_rest = [(c, p) for c, p in ranked if c not in rule]
         ranked = [(c, None) for c in rule] + model_rest
         ranked = ranked[:limit]
-    learned: dict[int, list[tuple[int, int]]] = {}
-    if with_units and router is not None:
-        district = region.ancestor_ids[1] if region is not None and region.level > 1 else None
-        for category_id, _p in ranked:
-            learned[category_id] = router.units.get((category_id, district)) or router.units.get(
-                (category_id, None), []
-            )
+    learned = (
+        _learned(router, [c for c, _p in ranked], region)
+        if with_units and router is not None
+        else {}
+    )
+    guesses = [
+        CategoryGuess(by_id[category_id], probability, learned.get(category_id, []))
+        for category_id, probability in ranked
+    ]
+    return Guesses(basis, version, confident, threshold, guesses)
+
+
+def learned_units(category_id: int, region: Region | None) -> list[tuple[Unit, int, float]]:
+    """The units that answered cases of the category in ``region``'s district (else anywhere)
+    to the complainant's satisfaction, most first: how such cases were routed before."""
+    _version, router = LOADED.get()
+    if router is None:
+        return []
+    return _learned(router, [category_id], region).get(category_id, [])
+
+
+def _learned(
+    router: Router, category_ids: list[int], region: Region | None
+) -> dict[int, list[tuple[Unit, int, float]]]:
+    district = region.ancestor_ids[1] if region is not None and region.level > 1 else None
+    learned = {
+        category_id: router.units.get((category_id, district))
+        or router.units.get((category_id, None), [])
+        for category_id in category_ids
+    }
     unit_ids = {u for rows in learned.values() for u, _n in rows}
     units = Unit.objects.in_bulk(unit_ids) if unit_ids else {}
-    guesses = []
-    for category_id, probability in ranked:
-        rows = [(units[u], n) for u, n in learned.get(category_id, []) if u in units]
+    result = {}
+    for category_id, counted in learned.items():
+        rows = [(units[u], n) for u, n in counted if u in units]
         total = sum(n for _u, n in rows)
-        guesses.append(
-            CategoryGuess(
-                by_id[category_id],
-                probability,
-                [(unit, n, n / total) for unit, n in rows] if total else [],
-            )
-        )
-    return Guesses(basis, version, confident, threshold, guesses)
+        result[category_id] = [(unit, n, n / total) for unit, n in rows] if total else []
+    return result

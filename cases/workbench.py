@@ -26,7 +26,7 @@ from .models import (
     SupervisionLevel,
     Urgency,
 )
-from .pages import PLACE_TEXTS, StaffPage
+from .pages import PLACE_TEXTS, ROUTER_TEXTS, StaffPage
 
 # --- the queue tabs ------------------------------------------------------------------------------
 
@@ -173,6 +173,10 @@ class CasePage(StaffPage):
         "suggestion_co": _("协办：%(units)s"),
         "suggestion_use": _("采用此建议"),
         "no_suggestions": _("权责清单中没有匹配的单位，请手动选择。"),
+        **ROUTER_TEXTS,
+        "learned_none": _("暂无同类诉求的满意办结记录。"),
+        "suggest_current": _("（当前分类）"),
+        "learned_reason": _("同类诉求满意办结 %(n)s 件（占 %(share)s%）"),
         "no_duplicates": _("未发现可能重复的诉求。"),
         "choose_template": _("选择常用答复…"),
         "no_templates": _("没有适用的常用答复"),
@@ -260,6 +264,8 @@ class QuickEntryPage(StaffPage):
         "similar_none": _("近 30 天内没有相似的在办诉求。"),
         "similar_found": _("近 30 天内有 %(n)s 件相似的在办诉求，请核对是否为同一事项："),
         "similar_error": _("暂时无法查找相似诉求。"),
+        **ROUTER_TEXTS,
+        "suggest_keys": _("Alt+1、Alt+2、Alt+3 选择建议的分类"),
     }
 
     def test_func(self) -> bool:

@@ -940,6 +940,11 @@ class SuggestionSerializer(serializers.Serializer):
 class SuggestionsSerializer(serializers.Serializer):
     lead_units = SuggestionSerializer(many=True)
     possible_duplicates = CaseListSerializer(many=True)
+    categories = SuggestSerializer(help_text="智能派单: the categories the case's words suggest.")
+    learned_units = LearnedUnitSerializer(
+        many=True,
+        help_text="Who answered cases of its category nearby to the complainant's satisfaction.",
+    )
 
 
 # The calendar the rates are asked about: far enough back for any history the city loads, a

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -11,11 +13,12 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from org import jurisdiction
-from org.models import STAFF_ROLES
+from org.models import STAFF_ROLES, Region, Unit
 from xining_issues.throttling import ClientIdentity
 from xining_issues.transitions import ERRORS
 
 from .. import router, services, similar
+from ..models import Case
 from . import serializers as s
 
 
@@ -57,36 +60,57 @@ class CategorySuggestView(APIView):
         guesses = router.suggest(
             query.validated_data["text"], region=region, offered_only=not staff, with_units=staff
         )
-        rows = []
-        for guess in guesses.guesses:
-            category = guess.category
-            rule = services.responsible_unit(category, region) if staff and region else None
-            rows.append(
-                {
-                    "category": {
-                        "id": category.pk,
-                        "code": category.code,
-                        "name": category.name,
-                        "parent_name": category.parent.name if category.parent else None,
-                    },
-                    "probability": guess.probability,
-                    "rule_unit": (
-                        {"id": rule.unit.pk, "name": rule.unit.name, "reason": rule.reason}
-                        if rule
-                        else None
-                    ),
-                    "learned_units": [
-                        {"id": unit.pk, "name": unit.name, "cases": n, "share": round(share, 3)}
-                        for unit, n, share in guess.learned_units
-                    ],
-                }
-            )
-        return Response(
+        return Response(payload(guesses, region if staff else None))
+
+
+def for_case(case: Case) -> dict[str, Any]:
+    """What the accept and dispatch dialogs show (staff only): the categories the case's own
+    words suggest, with the 权责清单's unit for its community, and the units that answered
+    cases of its present category nearby to the complainant's satisfaction."""
+    guesses = router.suggest(
+        router.case_text(case.title, case.description), region=case.region, offered_only=False
+    )
+    return {
+        "categories": payload(guesses, case.region),
+        "learned_units": units(router.learned_units(case.category_id, case.region)),
+    }
+
+
+def payload(guesses: router.Guesses, region: Region | None) -> dict[str, Any]:
+    """The answer's shape (``SuggestSerializer``); ``region`` given (staff only), each category
+    names the 权责清单's lead unit there."""
+    rows = []
+    for guess in guesses.guesses:
+        category = guess.category
+        rule = services.responsible_unit(category, region) if region else None
+        rows.append(
             {
-                "basis": guesses.basis,
-                "model_version": guesses.version,
-                "confident": guesses.confident,
-                "threshold": guesses.threshold,
-                "suggestions": rows,
+                "category": {
+                    "id": category.pk,
+                    "code": category.code,
+                    "name": category.name,
+                    "parent_name": category.parent.name if category.parent else None,
+                },
+                "probability": guess.probability,
+                "rule_unit": (
+                    {"id": rule.unit.pk, "name": rule.unit.name, "reason": rule.reason}
+                    if rule
+                    else None
+                ),
+                "learned_units": units(guess.learned_units),
             }
         )
+    return {
+        "basis": guesses.basis,
+        "model_version": guesses.version,
+        "confident": guesses.confident,
+        "threshold": guesses.threshold,
+        "suggestions": rows,
+    }
+
+
+def units(learned: list[tuple[Unit, int, float]]) -> list[dict[str, Any]]:
+    return [
+        {"id": unit.pk, "name": unit.name, "cases": n, "share": round(share, 3)}
+        for unit, n, share in learned
+    ]

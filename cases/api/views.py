@@ -57,6 +57,7 @@ from ..models import (
     ReturnStatus,
 )
 from . import serializers as s
+from . import suggest
 from .filters import CaseFilter
 from .steps import STEPS
 
@@ -261,7 +262,7 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         return Response({"rows": True, **similar.names(probe), "count": len(rows), "cases": rows})
 
     @extend_schema(
-        summary="Lead-unit suggestions (权责清单) and possible duplicates",
+        summary="Lead-unit suggestions (权责清单), possible duplicates and 智能派单's guesses",
         responses=s.SuggestionsSerializer,
     )
     @action(detail=True, methods=["get"])
@@ -289,6 +290,7 @@ class CaseViewSet(ReplicaReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
             "possible_duplicates": s.CaseListSerializer(
                 duplicates, many=True, context=self.get_serializer_context()
             ).data,
+            **suggest.for_case(case),
         }
         return Response(data)
 

@@ -5,6 +5,7 @@ import { api, clearErrors, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
 import { placePicker } from "./place-picker.js";
 import { busy, rememberTracking } from "./resident-ui.js";
+import { categoryPath, watchSuggestions, worthShowing } from "./category-suggest.js";
 
 const form = document.getElementById("submit-form");
 const submitButton = document.getElementById("submit-button");
@@ -441,6 +442,53 @@ function askSimilar() {
 
 categoryList.addEventListener("change", askSimilar);
 communitySelect.addEventListener("change", askSimilar);
+
+// --- 智能派单: the categories the title and description suggest, to pick with one tap ----------
+
+const suggestBox = document.getElementById("category-suggestions");
+
+function pickSuggested(category) {
+  const input = document.getElementById(`category-${category.id}`);
+  if (!input) return;
+  categorySearch.value = "";
+  filterCategories();
+  input.checked = true;
+  input.dispatchEvent(new Event("change", { bubbles: true })); // the selected line, 同类诉求
+  clearFieldError("category");
+  markSuggested();
+}
+
+function markSuggested() {
+  const checked = categoryList.querySelector("input:checked")?.value;
+  for (const button of suggestBox.querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.categoryId === checked));
+  }
+}
+
+function showSuggestions(data) {
+  // Only what the list offers (the categories this form may file under), the three best.
+  const rows = worthShowing((data?.suggestions || []).filter((row) => categories.has(row.category.id)));
+  if (!rows.length) {
+    suggestBox.replaceChildren();
+    return;
+  }
+  suggestBox.replaceChildren(
+    el("p", { class: "small mb-1", id: "category-suggestions-title", text: t("suggest_title") }),
+    el("div", { class: "d-flex flex-wrap gap-2", role: "group", "aria-labelledby": "category-suggestions-title" },
+      rows.map((row) => el("button", {
+        type: "button",
+        class: "btn btn-sm btn-outline-primary",
+        "aria-pressed": "false",
+        "aria-label": fmt("suggest_pick", { name: categoryPath(row.category) }),
+        dataset: { categoryId: row.category.id },
+        onclick: () => pickSuggested(row.category),
+      }, categoryPath(row.category)))),
+  );
+  markSuggested();
+}
+
+categoryList.addEventListener("change", markSuggested);
+watchSuggestions({ inputs: [form.elements.title, description], onAnswer: showSuggestions });
 
 countCharacters();
 renderPhotos();

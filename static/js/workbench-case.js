@@ -7,6 +7,7 @@ import {
   deadlineBadge, fieldError, formBody, label, runningDeadline, showMoreErrors,
   supervisionBadge, unitPicker,
 } from "./workbench-common.js";
+import { categoryPath, reasons, unsureNote, worthShowing } from "./category-suggest.js";
 
 const root = document.getElementById("case-root");
 const caseId = root.dataset.caseId;
@@ -225,7 +226,7 @@ async function fillCategories(select) {
 const prepare = {
   accept(form, fresh) {
     if (fresh) form.elements.urgency.value = current.urgency;
-    return fillCategories(form.elements.category);
+    return fillCategories(form.elements.category).then(() => loadCategoryGuesses(form));
   },
   recategorise(form) {
     return fillCategories(form.elements.category);
@@ -458,28 +459,103 @@ document.getElementById("dispatch-co").addEventListener("keydown", (event) => {
   }
 });
 
-function useSuggestion(suggestion, button) {
-  dispatch.lead.set(suggestion.unit);
-  dispatch.co = suggestion.co_units.map((unit) => ({ ...unit }));
-  renderCoUnits();
+function useLearned(unit, button) {
+  dispatch.lead.set({ id: unit.id, name: unit.name });
+  pressOnly(button);
+}
+
+function pressOnly(button) {
   for (const other of document.querySelectorAll(".xn-suggestion")) {
     other.classList.toggle("xn-picked", other === button);
     other.setAttribute("aria-pressed", String(other === button));
   }
 }
 
+// --- the accept dialog: the categories the case's words suggest, each with its reasons -------
+
+// The case's suggestions (both dialogs read them); null, with the reason in `box`, if none came.
+async function fetchSuggestions(box) {
+  box.replaceChildren(el("p", { class: "small mb-0", text: t("loading") }));
+  try {
+    return await api(`${base}suggestions/`);
+  } catch (error) {
+    box.replaceChildren(el("p", { class: "small mb-0", text: error.message }));
+    return null;
+  }
+}
+
+async function loadCategoryGuesses(form) {
+  const box = document.getElementById("accept-suggestions");
+  const hidden = form.elements.suggested_category;
+  hidden.value = "";
+  const data = await fetchSuggestions(box);
+  if (!data) return;
+  const select = form.elements.category;
+  const offered = new Set([...select.options].map((option) => option.value));
+  const rows = worthShowing(data.categories.suggestions.filter((row) => offered.has(String(row.category.id))));
+  box.replaceChildren();
+  const note = unsureNote(data.categories);
+  if (note) box.append(note);
+  const taken = select.value || String(current.category.id); // "" keeps the case's category
+  for (const row of rows) {
+    const button = el("button", {
+      type: "button",
+      class: `list-group-item list-group-item-action xn-category-guess${taken === String(row.category.id) ? " xn-picked" : ""}`,
+      "aria-pressed": String(taken === String(row.category.id)),
+      dataset: { categoryId: row.category.id },
+    },
+    el("span", { class: "fw-semibold", text: categoryPath(row.category) }),
+    row.category.id === current.category.id ? el("span", { class: "ms-2 small", text: t("suggest_current") }) : null,
+    el("span", { class: "d-block small xn-muted", text: reasons(row) }));
+    button.addEventListener("click", () => {
+      select.value = String(row.category.id);
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    box.append(button);
+  }
+  if (!rows.length) box.append(el("p", { class: "small mb-0", text: t("suggest_none") }));
+  hidden.value = rows.length ? String(rows[0].category.id) : "";
+}
+
+// The category select and the suggestions agree on which one is taken.
+document.getElementById("accept-category")?.addEventListener("change", (event) => {
+  const value = event.target.value || String(current.category.id);
+  for (const button of document.querySelectorAll(".xn-category-guess")) {
+    button.classList.toggle("xn-picked", button.dataset.categoryId === value);
+    button.setAttribute("aria-pressed", String(button.dataset.categoryId === value));
+  }
+});
+
+function useSuggestion(suggestion, button) {
+  dispatch.lead.set(suggestion.unit);
+  dispatch.co = suggestion.co_units.map((unit) => ({ ...unit }));
+  renderCoUnits();
+  pressOnly(button);
+}
+
 async function loadSuggestions() {
   const box = document.getElementById("dispatch-suggestions");
   const duplicates = document.getElementById("dispatch-duplicates");
-  box.replaceChildren(el("p", { class: "small mb-0", text: t("loading") }));
+  const learned = document.getElementById("dispatch-learned");
   duplicates.replaceChildren();
-  let data;
-  try {
-    data = await api(`${base}suggestions/`);
-  } catch (error) {
-    box.replaceChildren(el("p", { class: "small mb-0", text: error.message }));
-    return;
+  learned.replaceChildren();
+  const data = await fetchSuggestions(box);
+  if (!data) return;
+  // 智能派单: the units that answered cases of this category nearby to the complainant's
+  // satisfaction; a click makes one the lead unit (the co-units stay as chosen).
+  for (const unit of data.learned_units) {
+    const button = el("button", {
+      type: "button",
+      class: "list-group-item list-group-item-action xn-suggestion",
+      "aria-pressed": "false",
+      dataset: { unitId: unit.id },
+    },
+    el("span", { class: "fw-semibold", text: unit.name }),
+    el("span", { class: "d-block small xn-muted", text: fmt("learned_reason", { n: unit.cases, share: Math.round(unit.share * 100) }) }));
+    button.addEventListener("click", () => useLearned(unit, button));
+    learned.append(button);
   }
+  if (!data.learned_units.length) learned.append(el("p", { class: "small mb-0", text: t("learned_none") }));
   box.replaceChildren();
   for (const suggestion of data.lead_units) {
     const co = suggestion.co_units.map((unit) => unit.name).join(t("sep"));

@@ -6,6 +6,7 @@ import { api, clearErrors, formatTime, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
 import { placePicker } from "./place-picker.js";
 import { showMoreErrors } from "./workbench-common.js";
+import { categoryPath, reasons, unsureNote, watchSuggestions, worthShowing } from "./category-suggest.js";
 
 const form = document.getElementById("quick-form");
 const done = document.getElementById("quick-done");
@@ -231,5 +232,71 @@ for (const name of ["category", "region", "complainant_phone", "description"]) {
   form.elements[name].addEventListener("change", askSimilar);
 }
 form.addEventListener("reset", () => setTimeout(showSimilar, 0));
+
+// --- 智能派单: the categories the call's words suggest; Alt+1…3 or a click takes one -----------
+
+const suggestBox = document.getElementById("quick-suggestions");
+let suggested = [];
+
+function pickSuggested(index) {
+  const row = suggested[index];
+  const option = row && pickers.category.options.find((o) => o.id === row.category.id);
+  if (!option) return;
+  pickers.category.input.value = option.label;
+  hint("category");
+  askSimilar();
+  markSuggested();
+}
+
+function markSuggested() {
+  const chosen = pickers.category.chosen?.id;
+  suggestBox.querySelectorAll("button").forEach((button, i) => {
+    button.setAttribute("aria-pressed", String(suggested[i]?.category.id === chosen));
+  });
+}
+
+function showSuggestions(data) {
+  // Only categories an operator may file under (the list's), the three best.
+  const known = new Set(pickers.category.options.map((o) => o.id));
+  suggested = worthShowing((data?.suggestions || []).filter((row) => known.has(row.category.id)));
+  if (!suggested.length) {
+    suggestBox.replaceChildren();
+    return;
+  }
+  const note = unsureNote(data);
+  suggestBox.replaceChildren(
+    el("p", { class: "small mb-1" },
+      el("span", { id: "quick-suggestions-title", text: t("suggest_title") }), " ",
+      el("span", { class: "xn-kbd", text: t("suggest_keys") })),
+    ...(note ? [note] : []),
+    el("div", { class: "list-group", role: "group", "aria-labelledby": "quick-suggestions-title" },
+      suggested.map((row, i) => el("button", {
+        type: "button",
+        class: "list-group-item list-group-item-action py-1",
+        "aria-pressed": "false",
+        "aria-keyshortcuts": `Alt+${i + 1}`,
+        tabindex: "-1", // Tab goes on to the caller's name; Alt+1…3 is the keyboard's way
+        onclick: () => pickSuggested(i),
+      },
+      el("span", { class: "fw-semibold", text: `${i + 1}. ${categoryPath(row.category)}` }),
+      el("span", { class: "d-block small xn-muted", text: reasons(row) })))),
+  );
+  markSuggested();
+}
+
+const suggestions = watchSuggestions({
+  inputs: [form.elements.description],
+  region: () => resolve(pickers.region).option?.id ?? null,
+  onAnswer: showSuggestions,
+});
+pickers.category.input.addEventListener("change", markSuggested);
+pickers.region.input.addEventListener("change", suggestions.later); // its 权责清单 unit
+form.addEventListener("reset", () => suggestions.reset());
+form.addEventListener("keydown", (event) => {
+  const index = ["Digit1", "Digit2", "Digit3"].indexOf(event.code); // Option+1 on a Mac is ¡
+  if (!event.altKey || event.ctrlKey || event.metaKey || index < 0 || !suggested[index]) return;
+  event.preventDefault();
+  pickSuggested(index);
+});
 
 loadOptions().catch((error) => showErrors(form, error));

@@ -341,3 +341,43 @@ def test_accept_records_the_suggestion_and_the_correction(demo: Demo, make_case:
     client.post(f"/api/v1/cases/{other.pk}/accept/", {}, format="json")
     assert "category_was" not in other.events.get(type="accept").payload
     assert "suggested_category" not in other.events.get(type="accept").payload
+
+
+def test_the_case_dialogs_get_the_guesses_from_its_own_words(demo: Demo, make_case: Any) -> None:
+    """The accept and dispatch dialogs read ``suggestions/``: the categories the case's words
+    suggest (with the 权责清单's unit for its community) and who answered such cases well."""
+    model = router.fit(small_corpus(demo))
+    heating = demo.category("heating-cold").pk
+    district = demo.region("湟中区").pk
+    model.units = {(heating, district): [(demo.unit("xn-heating").pk, 6)]}
+    stored = store(model)
+    case = make_case(
+        category=demo.category("heating"), description="暖气片摸着是凉的，屋里冷得很。"
+    )
+    client = APIClient()
+    client.force_authenticate(demo.user("operator1"))
+    body = client.get(f"/api/v1/cases/{case.pk}/suggestions/").json()
+    guesses = body["categories"]
+    assert guesses["basis"] == "model" and guesses["model_version"] == stored.pk
+    first = guesses["suggestions"][0]
+    assert first["category"]["code"] == "heating-cold"
+    assert first["rule_unit"]["name"] == "湟中区人民政府"
+    assert first["learned_units"] == [
+        {"id": demo.unit("xn-heating").pk, "name": "西宁市供热有限公司", "cases": 6, "share": 1.0}
+    ]
+    # The case is still filed under the general 供暖: nobody answered such cases yet.
+    assert body["learned_units"] == []
+    Case.objects.filter(pk=case.pk).update(category=heating)
+    body = client.get(f"/api/v1/cases/{case.pk}/suggestions/").json()
+    assert [u["name"] for u in body["learned_units"]] == ["西宁市供热有限公司"]
+
+
+def test_without_a_model_the_case_dialogs_get_the_rule(demo: Demo, make_case: Any) -> None:
+    case = make_case(description="小区停水了，停水一整天也没有通知。")
+    client = APIClient()
+    client.force_authenticate(demo.user("dispatcher_huangzhong"))
+    body = client.get(f"/api/v1/cases/{case.pk}/suggestions/").json()
+    assert body["categories"]["basis"] == "rule"
+    assert body["categories"]["suggestions"][0]["category"]["code"] == "water-outage"
+    assert body["categories"]["suggestions"][0]["probability"] is None
+    assert body["learned_units"] == []
