@@ -44,33 +44,48 @@ def _responsible_units(case: Case) -> list[tuple[Responsibility, Unit | None]]:
     """The 权责清单 rules for the case's category (and its ancestors), best first, each with the
     unit it names for this case: the named unit, or the active unit of the rule's kind whose
     region is the case's ancestor at the rule's level (None when there is none)."""
-    chain = category_chain(case.category)
+    return _rules_in_region([case.category], case.region)[case.category.pk]
+
+
+def _rules_in_region(
+    categories: list[Category], region: Region
+) -> dict[int, list[tuple[Responsibility, Unit | None]]]:
+    """``_responsible_units`` for several categories in one place, in three queries."""
+    chains = {category.pk: category_chain(category) for category in categories}
     rules = list(
-        Responsibility.objects.filter(category_id__in=chain)
+        Responsibility.objects.filter(
+            category_id__in={c for chain in chains.values() for c in chain}
+        )
         .select_related("unit", "category")
         .prefetch_related("co_units")
     )
-    rules.sort(key=lambda r: (chain.index(r.category_id), r.priority))
-    ancestors = case.region.ancestor_ids
-    kinds_at = [
+    ancestors = region.ancestor_ids
+    kinds_at = {
         (rule.unit_kind, ancestors[rule.region_level - 1])
         for rule in rules
         if rule.unit_id is None and rule.region_level - 1 < len(ancestors)
-    ]
+    }
     condition = Q(pk__in=[])
-    for kind, region_id in kinds_at:
+    for kind, region_id in sorted(kinds_at):
         condition |= Q(kind=kind, region_id=region_id)
     by_kind_region = {
         (u.kind, u.region_id): u
         for u in Unit.objects.filter(condition, is_active=True).order_by("pk")
     }
-    resolved: list[tuple[Responsibility, Unit | None]] = []
-    for rule in rules:
-        unit = rule.unit
-        if unit is None and rule.region_level - 1 < len(ancestors):
-            unit = by_kind_region.get((rule.unit_kind, ancestors[rule.region_level - 1]))
-        resolved.append((rule, unit))
-    return resolved
+    result: dict[int, list[tuple[Responsibility, Unit | None]]] = {}
+    for category_id, chain in chains.items():
+        own = sorted(
+            (rule for rule in rules if rule.category_id in chain),
+            key=lambda r: (chain.index(r.category_id), r.priority),
+        )
+        resolved: list[tuple[Responsibility, Unit | None]] = []
+        for rule in own:
+            unit = rule.unit
+            if unit is None and rule.region_level - 1 < len(ancestors):
+                unit = by_kind_region.get((rule.unit_kind, ancestors[rule.region_level - 1]))
+            resolved.append((rule, unit))
+        result[category_id] = resolved
+    return result
 
 
 def suggest_lead_units(case: Case) -> list[Suggestion]:
@@ -80,9 +95,13 @@ def suggest_lead_units(case: Case) -> list[Suggestion]:
     the active unit of that kind whose region is the case's ancestor at that level (e.g. the
     district government of the case's district).
     """
+    return _suggestions(_responsible_units(case))
+
+
+def _suggestions(resolved: list[tuple[Responsibility, Unit | None]]) -> list[Suggestion]:
     suggestions: list[Suggestion] = []
     seen: set[int] = set()
-    for rule, unit in _responsible_units(case):
+    for rule, unit in resolved:
         if unit is None or not unit.is_active or unit.pk in seen:
             continue
         seen.add(unit.pk)
@@ -91,12 +110,17 @@ def suggest_lead_units(case: Case) -> list[Suggestion]:
     return suggestions
 
 
-def responsible_unit(category: Category, region: Region) -> Suggestion | None:
-    """The 权责清单's first lead unit for ``category`` in the community ``region``: what the
-    dispatch dialog would suggest first for a case of theirs (智能派单 shows it beside the
-    model's guess)."""
-    found = suggest_lead_units(Case(category=category, region=region))
-    return found[0] if found else None
+def responsible_units(categories: list[Category], region: Region) -> dict[int, Suggestion]:
+    """The 权责清单's first lead unit for each of ``categories`` in the community ``region``:
+    what the dispatch dialog would suggest first for a case of theirs (智能派单 shows it beside
+    the model's guess). Three queries however many categories; a category without one is
+    left out."""
+    found = {}
+    for category_id, resolved in _rules_in_region(categories, region).items():
+        suggestions = _suggestions(resolved)
+        if suggestions:
+            found[category_id] = suggestions[0]
+    return found
 
 
 def dispatch_targets(*, case: Case, actor: User | AnonymousUser) -> QuerySet[Unit]:

@@ -333,6 +333,22 @@ QUEUE_TABS = [
     "supervised",
 ]
 SEARCHES = ["暖气", "多巴", "物业 漏水", "噪音"]
+# 智能派单 as an operator types a call (cases.router): short and long words, with and without
+# the community (which adds the 权责清单's unit); the model in use is the one ``bench_city``'s
+# router step trained on this city. Target p95 ≤ 20 ms (issue 15).
+SUGGESTIONS = [
+    ("a few words", "暖气不热"),
+    ("one sentence", "你好，我家住在康西社区，楼下饭馆的油烟太大了，窗户都不敢开"),
+    (
+        "300 characters",
+        (
+            "我想反映一下，我们小区从上周开始一直停水，物业说是管道坏了在修，但是一直没有人来，"
+            "家里老人孩子喝水做饭都成问题，打了好几次电话也没人管，"
+        )
+        * 4,
+    ),
+]
+SUGGEST_TARGET_MS = 20
 PAGE_SIZE = 25  # the workbench asks for the API's default page, 25 cases
 DEEP_PAGE = 5_000
 
@@ -452,6 +468,20 @@ def paths(out: Out) -> list[Path_]:
                 "counts", f"{label}: tab counts", username, "/api/v1/cases/counts/", 100, "object"
             )
         )
+    community = Region.objects.filter(level=RegionLevel.COMMUNITY).order_by("pk").first()
+    for label, text in SUGGESTIONS:
+        for region in (None, community):
+            query = {"text": text[:300], **({"region": region.pk} if region else {})}
+            result.append(
+                Path_(
+                    "suggest",
+                    f"智能派单: {label}" + (", with the community" if region else ""),
+                    "operator1",
+                    f"/api/v1/categories/suggest/?{urlencode(query)}",
+                    SUGGEST_TARGET_MS,
+                    "object",
+                )
+            )
     for username in ("dispatcher_city", "dispatcher_huangzhong"):
         for words in SEARCHES:
             result.append(

@@ -79,10 +79,15 @@ def for_case(case: Case) -> dict[str, Any]:
 def payload(guesses: router.Guesses, region: Region | None) -> dict[str, Any]:
     """The answer's shape (``SuggestSerializer``); ``region`` given (staff only), each category
     names the 权责清单's lead unit there."""
+    rules = (
+        services.responsible_units([guess.category for guess in guesses.guesses], region)
+        if region
+        else {}
+    )
     rows = []
     for guess in guesses.guesses:
         category = guess.category
-        rule = services.responsible_unit(category, region) if region else None
+        rule = rules.get(category.pk)
         rows.append(
             {
                 "category": {

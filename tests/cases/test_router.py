@@ -123,6 +123,16 @@ def test_a_small_model_predicts_the_obvious(
     assert probabilities == sorted(probabilities, reverse=True)  # type: ignore[type-var]
 
 
+def test_a_loaded_model_reads_its_weights_feature_by_feature(small_model: RouterModel) -> None:
+    """A suggestion multiplies a few features by ``coef_.T``: laid out class by class, that
+    product copied every weight on every call (9 ms at a city's size); the numbers are the same."""
+    loaded = router.load(bytes(small_model.blob))
+    assert loaded.classifier.coef_.T.flags.c_contiguous
+    fresh = router.fit(small_corpus(Demo()))
+    text = ["家里暖气不热，屋里冷得很"]
+    assert (loaded.probabilities(text) == fresh.probabilities(text)).all()
+
+
 def test_the_evaluation_counts_top1_top3_and_the_confused(demo: Demo) -> None:
     model = router.fit(small_corpus(demo))
     heating, noise = demo.category("heating-cold").pk, demo.category("noise").pk
@@ -316,7 +326,9 @@ def test_a_suggestion_costs_the_same_queries_whatever_the_history(
     generate_cases(200, seed=3, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
     with CaptureQueriesContext(connection) as second:
         client.get(URL, {"text": "暖气不热", "region": region.pk})
-    assert len(second) == len(first) <= 25
+    # the names, the model's version, the five categories, the units they learned, the region
+    # and the 权责清单 (its rules, their co-units, the units by kind): one each, however many
+    assert len(second) == len(first) <= 10
     assert not any("cases_case" in q["sql"] for q in second)  # no case is read to suggest
     assert Category.objects.exists()
 

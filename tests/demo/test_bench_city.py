@@ -52,10 +52,11 @@ SYSTEM_CLOSE = "close"
 
 
 def bench_city(**options: object) -> str:
-    """The command's generation and check steps. The measuring steps start gunicorn, which
-    cannot see a test's uncommitted city: ``.ci/run`` runs them whole on its own database."""
+    """The command's generation and check steps. The measuring steps (gunicorn, and the
+    router's training in a process of its own) cannot see a test's uncommitted city:
+    ``.ci/run`` runs them whole on its own database."""
     out = StringIO()
-    options.setdefault("skip", "rollup,measure,scan,report")
+    options.setdefault("skip", "rollup,router,measure,scan,report")
     call_command("bench_city", stdout=out, **options)
     return out.getvalue()
 
@@ -453,7 +454,7 @@ def test_a_run_that_skips_generation_reports_the_run_that_did_it(
     bench_city(cases=300, resume=True)
     assert json.loads(record.read_text(encoding="utf-8"))["generate"] == kept
     report = tmp_path / "performance.md"
-    bench_city(cases=300, skip="generate,check,rollup,measure,scan", report=str(report))
+    bench_city(cases=300, skip="generate,check,rollup,router,measure,scan", report=str(report))
     text = report.read_text(encoding="utf-8")
     assert f"(generate: as measured by the run of {kept['at']})" in text
     assert "generate: 300 cases" in text and "peak memory of this process" in text

@@ -55,6 +55,31 @@ def test_the_report_names_every_missed_target_and_how_to_repeat_the_run(
     assert "shared_buffers" in text  # the server's settings are part of the record
 
 
+def test_the_report_states_the_training_at_volume_against_its_targets(demo: Demo) -> None:
+    base = {"version": 3, "trained": 300_000, "held_out": 33_334, "top1": 0.91, "top3": 0.98}
+    figures = {**base, "cases": 1_000_000, "seconds": 700.0, "peak_mb": 1500.0}
+    hand = {"cases": 130, "top1": 0.7, "top3": 0.85}
+    report = Report(
+        command=["bench_city", "--cases", "1000000"],
+        started=dt.datetime(2026, 12, 4, tzinfo=dt.UTC),
+        quick=False,
+        router={**figures, "target_missed": True, "hand": hand},
+    )
+    text = render(report)
+    assert "**Targets missed:** 智能派单 training" in text
+    assert "in **700.0 s** wall with a peak of **1,500 MB**" in text
+    assert "≤ 2,048 MB: **missed**" in text
+    assert "the 130 hand-phrased complaints: top-1 70.0%, top-3 85.0%" in text
+    small = Report(
+        command=["bench_city", "--cases", "20000"],
+        started=dt.datetime(2026, 12, 4, tzinfo=dt.UTC),
+        quick=True,
+        router={**base, "cases": 20_000, "seconds": 9.0, "peak_mb": 300.0, "hand": None},
+    )
+    assert "≤ 2,048 MB: –" in render(small)  # the target is for 1 M cases
+    assert small.missed() == []
+
+
 def test_the_server_is_given_the_database_this_process_uses() -> None:
     assert database_url().endswith("/" + connection.settings_dict["NAME"])
 
@@ -71,7 +96,7 @@ def test_a_database_with_real_cases_is_refused_unless_forced(demo: Demo) -> None
     with pytest.raises(CityError, match="scratch database"):
         require_scratch_database()
     with pytest.raises(CommandError, match="scratch database"):
-        call_command("bench_city", cases=1, skip="measure,scan,report")
+        call_command("bench_city", cases=1, skip="router,measure,scan,report")
     require_scratch_database(force=True)  # an operator who means it: marked from now on
     require_scratch_database()
     with connection.cursor() as cursor:

@@ -43,7 +43,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from cases.models import OPEN_STATUSES, Case, CaseEvent, Status
+from cases.models import OPEN_STATUSES, Case, CaseEvent, RouterModel, RouterState, Status
 from demo.city import (
     LOAD_TABLES,
     WORKERS,
@@ -293,6 +293,62 @@ def rollup(state: BenchState) -> None:
         state.bench.rollup["target_missed"] = True
 
 
+HAND_FILE = settings.BASE_DIR / "demo" / "router_handwritten.tsv"
+ROUTER_TARGETS = {"seconds": 600, "peak_mb": 2048}  # training at 1 M cases (issue 15)
+
+
+def train_router(state: BenchState) -> None:
+    """智能派单 at volume: ``train_router`` in a process of its own (so its peak memory is its
+    own, not this command's), on the city's newest archived cases (at most
+    ``ROUTER_TRAINING_CASES``); the model it keeps is the one the suggest paths then measure."""
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+    command = [
+        *manage,
+        "train_router",
+        *(["--hand", str(HAND_FILE)] if HAND_FILE.exists() else []),
+    ]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)  # noqa: S603 - our own
+    wall = time.perf_counter() - started
+    for line in result.stdout.splitlines()[:12]:
+        state.say(f"router: {line}")
+    if result.returncode:
+        problem = (result.stderr.strip().splitlines() or ["failed"])[-1]
+        state.problems = [*(state.problems or []), f"router: {problem}"]
+        return
+    model = RouterModel.objects.order_by("-pk").first()
+    if model is None or model.state != RouterState.ACTIVE:
+        state.problems = [*(state.problems or []), "router: no model in use to measure"]
+        return
+    peak = next(
+        (float(line.split()[2]) for line in result.stdout.splitlines()
+         if line.startswith("peak memory")),
+        float("nan"),
+    )  # fmt: skip
+    figures = {
+        "version": model.pk,
+        "cases": Case.objects.count(),
+        "trained": model.cases_trained,
+        "held_out": model.cases_held_out,
+        "top1": model.top1,
+        "top3": model.top3,
+        "hand": model.metrics.get("hand"),
+        "seconds": wall,
+        "peak_mb": peak,
+    }
+    if figures["cases"] >= 1_000_000 and (
+        wall > ROUTER_TARGETS["seconds"] or not peak <= ROUTER_TARGETS["peak_mb"]
+    ):
+        figures["target_missed"] = True
+    state.bench.router = figures
+    state.say(
+        f"router: trained in {wall:,.1f} s wall (process start to stored model), peak "
+        f"{peak:,.0f} MB, on {model.cases_trained:,} of the city's archived cases "
+        f"(targets at 1 M cases: ≤ {ROUTER_TARGETS['seconds']} s, "
+        f"≤ {ROUTER_TARGETS['peak_mb']} MB)"
+    )
+
+
 def measure(state: BenchState) -> None:
     """Every read path through HTTP on gunicorn with DEBUG=0, then intake beside pgbench."""
     options, out = state.options, state.out
@@ -403,6 +459,7 @@ STEPS = [
     Step("generate", generate),
     Step("check", check_shape),
     Step("rollup", rollup),
+    Step("router", train_router),
     Step("measure", measure),
     Step("scan", scan),
     Step("report", write_report),
