@@ -36,7 +36,7 @@ migrate: setup
 
 seed: migrate
 	$(PY) manage.py seed_demo --cases 3000 --if-empty --live-case
-	$(PY) manage.py train_router --if-missing
+	$(PY) manage.py train_router --if-missing --hand demo/router_handwritten.tsv
 
 run: seed
 	@echo "Starting on http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server, worker and beat)"

@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org.models import Region, Unit
+from xining_issues.snapshot import Fresh
 
 from .models import Case, Category, Rating, RouterModel, RouterState, Status
 
@@ -376,6 +377,23 @@ def train(*, limit: int | None = None) -> Trained:
 # --- suggesting ---------------------------------------------------------------------------------
 
 
+def _active_version() -> tuple[tuple[int, dt.datetime] | None]:
+    return (
+        RouterModel.objects.filter(state=RouterState.ACTIVE)
+        .values_list("pk", "trained_at")
+        .first(),
+    )
+
+
+def _categories() -> dict[int, Category]:
+    """Every active category with its parent, by id (the suggestions' answer names both)."""
+    return {c.pk: c for c in Category.objects.filter(is_active=True).select_related("parent")}
+
+
+ACTIVE_VERSION = Fresh(_active_version)
+CATEGORIES = Fresh(_categories)
+
+
 class _Loaded:
     """The active model of this process (loaded once per version). A version is the row's id
     and training time together: a restored or rolled-back database may give an id again."""
@@ -386,11 +404,7 @@ class _Loaded:
         self.router: Router | None = None
 
     def get(self) -> tuple[int | None, Router | None]:
-        version = (
-            RouterModel.objects.filter(state=RouterState.ACTIVE)
-            .values_list("pk", "trained_at")
-            .first()
-        )
+        (version,) = ACTIVE_VERSION.get()
         if version is None:
             return None, None
         if version != self.version:
@@ -444,12 +458,10 @@ def suggest(
     answered such cases in ``region``'s district to the complainant's satisfaction."""
     threshold = float(settings.ROUTER_MIN_CONFIDENCE)
     text = text.strip()[:TEXT_MAX]
-    categories = Category.objects.filter(is_active=True)
-    if offered_only:
-        categories = categories.filter(offered_to_residents=True)
-    # Names only, for every category: making 140 categories and their parents into objects on
-    # every keystroke cost more than the model; only the five suggested are read whole.
-    names = dict(categories.values_list("pk", "name"))
+    by_id = {
+        pk: c for pk, c in CATEGORIES.get().items() if c.offered_to_residents or not offered_only
+    }
+    names = {pk: c.name for pk, c in by_id.items()}
     version, router = LOADED.get()
     ranked: list[tuple[int, float | None]] = []
     if router is not None and text:
@@ -474,11 +486,9 @@ def suggest(
         if with_units and router is not None
         else {}
     )
-    by_id = categories.select_related("parent").in_bulk([c for c, _p in ranked])
     guesses = [
         CategoryGuess(by_id[category_id], probability, learned.get(category_id, []))
         for category_id, probability in ranked
-        if category_id in by_id  # made inactive meanwhile
     ]
     return Guesses(basis, version, confident, threshold, guesses)
 

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from org import jurisdiction
 from org.models import Region, Role, Unit, User
+from xining_issues.snapshot import Fresh
 
 from . import similar
 from .models import Case, Category, Responsibility
@@ -48,16 +49,20 @@ def _responsible_units(case: Case) -> list[tuple[Responsibility, Unit | None]]:
 
 
 def _rules_in_region(
-    categories: list[Category], region: Region
+    categories: list[Category], region: Region, every_rule: list[Responsibility] | None = None
 ) -> dict[int, list[tuple[Responsibility, Unit | None]]]:
-    """``_responsible_units`` for several categories in one place, in three queries."""
+    """``_responsible_units`` for several categories in one place, in three queries (one, given
+    ``every_rule``: the whole 权责清单 as ``RULES`` keeps it)."""
     chains = {category.pk: category_chain(category) for category in categories}
-    rules = list(
-        Responsibility.objects.filter(
-            category_id__in={c for chain in chains.values() for c in chain}
+    wanted = {c for chain in chains.values() for c in chain}
+    rules = (
+        [rule for rule in every_rule if rule.category_id in wanted]
+        if every_rule is not None
+        else list(
+            Responsibility.objects.filter(category_id__in=wanted)
+            .select_related("unit", "category")
+            .prefetch_related("co_units")
         )
-        .select_related("unit", "category")
-        .prefetch_related("co_units")
     )
     ancestors = region.ancestor_ids
     kinds_at = {
@@ -110,13 +115,23 @@ def _suggestions(resolved: list[tuple[Responsibility, Unit | None]]) -> list[Sug
     return suggestions
 
 
+def _every_rule() -> list[Responsibility]:
+    return list(
+        Responsibility.objects.select_related("unit", "category").prefetch_related("co_units")
+    )
+
+
+# The whole 权责清单, as each process last read it (智能派单 reads it on every pause in typing).
+RULES = Fresh(_every_rule)
+
+
 def responsible_units(categories: list[Category], region: Region) -> dict[int, Suggestion]:
     """The 权责清单's first lead unit for each of ``categories`` in the community ``region``:
     what the dispatch dialog would suggest first for a case of theirs (智能派单 shows it beside
-    the model's guess). Three queries however many categories; a category without one is
-    left out."""
+    the model's guess). One query (the units by kind in the region's chain) however many
+    categories, the list itself as ``RULES`` last read it; a category without one is left out."""
     found = {}
-    for category_id, resolved in _rules_in_region(categories, region).items():
+    for category_id, resolved in _rules_in_region(categories, region, RULES.get()).items():
         suggestions = _suggestions(resolved)
         if suggestions:
             found[category_id] = suggestions[0]

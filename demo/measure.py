@@ -539,15 +539,22 @@ def time_path(
         conn.close()
 
 
-def measure_paths(server: Server, out: Out, *, calls: int) -> list[Figure]:
+def measure_paths(
+    server: Server, out: Out, *, calls: int, groups: set[str] | None = None
+) -> list[Figure]:
+    """Time every path (or those of ``groups``: the case detail is the group ``detail``)."""
     figures: list[Figure] = []
     tokens: dict[str, str] = {}
     for p in paths(out):
+        if groups and p.group not in groups:
+            continue
         token = tokens.setdefault(p.user, token_for(p.user))
         figure = Figure(p.group, p.name, p.target_ms)
         time_path(server, token, p.url, p.shape, figure, calls)
         out(f"measure: {figure.line()}")
         figures.append(figure)
+    if groups and "detail" not in groups:
+        return figures
     # Detail with its timeline: one case per call, as a user opening cases from a list.
     token = tokens.setdefault("dispatcher_city", token_for("dispatcher_city"))
     figure = Figure("detail", "case detail + timeline (city dispatcher)", 30)

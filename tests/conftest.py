@@ -38,6 +38,15 @@ def fast_password_hashing() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def router_reads_every_time() -> Iterator[None]:
+    """智能派单's process-wide snapshots (model version, categories, 权责清单) are re-read on
+    every suggestion in tests, which change them within a second; ``test_router`` tries the
+    snapshot window itself."""
+    with override_settings(ROUTER_CACHE_SECONDS=0):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache() -> None:
     """Every test starts with an empty cache. Rate limits and the per-code guess counts live there

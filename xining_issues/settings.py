@@ -49,6 +49,11 @@ ENV_VARIABLES: dict[str, tuple[type, object, str]] = {
         0.35,
         "智能派单: below this top probability the rule's suggestion stands alone.",
     ),
+    "ROUTER_CACHE_SECONDS": (
+        float,
+        30.0,
+        "智能派单: each process re-reads the model's version, categories and 权责清单 this often.",
+    ),
     "ROUTER_TRAINING_CASES": (
         int,
         300_000,
@@ -341,6 +346,7 @@ EXPORT_RETENTION_DAYS: int = env("EXPORT_RETENTION_DAYS")
 QUEUE_EXPORT_SYNC_MAX_ROWS: int = env("QUEUE_EXPORT_SYNC_MAX_ROWS")
 ROUTER_MIN_CONFIDENCE: float = env("ROUTER_MIN_CONFIDENCE")
 ROUTER_TRAINING_CASES: int = env("ROUTER_TRAINING_CASES")
+ROUTER_CACHE_SECONDS: float = env("ROUTER_CACHE_SECONDS")
 # No MEDIA_URL route: uploads are served only through views that check permission.
 
 REST_FRAMEWORK = {

@@ -393,3 +393,32 @@ def test_without_a_model_the_case_dialogs_get_the_rule(demo: Demo, make_case: An
     assert body["categories"]["suggestions"][0]["category"]["code"] == "water-outage"
     assert body["categories"]["suggestions"][0]["probability"] is None
     assert body["learned_units"] == []
+
+
+def test_each_process_keeps_the_categories_and_the_list_for_a_while(
+    demo: Demo, small_model: RouterModel, settings: Any
+) -> None:
+    """With the snapshot window on (as in production), a suggestion with its community reads
+    three rows' worth of queries (the community, the units by kind there, the learned units);
+    a renamed category shows once the window has passed (here: ``forget``)."""
+    from cases import services
+
+    settings.ROUTER_CACHE_SECONDS = 30
+    snapshots = (router.ACTIVE_VERSION, router.CATEGORIES, services.RULES)
+    for snapshot in snapshots:
+        snapshot.forget()
+    client = APIClient()
+    client.force_authenticate(demo.user("operator1"))
+    region = demo.region("湟中区", "多巴镇", "多巴一村")
+    query = {"text": "家里暖气不热，屋里很冷", "region": region.pk}
+    client.get(URL, query)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(URL, query).json()
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]
+    assert body["suggestions"][0]["rule_unit"]["name"] == "湟中区人民政府"
+    Category.objects.filter(code="heating-cold").update(name="暖气不热")
+    assert client.get(URL, query).json()["suggestions"][0]["category"]["name"] == "供暖不热"
+    router.CATEGORIES.forget()
+    assert client.get(URL, query).json()["suggestions"][0]["category"]["name"] == "暖气不热"
+    for snapshot in snapshots:
+        snapshot.forget()

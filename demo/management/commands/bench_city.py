@@ -357,10 +357,14 @@ def measure(state: BenchState) -> None:
     state.bench.generate["cases"] = Case.objects.count()
     state.bench.generate["events"] = CaseEvent.objects.count()
     try:
+        groups = {g.strip() for g in options["groups"].split(",") if g.strip()}
         with Server(out) as server:
-            state.bench.figures = measure_paths(server, out, calls=calls)
-            seconds = options["intake_seconds"] or (QUICK_INTAKE if options["quick"] else INTAKE)
-            state.bench.intake = measure_intake(server, out, clients=8, seconds=seconds)
+            state.bench.figures = measure_paths(server, out, calls=calls, groups=groups)
+            if not groups or "intake" in groups:
+                seconds = options["intake_seconds"] or (
+                    QUICK_INTAKE if options["quick"] else INTAKE
+                )
+                state.bench.intake = measure_intake(server, out, clients=8, seconds=seconds)
     finally:
         forget_tokens()
     failed = [f"{f.group} / {f.name}: {f.error}" for f in state.bench.figures if f.error]
@@ -520,6 +524,12 @@ class Command(BaseCommand):
             "--skip",
             default="",
             help="Steps to leave out, comma-separated (e.g. generate to measure what is there).",
+        )
+        parser.add_argument(
+            "--groups",
+            default="",
+            help="Measure only these groups of paths, comma-separated (e.g. suggest,detail; "
+            "intake is one): default all.",
         )
         parser.add_argument(
             "--report",
