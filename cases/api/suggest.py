@@ -17,7 +17,7 @@ from org.models import STAFF_ROLES, Region, Unit
 from xining_issues.throttling import ClientIdentity
 from xining_issues.transitions import ERRORS
 
-from .. import router, services, similar
+from .. import router, services, similar, suggesting
 from ..models import Case
 from . import serializers as s
 
@@ -57,7 +57,7 @@ class CategorySuggestView(APIView):
         query.is_valid(raise_exception=True)
         region = query.validated_data.get("region")
         staff = jurisdiction.has_role(request.user, *STAFF_ROLES)
-        guesses = router.suggest(
+        guesses = suggesting.suggest(
             query.validated_data["text"], region=region, offered_only=not staff, with_units=staff
         )
         return Response(payload(guesses, region if staff else None))
@@ -67,16 +67,16 @@ def for_case(case: Case) -> dict[str, Any]:
     """What the accept and dispatch dialogs show (staff only): the categories the case's own
     words suggest, with the 权责清单's unit for its community, and the units that answered
     cases of its present category nearby to the complainant's satisfaction."""
-    guesses = router.suggest(
+    guesses = suggesting.suggest(
         router.case_text(case.title, case.description), region=case.region, offered_only=False
     )
     return {
         "categories": payload(guesses, case.region),
-        "learned_units": units(router.learned_units(case.category_id, case.region)),
+        "learned_units": units(suggesting.learned_units(case.category_id, case.region)),
     }
 
 
-def payload(guesses: router.Guesses, region: Region | None) -> dict[str, Any]:
+def payload(guesses: suggesting.Guesses, region: Region | None) -> dict[str, Any]:
     """The answer's shape (``SuggestSerializer``); ``region`` given (staff only), each category
     names the 权责清单's lead unit there."""
     rules = (

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import router
+from cases import router, suggesting
 from cases.models import Case, CaseEvent, Category, RouterModel, RouterState
 from demo.history import generate_cases
 from tests.conftest import Demo
@@ -94,7 +94,7 @@ def small_model(demo: Demo) -> RouterModel:
     return store(router.fit(small_corpus(demo)))
 
 
-def codes(guesses: router.Guesses) -> list[str]:
+def codes(guesses: suggesting.Guesses) -> list[str]:
     return [g.category.code for g in guesses.guesses]
 
 
@@ -114,7 +114,7 @@ def codes(guesses: router.Guesses) -> list[str]:
 def test_a_small_model_predicts_the_obvious(
     small_model: RouterModel, text: str, code: str
 ) -> None:
-    guesses = router.suggest(text)
+    guesses = suggesting.suggest(text)
     assert guesses.basis == "model" and guesses.version == small_model.pk
     assert codes(guesses)[0] == code
     assert guesses.guesses[0].probability is not None
@@ -166,7 +166,7 @@ def test_train_learns_from_the_archived_cases_on_a_time_split(demo: Demo) -> Non
     assert model.metrics["per_category"] and "confused" in model.metrics
     # The lead-unit head learned who answers heating in 湟中区 to the complainant's satisfaction
     region = demo.region("湟中区", "多巴镇", "多巴一村")
-    guesses = router.suggest("家里暖气不热，室温只有12度，请尽快处理", region=region)
+    guesses = suggesting.suggest("家里暖气不热，室温只有12度，请尽快处理", region=region)
     assert codes(guesses)[0] == "heating-cold"
     assert guesses.guesses[0].learned_units, "no unit answered heating in 湟中区 satisfactorily"
     shares = [share for _u, _n, share in guesses.guesses[0].learned_units]
@@ -194,36 +194,36 @@ def test_a_worse_model_never_replaces_a_better_one(
     assert trained.model.metrics["compared_with"]["version"] == small_model.pk
     small_model.refresh_from_db()
     assert small_model.state == RouterState.ACTIVE
-    assert router.suggest("暖气不热").version == small_model.pk
+    assert suggesting.suggest("暖气不热").version == small_model.pk
 
 
 def test_a_better_model_takes_over_and_every_process_reloads_it(
     demo: Demo, small_model: RouterModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert router.suggest("暖气不热").version == small_model.pk  # loaded in this process
+    assert suggesting.suggest("暖气不热").version == small_model.pk  # loaded in this process
     corpus = small_corpus(demo)
     monkeypatch.setattr(router, "archived_cases", lambda limit=None: corpus)
     trained = router.train()
     assert trained.model.state == RouterState.ACTIVE and trained.replaced == small_model
     small_model.refresh_from_db()
     assert small_model.state == RouterState.RETIRED and small_model.blob is not None
-    assert router.suggest("暖气不热").version == trained.model.pk
+    assert suggesting.suggest("暖气不热").version == trained.model.pk
 
 
 # --- without a model, or unsure ------------------------------------------------------------------
 
 
 def test_without_a_model_the_rule_stands_alone(demo: Demo) -> None:
-    guesses = router.suggest("楼里又停水了，电梯故障也没人管")
+    guesses = suggesting.suggest("楼里又停水了，电梯故障也没人管")
     assert guesses.basis == "rule" and guesses.version is None and not guesses.confident
     assert set(codes(guesses)) == {"water-outage", "property-elevator"}
     assert all(g.probability is None for g in guesses.guesses)
-    assert router.suggest("一段与任何分类都无关的话").guesses == []
+    assert suggesting.suggest("一段与任何分类都无关的话").guesses == []
 
 
 def test_an_unsure_model_puts_the_rule_first(small_model: RouterModel, settings: Any) -> None:
     settings.ROUTER_MIN_CONFIDENCE = 0.999
-    guesses = router.suggest("路灯不亮，家里暖气也不热")
+    guesses = suggesting.suggest("路灯不亮，家里暖气也不热")
     assert guesses.basis == "rule" and not guesses.confident
     assert codes(guesses)[:2] == ["heating-cold", "roads-lights"] or codes(guesses)[:2] == [
         "roads-lights",
@@ -234,8 +234,8 @@ def test_an_unsure_model_puts_the_rule_first(small_model: RouterModel, settings:
 
 def test_the_drill_is_never_suggested_to_residents(demo: Demo) -> None:
     assert demo.category("drill").name == "应急演练（演示）"
-    assert "drill" not in codes(router.suggest("应急演练（演示）"))
-    assert "drill" in codes(router.suggest("应急演练（演示）", offered_only=False))
+    assert "drill" not in codes(suggesting.suggest("应急演练（演示）"))
+    assert "drill" in codes(suggesting.suggest("应急演练（演示）", offered_only=False))
 
 
 # --- the endpoint --------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ def test_each_process_keeps_the_categories_and_the_list_for_a_while(
     from cases import services
 
     settings.ROUTER_CACHE_SECONDS = 30
-    snapshots = (router.ACTIVE_VERSION, router.CATEGORIES, services.RULES)
+    snapshots = (suggesting.ACTIVE_VERSION, suggesting.CATEGORIES, services.RULES)
     for snapshot in snapshots:
         snapshot.forget()
     client = APIClient()
@@ -418,7 +418,7 @@ def test_each_process_keeps_the_categories_and_the_list_for_a_while(
     assert body["suggestions"][0]["rule_unit"]["name"] == "湟中区人民政府"
     Category.objects.filter(code="heating-cold").update(name="暖气不热")
     assert client.get(URL, query).json()["suggestions"][0]["category"]["name"] == "供暖不热"
-    router.CATEGORIES.forget()
+    suggesting.CATEGORIES.forget()
     assert client.get(URL, query).json()["suggestions"][0]["category"]["name"] == "暖气不热"
     for snapshot in snapshots:
         snapshot.forget()
