@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from org.models import Unit
 from xining_issues.admin import ReadOnlyAdmin
 
+from . import knowledge
 from .models import (
     CalendarDay,
     Case,
@@ -24,6 +25,8 @@ from .models import (
     Category,
     Evaluation,
     ExtensionRequest,
+    KnowledgeArticle,
+    KnowledgeUse,
     Open311Client,
     ReplyTemplate,
     Responsibility,
@@ -192,3 +195,33 @@ class RouterModelAdmin(ReadOnlyAdmin):
     def hand_top1(self, model: RouterModel) -> str:
         hand = model.metrics.get("hand")
         return f"{hand['top1']:.1%} / {hand['cases']}" if hand else "—"
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(SimpleHistoryAdmin):
+    """知识库: units keep their articles here (every edit kept); the words follow the text."""
+
+    list_display = [
+        "question",
+        "owner_unit",
+        "valid_from",
+        "valid_until",
+        "review_by",
+        "is_public",
+    ]
+    list_filter = ["is_public", "owner_unit", "categories"]
+    search_fields = ["question", "answer"]
+    filter_horizontal = ["categories", "regions"]
+    autocomplete_fields = ["owner_unit"]
+    date_hierarchy = "review_by"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        knowledge.refresh_words(obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(KnowledgeUse)
+class KnowledgeUseAdmin(ReadOnlyAdmin):
+    list_display = ["article", "case", "used_by", "used_at"]
+    list_select_related = ["article", "case", "used_by"]
+    date_hierarchy = "used_at"

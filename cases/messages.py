@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from notifications import messages as notifications_messages
+from notifications import subjects
 
 from .models import DeadlineKind
 
@@ -87,6 +89,13 @@ TEMPLATES: dict[str, tuple[Any, Any]] = {
         _("每日提醒"),
         _("%(unit)s今日有 %(overdue)s 件超期、%(due_today)s 件今日到期的诉求。"),
     ),
+    # 知识库: to the article's owner unit, once per review date (cases.knowledge.tell_reviews_due)
+    "knowledge_review_due": (
+        _("知识库文章待复核"),
+        _(
+            "知识库文章“%(question)s”已到复核日期（%(due)s），请核对答复是否仍然有效并更新复核日期。"
+        ),
+    ),
 }
 
 
@@ -106,5 +115,12 @@ notifications_messages.register(
         "escalation_office",
         "order_overdue",
         "daily_digest",
+        "knowledge_review_due",
     ),
+)
+# An article's message opens the article in the admin, where its unit keeps it.
+subjects.register_link(
+    "cases",
+    "knowledgearticle",
+    lambda pk: reverse("admin:cases_knowledgearticle_change", args=[pk]),
 )

@@ -958,3 +958,96 @@ class RouterModel(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.pk} {self.get_state_display()} top-1 {self.top1:.1%}"
+
+
+# --- 知识库 knowledge base ---------------------------------------------------------------------
+
+
+class KnowledgeArticle(models.Model):
+    """知识库: a policy answer an operator gives on the spot (即时办结), kept by its owner unit.
+
+    Every edit is kept (``history``); an article is offered at intake only between its
+    ``valid_from`` and ``valid_until``, and its owner is reminded when ``review_by`` comes. Public
+    articles are readable by anyone at /knowledge/. ``search_words`` holds the question's and
+    answer's words as jieba cuts them (``cases.knowledge``), for the full-text index."""
+
+    question = models.CharField(_("问题"), max_length=200)
+    answer = models.TextField(_("答复内容"))
+    basis = models.TextField(_("政策依据"), blank=True)
+    # The policy document as published (a government site), not a copy of it: the published
+    # text is the one that counts, and an upload here would be one more file to check and keep.
+    document_url = models.URLField(_("政策文件链接"), blank=True)
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("适用分类"), blank=True, related_name="articles"
+    )
+    regions = models.ManyToManyField(
+        Region,
+        verbose_name=_("适用地区"),
+        blank=True,
+        related_name="articles",
+        help_text=_("留空则全市适用；选了区县或街道，则其下各社区适用。"),
+    )
+    valid_from = models.DateField(_("生效日期"))
+    valid_until = models.DateField(_("失效日期"), null=True, blank=True)
+    owner_unit = models.ForeignKey(
+        Unit, verbose_name=_("维护单位"), on_delete=models.PROTECT, related_name="articles"
+    )
+    review_by = models.DateField(_("复核日期"))
+    is_public = models.BooleanField(_("对居民公开"), default=True)
+    search_words = models.TextField(_("检索词"), blank=True, default="", editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords(m2m_fields=[categories, regions])
+
+    class Meta:
+        verbose_name = _("知识库文章")
+        verbose_name_plural = _("知识库文章")
+        ordering = ["question", "id"]
+        indexes = [models.Index(fields=["review_by"], name="article_review_by")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="article_valid_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.question
+
+    def notification_label(self) -> str:
+        """The article as the inbox names it (``notifications.subjects.Subject``)."""
+        return self.question
+
+    def clean(self) -> None:
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("失效日期不能早于生效日期。")})
+
+
+class KnowledgeUse(models.Model):
+    """An article an operator answered a case with at intake (即时办结): one per case, counted
+    by the dashboards (the articles used most, and those whose answers led to 不满意)."""
+
+    article = models.ForeignKey(
+        KnowledgeArticle,
+        verbose_name=_("知识库文章"),
+        on_delete=models.PROTECT,
+        related_name="uses",
+    )
+    case = models.OneToOneField(
+        Case, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="knowledge_use"
+    )
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("使用人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    used_at = models.DateTimeField(_("使用时间"))
+
+    class Meta:
+        verbose_name = _("知识库使用记录")
+        verbose_name_plural = _("知识库使用记录")
+        indexes = [models.Index(fields=["article", "used_at"], name="knowledge_use_article")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} → {self.case_id}"

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
@@ -18,6 +19,7 @@ from django.views.generic import TemplateView
 from org import jurisdiction
 from org.models import Region, RegionLevel, Role
 
+from . import knowledge
 from .api.steps import STEPS
 from .attachments import MAX_ATTACHMENTS, MAX_BYTES
 from .models import Rating
@@ -86,6 +88,12 @@ ROUTER_TEXTS = {
     "suggest_learned": _("以往满意办结：%(units)s"),
     "suggest_learned_unit": _("%(name)s %(n)s 件"),
     "suggest_none": _("暂无分类建议，请手动选择。"),
+}
+
+# 知识库 (static/js/knowledge.js): the articles that answer a complaint, at intake.
+KNOWLEDGE_TEXTS = {
+    "article_from": _("维护单位：%(unit)s"),
+    "article_none": _("知识库中没有匹配的文章。"),
 }
 
 
@@ -247,3 +255,30 @@ class MyCasesPage(LoginRequiredMixin, Page):
         "track": _("查看进度"),
         "count": _("共显示 %(n)s 件"),
     }
+
+
+class KnowledgePage(Page):
+    """政策问答: the public 知识库, searchable, so many questions never need a case. Rendered on
+    the server (no script needed on a resident's phone), 20 articles a page."""
+
+    template_name = "cases/knowledge.html"
+    PAGE_SIZE = 20
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "").strip()[:200]
+        context["query"] = query
+        if query:
+            found = knowledge.search(query, public_only=True, limit=10)
+            context["articles"] = [f.article for f in found]
+            return context
+        articles = (
+            knowledge.valid()
+            .filter(is_public=True)
+            .select_related("owner_unit")
+            .order_by("question", "id")
+        )
+        page = Paginator(articles, self.PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context["page"] = page
+        context["articles"] = list(page)
+        return context

@@ -90,3 +90,11 @@ def train_router_task() -> str:
         model.cases_trained, model.seconds,
     )  # fmt: skip
     return str(model.state)
+
+
+@shared_task(name="cases.tell_knowledge_reviews", acks_late=True, time_limit=300)
+def tell_knowledge_reviews_task() -> int:
+    """知识库: tell the owner units of the articles due for review (``tell_reviews_due``)."""
+    from . import knowledge
+
+    return knowledge.tell_reviews_due()

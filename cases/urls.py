@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/register/", pages.RegisterPage.as_view(), name="register"),
     path("my/", pages.MyCasesPage.as_view(), name="my-cases"),
     path("public/", public.PublicPage.as_view(), name="public"),
+    path("knowledge/", pages.KnowledgePage.as_view(), name="knowledge"),
     path("public/feed.atom", public.PublicFeed(), name="public-feed"),
     path("workbench/", workbench.WorkbenchPage.as_view(), name="workbench"),
     path("workbench/cases/<int:pk>/", workbench.CasePage.as_view(), name="workbench-case"),

@@ -26,7 +26,7 @@ from .models import (
     SupervisionLevel,
     Urgency,
 )
-from .pages import PLACE_TEXTS, ROUTER_TEXTS, StaffPage
+from .pages import KNOWLEDGE_TEXTS, PLACE_TEXTS, ROUTER_TEXTS, StaffPage
 
 # --- the queue tabs ------------------------------------------------------------------------------
 
@@ -176,6 +176,7 @@ class CasePage(StaffPage):
         **ROUTER_TEXTS,
         "learned_none": _("暂无同类诉求的满意办结记录。"),
         "suggest_current": _("（当前分类）"),
+        **KNOWLEDGE_TEXTS,
         "learned_reason": _("同类诉求满意办结 %(n)s 件（占 %(share)s%）"),
         "no_duplicates": _("未发现可能重复的诉求。"),
         "choose_template": _("选择常用答复…"),
@@ -266,6 +267,9 @@ class QuickEntryPage(StaffPage):
         "similar_error": _("暂时无法查找相似诉求。"),
         **ROUTER_TEXTS,
         "suggest_keys": _("Alt+1、Alt+2、Alt+3 选择建议的分类"),
+        **KNOWLEDGE_TEXTS,
+        "resolved": _("已登记并即时办结，受理编号 %(code)s"),
+        "resolve_failed": _("已登记 %(code)s，但即时办结未成功：%(message)s 请在诉求页面办结。"),
     }
 
     def test_func(self) -> bool:

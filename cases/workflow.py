@@ -36,7 +36,7 @@ from org.models import Region, RegionLevel, Role, Unit, User
 from xining_issues.errors import NotAllowed, WrongState, invalid
 from xining_issues.workflow import Step, Transition, Workflow, clean_text, transition
 
-from . import grading, notifications, selectors, services, sla
+from . import grading, knowledge, notifications, selectors, services, sla
 from .attachments import check_uploads, store_uploads
 from .models import (
     OPEN_STATUSES,
@@ -50,6 +50,8 @@ from .models import (
     EventType,
     ExtensionRequest,
     ExtensionStatus,
+    KnowledgeArticle,
+    KnowledgeUse,
     Open311Client,
     Outcome,
     Rating,
@@ -564,10 +566,16 @@ def case_reject(
 
 
 @transaction.atomic
-def case_resolve_at_intake(*, case: Case, actor: User, reply: str) -> Case:
-    """即时办结: answered on the spot (consultations); goes straight to evaluation."""
+def case_resolve_at_intake(
+    *, case: Case, actor: User, reply: str, article: KnowledgeArticle | None = None
+) -> Case:
+    """即时办结: answered on the spot (consultations); goes straight to evaluation. The 知识库
+    article the answer came from, if any, is recorded on the event and counted
+    (``KnowledgeUse``); one out of force is refused."""
     case, role = FLOW.begin(case, actor, EventType.RESOLVE_AT_INTAKE)
     now = timezone.now()
+    if article is not None and not knowledge.valid().filter(pk=article.pk).exists():
+        raise invalid("article", _("这篇知识库文章不在有效期内，不能用于答复。"))
     case.reply_text = clean_text(reply, "reply", max_length=NOTE_MAX)
     case.outcome = Outcome.RESOLVED
     case.accepted_at = case.accepted_at or now
@@ -581,9 +589,15 @@ def case_resolve_at_intake(*, case: Case, actor: User, reply: str) -> Case:
         actor,
         role,
         from_status,
-        {"reply": case.reply_text, "outcome": case.outcome},
+        {
+            "reply": case.reply_text,
+            "outcome": case.outcome,
+            **({"article": article.pk, "article_question": article.question} if article else {}),
+        },
         now=now,
     )
+    if article is not None:
+        KnowledgeUse.objects.create(article=article, case=case, used_by=actor, used_at=now)
     return case
 
 

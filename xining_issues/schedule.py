@@ -39,6 +39,10 @@ def beat_schedule() -> dict[str, tuple[str, dict[str, Any]]]:
             "stats.weekly_report",
             {"crontab": {"minute": "30", "hour": "7", "day_of_week": "1"}},
         ),
+        "knowledge reviews due": (
+            "cases.tell_knowledge_reviews",
+            {"crontab": {"minute": "50", "hour": "8"}},
+        ),
         "train router": (
             "cases.train_router",
             {"crontab": {"minute": "0", "hour": "2", "day_of_week": "0"}},

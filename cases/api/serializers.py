@@ -31,6 +31,7 @@ from ..models import (
     Channel,
     ExtensionRequest,
     ExtensionStatus,
+    KnowledgeArticle,
     Outcome,
     Rating,
     RejectReason,
@@ -734,10 +735,9 @@ class VisibleCaseIdField(serializers.PrimaryKeyRelatedField):
         return Case.objects.filter(selectors.visibility_filter(request.user))
 
 
-class SimilarQuerySerializer(serializers.Serializer):
-    """What intake has typed so far (``GET /api/v1/cases/similar/``): every part optional."""
+class CategoryPlaceQuery(serializers.Serializer):
+    """The matter and the community a question at intake is about, when known."""
 
-    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
     )
@@ -746,6 +746,12 @@ class SimilarQuerySerializer(serializers.Serializer):
         required=False,
         allow_null=True,
     )
+
+
+class SimilarQuerySerializer(CategoryPlaceQuery):
+    """What intake has typed so far (``GET /api/v1/cases/similar/``): every part optional."""
+
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
 
 
@@ -856,6 +862,15 @@ class RejectSerializer(serializers.Serializer):
 
 class ReplyTextSerializer(serializers.Serializer):
     reply = serializers.CharField(max_length=2000)
+
+
+class ResolveAtIntakeSerializer(ReplyTextSerializer):
+    article = serializers.PrimaryKeyRelatedField(
+        queryset=KnowledgeArticle.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="知识库: the article the reply was taken from (recorded and counted).",
+    )
 
 
 class DispatchSerializer(serializers.Serializer):

@@ -40,7 +40,7 @@ STEPS = Steps(
         Action(
             event=E.RESOLVE_AT_INTAKE,
             call=workflow.case_resolve_at_intake,
-            input=s.ReplyTextSerializer,
+            input=s.ResolveAtIntakeSerializer,
             summary="即时办结 resolve at intake",
             label=_("即时办结"),
             submit=_("确认办结"),

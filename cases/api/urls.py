@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .knowledge import KnowledgeViewSet
 from .suggest import CategorySuggestView
 from .views import (
     CaseViewSet,
@@ -17,6 +18,7 @@ router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("reply-templates", ReplyTemplateViewSet, basename="reply-template")
+router.register("knowledge", KnowledgeViewSet, basename="knowledge")
 
 urlpatterns = [
     path("track/", TrackView.as_view(), name="track"),

@@ -8,6 +8,7 @@ import {
   supervisionBadge, unitPicker,
 } from "./workbench-common.js";
 import { categoryPath, reasons, unsureNote, worthShowing } from "./category-suggest.js";
+import { findArticles, listArticles } from "./knowledge.js";
 
 const root = document.getElementById("case-root");
 const caseId = root.dataset.caseId;
@@ -236,6 +237,19 @@ const prepare = {
   },
   reply(form) {
     return loadTemplates(form);
+  },
+  // 知识库: the articles that answer the case's words; one chosen fills the reply.
+  async resolve_at_intake(form) {
+    const box = document.getElementById("resolve-knowledge");
+    form.elements.article.value = "";
+    box.replaceChildren(el("p", { class: "small mb-0", text: t("loading") }));
+    const hits = await findArticles(`${current.title || ""} ${current.description || ""}`, {
+      category: current.category?.id, region: current.region?.id,
+    });
+    listArticles(box, hits, (article) => {
+      form.elements.reply.value = article.answer;
+      form.elements.article.value = String(article.id);
+    });
   },
   decide_extension() {
     const request = [...events].reverse().find((e) => e.type === "request_extension");

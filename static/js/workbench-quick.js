@@ -7,6 +7,7 @@ import { el, fmt } from "./ui.js";
 import { placePicker } from "./place-picker.js";
 import { showMoreErrors } from "./workbench-common.js";
 import { categoryPath, reasons, unsureNote, watchSuggestions, worthShowing } from "./category-suggest.js";
+import { findArticles, listArticles, pickFirst } from "./knowledge.js";
 
 const form = document.getElementById("quick-form");
 const done = document.getElementById("quick-done");
@@ -163,11 +164,25 @@ form.addEventListener("submit", async (event) => {
     submit.disabled = false;
     return;
   }
+  // 即时办结: answered on the call (from a 知识库 article or in the operator's words).
+  const code = created.tracking_code;
+  let said = fmt("created", { code });
+  const reply = form.elements.reply.value.trim();
+  if (form.elements.resolve_now.checked && reply) {
+    const answer = { reply };
+    if (form.elements.article.value) answer.article = Number(form.elements.article.value);
+    try {
+      await api(`/api/v1/cases/${created.id}/resolve-at-intake/`, { method: "POST", body: answer });
+      said = fmt("resolved", { code });
+    } catch (error) {
+      said = fmt("resolve_failed", { code, message: error.message || "" });
+    }
+  }
   submit.disabled = false;
-  const link = el("a", { href: `/workbench/cases/${created.id}/`, class: "xn-code", text: created.tracking_code });
+  const link = el("a", { href: `/workbench/cases/${created.id}/`, class: "xn-code", text: code });
   done.replaceChildren(
-    el("strong", { id: "quick-code", text: fmt("created", { code: created.tracking_code }) }), " ",
-    el("a", { href: link.href, text: fmt("open_case", { code: created.tracking_code }) }),
+    el("strong", { id: "quick-code", text: said }), " ",
+    el("a", { href: link.href, text: fmt("open_case", { code }) }),
   );
   done.hidden = false;
   document.getElementById("quick-recent-empty").hidden = true;
@@ -292,7 +307,50 @@ const suggestions = watchSuggestions({
 pickers.category.input.addEventListener("change", markSuggested);
 pickers.region.input.addEventListener("change", suggestions.later); // its 权责清单 unit
 form.addEventListener("reset", () => suggestions.reset());
+// --- 知识库: articles that answer the call; Alt+K or a click takes one and answers at once ------
+
+const knowledgeBox = document.getElementById("quick-knowledge");
+const answer = document.getElementById("quick-answer");
+let articles = [];
+let articleTimer = null;
+let articlesAsked = 0;
+
+function useArticle(article) {
+  answer.hidden = false;
+  form.elements.resolve_now.checked = true;
+  form.elements.reply.value = article.answer;
+  form.elements.article.value = String(article.id);
+}
+
+async function showArticles() {
+  const question = ++articlesAsked;
+  const found = await findArticles(form.elements.description.value, {
+    category: resolve(pickers.category).option?.id,
+    region: resolve(pickers.region).option?.id,
+  });
+  if (question !== articlesAsked) return;
+  articles = found;
+  listArticles(knowledgeBox, articles, useArticle, { shortcut: true });
+}
+
+form.elements.description.addEventListener("input", () => {
+  clearTimeout(articleTimer);
+  articleTimer = setTimeout(showArticles, 500);
+});
+form.addEventListener("reset", () => {
+  articlesAsked += 1;
+  articles = [];
+  knowledgeBox.replaceChildren();
+  answer.hidden = true;
+  form.elements.article.value = "";
+});
+
 form.addEventListener("keydown", (event) => {
+  if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyK") {
+    event.preventDefault();
+    pickFirst(knowledgeBox, articles, useArticle);
+    return;
+  }
   const index = ["Digit1", "Digit2", "Digit3"].indexOf(event.code); // Option+1 on a Mac is ¡
   if (!event.altKey || event.ctrlKey || event.metaKey || index < 0 || !suggested[index]) return;
   event.preventDefault();

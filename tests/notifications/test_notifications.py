@@ -224,6 +224,7 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "case_cohandle": {"code": "XN-20310314-0007", "category": "供暖", "unit": "湟中区人民政府"},
     "supervision_order": {"code": "XN-20310314-0007", "deadline": "2031-03-14T09:00:00+00:00"},
     "topic_proposed": {"title": "不动产登记历史遗留问题", "month": "2031-03"},
+    "knowledge_review_due": {"question": "怎么申请低保？", "due": "2031-03-14"},
     "topic_task_late": {
         "title": "不动产登记历史遗留问题",
         "task": "集中办证",
@@ -253,6 +254,8 @@ class TestTemplates:
             assert "湟中区人民政府" in body and "2" in body and "3" in body
         elif kind.startswith("topic_"):
             assert "不动产登记历史遗留问题" in body
+        elif kind == "knowledge_review_due":
+            assert "怎么申请低保？" in body and "2031-03-14" in body
         elif kind == "case_report":
             assert "2031-03-13" in body and "12" in body
         else:

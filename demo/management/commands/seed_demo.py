@@ -14,6 +14,7 @@ from django.utils import timezone
 from cases.models import Case
 from demo.archive import seed_archived_case
 from demo.history import generate_cases
+from demo.knowledge import seed_knowledge
 from demo.organisation import seed_organisation
 from demo.reference import live_case, seed_reference
 from demo.topics import seed_topics
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         self.stdout.write(f"cases: {categories} categories, {rules} responsibilities added")
         topics = seed_topics()
         self.stdout.write(f"topics: {topics.topics} topics, {topics.users} users added")
+        self.stdout.write(f"knowledge: {seed_knowledge()} articles added")
         # Asked before the archived case is written, which is no reason to skip the year.
         if cases and if_empty and Case.objects.exists():
             self.stdout.write("cases: some exist already, none added (--if-empty)")

@@ -864,6 +864,8 @@ NO_CASE_TEXT: dict[str, str] = {
     "cases.api.serializers.SuggestedCategorySerializer": "reference data",
     "cases.api.serializers.RuleUnitSerializer": "a unit and the 权责清单 rule's note",
     "cases.api.serializers.LearnedUnitSerializer": "a unit and counts",
+    "cases.api.knowledge.KnowledgeArticleSerializer": "知识库: policy answers written by units",
+    "cases.api.knowledge.KnowledgeHitSerializer": "知识库 articles and the words they share",
     "notifications.api.views.UnreadSerializer": "a count",
     "notifications.api.views.PreferenceSerializer": "a kind of message and two choices",
     "topics.api.serializers.TopicUnitSerializer": "unit names",
@@ -904,6 +906,7 @@ INPUTS = {
         "EvaluateSerializer", "TrackEvaluateSerializer", "SuperviseSerializer",
         "RecategoriseSerializer", "CloseSerializer", "RatesQuerySerializer",
         "MergeSerializer", "SimilarQuerySerializer", "SuggestQuerySerializer",
+        "ResolveAtIntakeSerializer", "CategoryPlaceQuery",
     ]
 } | {
     "topics.api.serializers." + name
@@ -925,6 +928,7 @@ INPUTS = {
     "stats.api.views.TrendParams",
     "stats.api.views.RankingParams",
     "org.api.serializers.RegisterSerializer",
+    "cases.api.knowledge.KnowledgeQuerySerializer",
 }  # fmt: skip
 
 

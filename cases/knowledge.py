@@ -1,0 +1,206 @@
+"""知识库 (knowledge base): the articles that answer a complaint, found from its words.
+
+An article's words are cut by jieba (``cases.router.words``, the segmentation smart dispatch
+uses) and kept space-separated in ``KnowledgeArticle.search_words`` on every save
+(``refresh_words``). A search cuts the question the same way, keeps its meaningful words, finds
+the articles holding any of them (PostgreSQL's full-text search in its ``simple``
+configuration, which takes the words as cut; elsewhere a match of whole words), and ranks them
+by how much of the question they answer: each word found weighs its length, and an article of
+the complaint's category (or its parent) counts extra. Only articles valid today and meant for
+the complaint's place are offered; residents see public ones only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from notifications import services as notifications
+from org.models import Membership, Region, Role, User
+
+from . import router
+from .models import Category, KnowledgeArticle
+
+# Words a question is made of that say nothing about its matter.
+STOP_WORDS = frozenset(
+    [
+        "你好",
+        "您好",
+        "请问",
+        "问下",
+        "问一下",
+        "一下",
+        "怎么",
+        "怎么办",
+        "怎么样",
+        "如何",
+        "什么",
+        "哪里",
+        "哪儿",
+        "哪个",
+        "多少",
+        "为什么",
+        "可以",
+        "能不能",
+        "可不可以",
+        "需要",
+        "要求",
+        "我们",
+        "你们",
+        "他们",
+        "自己",
+        "这个",
+        "那个",
+        "这样",
+        "那样",
+        "现在",
+        "已经",
+        "还是",
+        "就是",
+        "没有",
+        "不是",
+        "是不是",
+        "有没有",
+        "知道",
+        "想问",
+        "想要",
+        "办理",
+        "一些",
+        "时候",
+        "因为",
+        "所以",
+        "但是",
+        "然后",
+        "谢谢",
+        "麻烦",
+    ]
+)
+WORD = re.compile(r"^\w+$")  # nothing a tsquery would read as an operator
+MAX_WORDS = 24
+CATEGORY_BONUS = 4.0
+CANDIDATES = 60
+RELATIVE_FLOOR = 0.5
+
+
+def words_of(text: str) -> list[str]:
+    """The meaningful words of ``text``, in order, once each."""
+    seen: dict[str, None] = {}
+    for word in router.words(text):
+        word = word.strip()
+        if len(word) >= 2 and word not in STOP_WORDS and WORD.match(word):
+            seen.setdefault(word, None)
+    return list(seen)[:MAX_WORDS]
+
+
+def refresh_words(article: KnowledgeArticle) -> None:
+    """Keep the article's search words (call after its text changes; the admin does)."""
+    text = f"{article.question} {article.question} {article.answer} {article.basis}"
+    article.search_words = " " + " ".join(router.words(text)) + " "
+
+
+def valid(today: dt.date | None = None) -> QuerySet[KnowledgeArticle]:
+    """The articles in force on ``today`` (expired or not yet valid ones are never offered)."""
+    today = today or timezone.localdate()
+    return KnowledgeArticle.objects.filter(valid_from__lte=today).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    article: KnowledgeArticle
+    score: float
+    matched: list[str]  # the question's words the article holds
+
+
+def search(
+    text: str,
+    *,
+    category: Category | None = None,
+    region: Region | None = None,
+    public_only: bool = False,
+    limit: int = 5,
+    today: dt.date | None = None,
+) -> list[Found]:
+    """The valid articles that best answer ``text``, best first (none without a shared word)."""
+    wanted = words_of(text)
+    if not wanted:
+        return []
+    articles = valid(today)
+    if public_only:
+        articles = articles.filter(is_public=True)
+    articles = _holding_any(articles, wanted)
+    candidates = list(
+        articles.select_related("owner_unit").prefetch_related("categories", "regions")[
+            :CANDIDATES
+        ]
+    )
+    family = {category.pk, category.parent_id} - {None} if category else set()
+    found = []
+    for article in candidates:
+        if not _applies_in(article, region):
+            continue
+        matched = [w for w in wanted if f" {w} " in article.search_words]
+        if not matched:
+            continue
+        score = float(sum(len(w) for w in matched))
+        if family & {c.pk for c in article.categories.all()}:
+            score += CATEGORY_BONUS
+        found.append(Found(article, score, matched))
+    found.sort(key=lambda f: (-f.score, f.article.pk))
+    # An article sharing one common word (材料, 申请) with the question is no answer beside one
+    # that shares its matter: keep those within half of the best.
+    best = found[0].score if found else 0.0
+    return [f for f in found if f.score >= best * RELATIVE_FLOOR][:limit]
+
+
+def _holding_any(articles: QuerySet[KnowledgeArticle], wanted: list[str]) -> QuerySet:
+    if connection.vendor == "postgresql":
+        query = SearchQuery(" | ".join(wanted), config="simple", search_type="raw")
+        return articles.annotate(document=SearchVector("search_words", config="simple")).filter(
+            document=query
+        )
+    condition = Q(pk__in=[])
+    for word in wanted:
+        condition |= Q(search_words__contains=f" {word} ")
+    return articles.filter(condition)
+
+
+def _applies_in(article: KnowledgeArticle, region: Region | None) -> bool:
+    """City-wide articles apply everywhere; the others within their regions."""
+    regions = list(article.regions.all())
+    if not regions or region is None:  # city-wide, or the place not yet known
+        return True
+    return any(region.path.startswith(r.path) for r in regions)
+
+
+def tell_reviews_due(today: dt.date | None = None) -> int:
+    """Tell the owner unit's handlers of each article in force whose review date has come, once
+    per review date (a unit that sets a new date is told again when that one comes); returns
+    how many articles are due."""
+    today = today or timezone.localdate()
+    due = list(valid(today).filter(review_by__lte=today).order_by("pk"))
+    handlers: dict[int, list[User]] = {}
+    for membership in (
+        Membership.objects.filter(unit_id__in={a.owner_unit_id for a in due}, role=Role.HANDLER)
+        .select_related("user")
+        .order_by("pk")
+    ):
+        handlers.setdefault(membership.unit_id, []).append(membership.user)
+    now = timezone.now()
+    for article in due:
+        notifications.notify_users(
+            handlers.get(article.owner_unit_id, []),
+            kind="knowledge_review_due",
+            params={"question": article.question, "due": article.review_by.isoformat()},
+            key=f"knowledge-review:{article.pk}:{article.review_by.isoformat()}",
+            subject=article,
+            now=now,
+        )
+    return len(due)
