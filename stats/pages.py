@@ -47,6 +47,10 @@ class OverviewPage(CommitteePage):
         "topic_progress": _("任务完成 %(done)s / %(total)s"),
         "no_topics": _("暂无推进中的题目。"),
         "no_indicators": _("暂无指标。"),
+        "first_call_total": _(
+            "一次办结率 %(rate)s：即时办结 %(at_intake)s 件 / 受理 %(taken)s 件"
+        ),
+        "knowledge_total": _("知识库答复 %(uses)s 次；%(due)s 篇文章已过复核日期"),
         "indicator": _("指标"),
         "actual_target": _("完成 / 目标"),
         "all_regions": _("全市"),

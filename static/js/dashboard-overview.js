@@ -270,6 +270,7 @@ async function load() {
     showRanking("table-districts", districts.results);
     showRanking("table-streets", streets.results);
     showClasses(classes.results);
+    loadIntake(p);
     await showDistrictMap(districts.results);
     updateExports(p);
     const params_ = new URLSearchParams(Object.entries(p).filter(([, v]) => v));
@@ -280,6 +281,36 @@ async function load() {
     if (mine !== latest) return;
     showErrors(form, error);
     status.textContent = error.message;
+  }
+}
+
+// 即时办结与知识库: 一次办结率 (read from the period's events: 92 days at most) and the articles
+// used; a help beside the dashboard, so its failure leaves the rest as it is.
+async function loadIntake(p) {
+  const total = document.getElementById("first-call-total");
+  const used = document.getElementById("knowledge-total");
+  const period = { from: p.from, to: p.to };
+  const [firstCall, knowledge] = await Promise.allSettled([
+    api("/api/v1/stats/first-call/", { params: period }),
+    api("/api/v1/stats/knowledge/", { params: period }),
+  ]);
+  if (firstCall.status === "fulfilled") {
+    const r = firstCall.value;
+    total.textContent = fmt("first_call_total", { rate: pct(r.rate), at_intake: num(r.at_intake), taken: num(r.taken) });
+    fillTable(document.getElementById("table-first-call"),
+      r.by_operator.slice(0, 10).map((o) => [o.name, num(o.taken), num(o.at_intake), pct(o.rate)]));
+  } else {
+    total.textContent = firstCall.reason.message;
+    fillTable(document.getElementById("table-first-call"), []);
+  }
+  if (knowledge.status === "fulfilled") {
+    const k = knowledge.value;
+    used.textContent = fmt("knowledge_total", { uses: num(k.uses), due: num(k.past_review_count) });
+    fillTable(document.getElementById("table-knowledge"),
+      k.most_used.map((a) => [a.question, num(a.uses), num(a.unsatisfied)]));
+  } else {
+    used.textContent = knowledge.reason.message;
+    fillTable(document.getElementById("table-knowledge"), []);
   }
 }
 

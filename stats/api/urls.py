@@ -19,6 +19,8 @@ urlpatterns = [
     path("stats/overview/", views.OverviewView.as_view(), name="stats-overview"),
     path("stats/trend/", views.TrendView.as_view(), name="stats-trend"),
     path("stats/rankings/", views.RankingsView.as_view(), name="stats-rankings"),
+    path("stats/knowledge/", views.KnowledgeUsageView.as_view(), name="stats-knowledge"),
+    path("stats/first-call/", views.FirstCallView.as_view(), name="stats-first-call"),
     path("stats/case-map/", CaseMapView.as_view(), name="stats-case-map"),
     path(
         "topics/candidates/",

@@ -27,7 +27,7 @@ from xining_issues.db_router import ReplicaReadMixin
 from xining_issues.errors import invalid
 from xining_issues.transitions import ERRORS
 
-from .. import candidates, dashboards
+from .. import candidates, dashboards, knowledge
 from ..models import COUNTERS
 from ..rates import RATE_DEFINITIONS
 
@@ -410,3 +410,81 @@ class TopicCandidateAdoptView(APIView):
             s.TopicDetailSerializer(detail, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class KnowledgeRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    question = serializers.CharField()
+    owner_unit = serializers.CharField()
+    uses = serializers.IntegerField()
+    unsatisfied = serializers.IntegerField(help_text="Of those uses, cases rated 不满意.")
+
+
+class KnowledgeUsageView(StatsView):
+    @extend_schema(
+        summary="知识库: the articles used most at intake, those led to 不满意, those past review",
+        parameters=PERIOD_PARAMETERS[:2],
+        responses=inline_serializer(
+            "KnowledgeUsage",
+            {
+                "uses": serializers.IntegerField(),
+                "most_used": KnowledgeRowSerializer(many=True),
+                "unsatisfied": KnowledgeRowSerializer(many=True),
+                "past_review_count": serializers.IntegerField(),
+                "past_review": inline_serializer(
+                    "KnowledgeDue",
+                    {
+                        "id": serializers.IntegerField(),
+                        "question": serializers.CharField(),
+                        "owner_unit": serializers.CharField(),
+                        "review_by": serializers.DateField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+        tags=["stats"],
+    )
+    def get(self, request: Request) -> Response:
+        p = self.params(request)
+        return Response(knowledge.usage(request.user, p["from"], p["to"], timezone.localdate()))
+
+
+class FirstCallParams(PeriodParams):
+    max_days = knowledge.FIRST_CALL_MAX_DAYS
+    too_long = _("一次办结率的统计区间最长 92 天。")
+
+
+class RateRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    taken = serializers.IntegerField()
+    at_intake = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
+class FirstCallView(StatsView):
+    params_class = FirstCallParams
+
+    @extend_schema(
+        summary="一次办结率: the share of cases taken in at intake that were answered on the spot",
+        description=(
+            "Of the cases accepted (受理) or answered on the spot (即时办结) in the period, the "
+            "share answered on the spot: in all, by operator and by category. At most 92 days."
+        ),
+        parameters=PERIOD_PARAMETERS[:2],
+        responses=inline_serializer(
+            "FirstCall",
+            {
+                "taken": serializers.IntegerField(),
+                "at_intake": serializers.IntegerField(),
+                "rate": serializers.FloatField(allow_null=True),
+                "by_operator": RateRowSerializer(many=True),
+                "by_category": RateRowSerializer(many=True),
+            },
+        ),
+        tags=["stats"],
+    )
+    def get(self, request: Request) -> Response:
+        p = self.params(request)
+        return Response(knowledge.first_call(request.user, p["from"], p["to"]))

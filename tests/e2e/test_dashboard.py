@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from demo.history import generate_cases
 from demo.topics import PROPERTY_TITLE
 from stats.bulletins import bulletin_generate
+from stats.knowledge import first_call
 from stats.rollup import refresh_rollup
 from tests.conftest import Demo
 from tests.e2e.conftest import (
@@ -172,6 +173,17 @@ def test_overview_charts_filters_and_accessibility(
     expect(summary.locator("article").first).to_be_visible()
     expect(summary).to_contain_text(PROPERTY_TITLE)
     expect(summary).to_contain_text("650 / 3,242")
+    # 一次办结率 of the period, as stats.knowledge counts it, and the knowledge base's use
+    today = dt.date.today()
+    counted = first_call(
+        dashboard["demo"].user("committee1"), today - dt.timedelta(days=29), today
+    )
+    assert counted["taken"] > 0
+    expect(page.locator("#first-call-total")).to_contain_text(
+        f"即时办结 {counted['at_intake']:,} 件 / 受理 {counted['taken']:,} 件"
+    )
+    assert page.locator("#table-first-call tbody tr").count() >= 1
+    expect(page.locator("#knowledge-total")).to_contain_text("知识库答复 0 次")
     # the stages table is exported too
     rows = download_rows(page, page.locator('[data-export="stages"]'), "stages-")
     assert [r[0] for r in rows[1:7]] == page.locator("#table-stages tbody th").all_inner_texts()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from demo.history import generate_cases
 from stats.rollup import refresh_rollup
+from tests.cases.conftest import make_case  # noqa: F401 (fixture)
 from tests.conftest import Demo
 from tests.topics.conftest import lead, make_topic, media_root  # noqa: F401 (fixtures)
 
