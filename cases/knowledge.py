@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -136,11 +136,10 @@ def search(
     if public_only:
         articles = articles.filter(is_public=True)
     articles = _holding_any(articles, wanted)
-    candidates = list(
-        articles.select_related("owner_unit").prefetch_related("categories", "regions")[
-            :CANDIDATES
-        ]
-    )
+    articles = articles.select_related("owner_unit").prefetch_related("categories", "regions")
+    # PostgreSQL ranks them, so the best CANDIDATES are enough; the whole-word fallback (a
+    # laptop's few articles) does not rank, so it reads them all.
+    candidates = list(articles[:CANDIDATES] if connection.vendor == "postgresql" else articles)
     family = {category.pk, category.parent_id} - {None} if category else set()
     found = []
     for article in candidates:
@@ -162,9 +161,14 @@ def search(
 
 def _holding_any(articles: QuerySet[KnowledgeArticle], wanted: list[str]) -> QuerySet:
     if connection.vendor == "postgresql":
+        # Ranked before the cut to CANDIDATES, so that a word many articles share (申请) never
+        # pushes the best answer out by the alphabet.
         query = SearchQuery(" | ".join(wanted), config="simple", search_type="raw")
-        return articles.annotate(document=SearchVector("search_words", config="simple")).filter(
-            document=query
+        document = SearchVector("search_words", config="simple")
+        return (
+            articles.annotate(document=document, rank=SearchRank(document, query))
+            .filter(document=query)
+            .order_by("-rank", "pk")
         )
     condition = Q(pk__in=[])
     for word in wanted:

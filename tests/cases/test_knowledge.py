@@ -206,3 +206,12 @@ def test_the_owner_unit_is_told_once_when_an_article_is_due_for_review(demo: Dem
     due.save()
     knowledge.tell_reviews_due(today)
     assert told.count() == 2
+
+
+def test_a_word_many_articles_share_does_not_push_the_answer_out(demo: Demo) -> None:
+    """More articles than the candidates read hold 申请; the one that also holds 低保 and
+    comes last by the alphabet is still found first."""
+    for n in range(knowledge.CANDIDATES + 10):
+        article(demo, f"甲{n:03d}类证明怎么申请？")
+    wanted = article(demo, "龥 低保怎么申请？", answer="低保向乡镇（街道）申请。")
+    assert questions(knowledge.search("申请低保"))[0] == wanted.question
