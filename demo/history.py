@@ -36,6 +36,10 @@ Performance
     loaded once).
     Memory stays bounded by the batch.
 
+Over 500 lines on purpose: the year's shape (days, hours, places, categories) and the draft of
+one case read the same generator state, and ``demo.topic_history`` overrides its choices
+(``pick_place``, ``pick_code``, ``day_counts``); split, each override would reach across modules.
+
 Tracking codes continue each local day's ``DailySequence``; every batch moves the sequences on
 in its own transaction, so a later real submission never collides with a generated code, even
 if a later batch fails.
@@ -297,11 +301,18 @@ class Generator:
     def pick(self, cum: list[float]) -> int:
         return bisect.bisect_right(cum, self.rng.random() * cum[-1])
 
+    def pick_place(self) -> Place:
+        world = self.world
+        return world.places[min(self.pick(world.place_cum), len(world.places) - 1)]
+
+    def pick_code(self, day: dt.date, place: Place) -> str:
+        codes, cum = self.category_table(day, place.rural)
+        return codes[min(self.pick(cum), len(codes) - 1)]
+
     def draft(self, created: dt.datetime, steer: str | None) -> Draft:
         rng, world = self.rng, self.world
-        place = world.places[min(self.pick(world.place_cum), len(world.places) - 1)]
-        codes, cum = self.category_table(created.date(), place.rural)
-        code = codes[min(self.pick(cum), len(codes) - 1)]
+        place = self.pick_place()
+        code = self.pick_code(created.date(), place)
         category_id, _name, _parent = world.categories[code]
         category = world.category_rows[category_id]
         channel = CHANNEL_NAMES[min(self.pick(CHANNEL_CUM), len(CHANNEL_NAMES) - 1)]
@@ -485,7 +496,14 @@ def generate_cases(
         return report
     if now is None:
         now = timezone.now()
-    generator = Generator(n, seed, now, batch_size)
+    run(Generator(n, seed, now, batch_size), report)
+    report.seconds = clock.perf_counter() - started
+    return report
+
+
+def run(generator: Generator, report: GenerateReport) -> None:
+    """Write the generator's cases, ``batch_size`` at a time (and the handler accounts their
+    steps need), into ``report``."""
     report.accounts_created = ensure_handlers(generator.world)
     batch: list[Draft] = []
     for draft in generator.drafts():
@@ -496,5 +514,3 @@ def generate_cases(
     if batch:
         generator.flush(batch, report)
     analyze(Case, CaseEvent)
-    report.seconds = clock.perf_counter() - started
-    return report

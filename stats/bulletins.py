@@ -29,7 +29,7 @@ from topics.models import (
 )
 from xining_issues.workflow import Step, Workflow, clean_text, transition
 
-from . import dashboards
+from . import dashboards, effect, knowledge
 from .models import Bulletin, BulletinEvent, BulletinEventType, BulletinStatus
 from .xlsx import Sheet, write_xlsx
 
@@ -172,10 +172,143 @@ def build(month: dt.date) -> tuple[str, str, dict[str, Any]]:
                 "rows": report_rows,
             },
         }
+        effect_lines, effect_rows = _effect_section(topics, end)
+        if effect_rows:
+            lines += ["", _("题目成效（确定前后相关诉求对比）："), *effect_lines]
+            data["effects"] = {
+                "headers": [
+                    _("题目"),
+                    _("确定日期"),
+                    _("确定前每周"),
+                    _("确定以来每周"),
+                    _("变化"),
+                    _("参照"),
+                    _("参照变化"),
+                    _("成效比"),
+                    _("95%置信区间"),
+                    _("结论"),
+                ],
+                "rows": effect_rows,
+            }
         case_lines, tables = _case_section(dashboards.month_summary(month))
         lines += ["", _("诉求办理情况："), *case_lines]
         data.update(tables)
+        knowledge_lines, tables = _knowledge_section(month, end)
+        lines += ["", _("接诉即办与知识库："), *knowledge_lines]
+        data.update(tables)
     return title, "\n".join(lines), data
+
+
+def _verdicts() -> dict[str, str]:
+    return {
+        "fell": _("明显下降，超出季节性变化"),
+        "rose": _("明显上升，超出季节性变化"),
+        "unclear": _("变化不显著"),
+        "too_early": _("确定不足两周，暂不评估"),
+        "insufficient": _("数据不足，无法评估"),
+        "no_area": _("未关联分类，无法评估"),
+        "not_adopted": _("尚未确定"),
+    }
+
+
+def _change(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:+.1f}%"
+
+
+def _effect_section(topics: list[Topic], end: dt.date) -> tuple[list[str], list[list[Any]]]:
+    """Each adopted topic's 成效 as the month ended (``stats.effect``): a line and a row."""
+    today = min(end, timezone.localdate())
+    verdicts = _verdicts()
+    references = {"last_year": _("去年同期"), "elsewhere": _("全市其他区域同期")}
+    lines: list[str] = []
+    rows: list[list[Any]] = []
+    for topic in topics:
+        if topic.adopted_on is None or topic.adopted_on > today:
+            continue
+        found = effect.topic_effect(topic, today=today)
+        before, since, interval = found["before"], found["since"], found["effect"]
+        reference = found["reference"]
+        verdict = verdicts[found["verdict"]]
+        rows.append(
+            [
+                topic.title,
+                topic.adopted_on.isoformat(),
+                before["per_week"] if before else "—",
+                since["per_week"] if since else "—",
+                _change(found["change"]),
+                references[reference["kind"]] if reference else "—",
+                _change(found["reference_change"]),
+                interval["ratio"] if interval else "—",
+                f"{interval['low']}–{interval['high']}" if interval else "—",
+                verdict,
+            ]
+        )
+        if before and since:
+            lines.append(
+                _(
+                    "   《%(title)s》：相关诉求由确定前每周 %(before)s 件变为 %(since)s 件"
+                    "（%(change)s），%(verdict)s。"
+                )
+                % {
+                    "title": topic.title,
+                    "before": before["per_week"],
+                    "since": since["per_week"],
+                    "change": _change(found["change"]),
+                    "verdict": verdict,
+                }
+            )
+        else:
+            lines.append(
+                _("   《%(title)s》：%(verdict)s。") % {"title": topic.title, "verdict": verdict}
+            )
+    return lines, rows
+
+
+def _knowledge_section(month: dt.date, end: dt.date) -> tuple[list[str], dict[str, Any]]:
+    """一次办结率 and the knowledge base's use in the month, city-wide (``stats.knowledge``)."""
+    calls = knowledge.first_call(None, month, end)
+    used = knowledge.usage(None, month, end, min(end, timezone.localdate()))
+    lines = [
+        _("   一次办结率：%(rate)s（受理 %(taken)d 件，其中当场答复办结 %(at_intake)d 件）。")
+        % {
+            "rate": _show("first_call_rate", calls["rate"]),
+            "taken": calls["taken"],
+            "at_intake": calls["at_intake"],
+        },
+        _("   知识库答复 %(uses)d 次；已过复核日期的条目 %(due)d 条。")
+        % {"uses": used["uses"], "due": used["past_review_count"]},
+    ]
+    if used["most_used"]:
+        lines.append(
+            _("   使用最多的条目：%(list)s")
+            % {"list": "、".join(f"{a['question']}（{a['uses']}）" for a in used["most_used"][:5])}
+        )
+    if used["unsatisfied"]:
+        lines.append(
+            _("   答复后出现不满意的条目：%(list)s")
+            % {
+                "list": "、".join(
+                    f"{a['question']}（{a['unsatisfied']}）" for a in used["unsatisfied"][:5]
+                )
+            }
+        )
+    tables: dict[str, Any] = {
+        "first_call": {
+            "headers": [_("分类"), _("受理"), _("当场答复办结"), _("一次办结率")],
+            "rows": [
+                [c["name"], c["taken"], c["at_intake"], _show("first_call_rate", c["rate"])]
+                for c in calls["by_category"]
+            ],
+        },
+        "knowledge": {
+            "headers": [_("条目"), _("责任单位"), _("使用次数"), _("不满意")],
+            "rows": [
+                [a["question"], a["owner_unit"], a["uses"], a["unsatisfied"]]
+                for a in used["most_used"]
+            ],
+        },
+    }
+    return lines, tables
 
 
 def _labels() -> dict[str, str]:
@@ -349,6 +482,9 @@ SHEETS = (
     ("cases", "诉求统计"),
     ("case_categories", "诉求分类"),
     ("case_units", "单位排名"),
+    ("effects", "题目成效"),
+    ("first_call", "一次办结率"),
+    ("knowledge", "知识库使用"),
 )
 
 

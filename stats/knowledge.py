@@ -35,16 +35,22 @@ def _start_of(day: dt.date, later: int = 0) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=later), dt.time.min))
 
 
+def _scope(user: User | AnonymousUser | None) -> Q:
+    """The cases ``user`` may count; ``None``: the whole city (the 月通报)."""
+    return Q() if user is None else case_scope_q(user)
+
+
 def usage(
-    user: User | AnonymousUser, start: dt.date, end: dt.date, today: dt.date
+    user: User | AnonymousUser | None, start: dt.date, end: dt.date, today: dt.date
 ) -> dict[str, Any]:
     """The articles used to answer at intake from ``start`` to ``end`` (inclusive) in the
-    cases ``user`` may count: most used first, and those whose answers were rated 不满意."""
+    cases ``user`` may count (``None``: all): most used first, and those whose answers were
+    rated 不满意."""
     uses = KnowledgeUse.objects.filter(
-        used_at__gte=_start_of(start),
-        used_at__lt=_start_of(end, 1),
-        case__in=Case.objects.filter(case_scope_q(user)).values("pk"),
+        used_at__gte=_start_of(start), used_at__lt=_start_of(end, 1)
     )
+    if user is not None:
+        uses = uses.filter(case__in=Case.objects.filter(_scope(user)).values("pk"))
     counted = uses.values("article", "article__question", "article__owner_unit__name").annotate(
         uses=Count("pk"),
         unsatisfied=Count("pk", filter=Q(case__rating=Rating.UNSATISFIED)),
@@ -88,13 +94,13 @@ def _through_case(condition: Q) -> Q:
     return prefixed
 
 
-def first_call(user: User | AnonymousUser, start: dt.date, end: dt.date) -> dict[str, Any]:
+def first_call(user: User | AnonymousUser | None, start: dt.date, end: dt.date) -> dict[str, Any]:
     """一次办结率: of the cases taken in at intake from ``start`` to ``end`` (受理, or answered
     on the spot: 即时办结), the share answered on the spot; in all, by operator and by category
-    (their current one), in the cases ``user`` may count."""
+    (their current one), in the cases ``user`` may count (``None``: all)."""
     events = CaseEvent.objects.filter(
         type__in=TAKEN, created_at__gte=_start_of(start), created_at__lt=_start_of(end, 1)
-    ).filter(_through_case(case_scope_q(user)))
+    ).filter(_through_case(_scope(user)))
     # One pass over the period's events, grouped by operator and category; the totals by each
     # are summed here from those few thousand rows.
     rows = events.values(

@@ -366,6 +366,8 @@ class DistrictCategoryDayStat(ProjectionCounters):
         verbose_name = _("区县分类日统计")
         verbose_name_plural = _("区县分类日统计")
         constraints = _key("stats_district_category_day", "district", "category")
+        # A few categories over a stretch of days (a topic's 成效, ``stats.effect``).
+        indexes = [models.Index(fields=["category", "day"], name="stats_district_cat_cat_day")]
 
 
 class DistrictCategoryMonthStat(ProjectionCounters):
@@ -393,6 +395,7 @@ class StreetCategoryDayStat(ProjectionCounters):
         verbose_name = _("街道分类日统计")
         verbose_name_plural = _("街道分类日统计")
         constraints = _key("stats_street_category_day", "street", "category")
+        indexes = [models.Index(fields=["category", "day"], name="stats_street_cat_cat_day")]
 
 
 class StreetCategoryMonthStat(ProjectionCounters):

@@ -23,6 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from cases.models import Case, CaseEvent, EventType, Outcome, Rating
 from cases.selectors import visibility_filter
 
@@ -102,10 +104,12 @@ def compute_rates(
     start: dt.datetime,
     end: dt.datetime,
     group_by: str = "unit",
+    cases: Q | None = None,
 ) -> list[dict[str, object]]:
     """Rates per lead unit or per district for events in [start, end), within what ``user``
-    may see. One query over the events of the period, then counting in Python."""
-    visible = Case.objects.filter(visibility_filter(user)).values("pk")
+    may see (and, given ``cases``, of the cases it selects). One query over the events of the
+    period, then counting in Python."""
+    visible = Case.objects.filter(visibility_filter(user), cases or Q()).values("pk")
     events = (
         CaseEvent.objects.filter(
             case__in=visible, type__in=RATE_TYPES, created_at__gte=start, created_at__lt=end

@@ -184,6 +184,41 @@ class TopicPage(StaffPage):
         "plan_changes": _("将调整"),
         "plan_same": _("无需调整"),
         "plan_unplanned": _("未填工期、不参与倒排：%(titles)s"),
+        # 成效 (stats.effect, the API's verdicts)
+        "verdict_fell": _("成效明显：诉求量下降，超出季节性变化。"),
+        "verdict_rose": _("诉求量明显上升，超出季节性变化。"),
+        "verdict_unclear": _("变化不显著：诉求量的变化未超出季节性变化。"),
+        "verdict_too_early": _("确定不足两周，暂无法评估成效。"),
+        "verdict_insufficient": _("相关诉求或参照数据太少，无法评估成效。"),
+        "verdict_not_adopted": _("尚未经常委会确定，确定后开始评估成效。"),
+        "verdict_no_area": _("题目未关联分类或诉求，无法评估成效。"),
+        "verdict_detail": _(
+            "%(verdict)s 每周诉求量 %(change)s；%(reference)s %(reference_change)s；"
+            "成效比 %(ratio)s（%(level)s 置信区间 %(low)s–%(high)s）。"
+        ),
+        "change": _("%(n)s%"),
+        "reference_last_year": _("去年同期"),
+        "reference_elsewhere": _("全市其他区域同期"),
+        "effect_area": _(
+            "统计范围：%(categories)s；%(regions)s；确定前 %(weeks)s 周与确定以来对比。"
+        ),
+        "citywide": _("全市"),
+        "before": _("确定前"),
+        "since": _("确定以来"),
+        "effect_chart": _(
+            "每周诉求量：确定前平均每周 %(before)s 件，"
+            "确定以来平均每周 %(since)s 件，共 %(weeks)s 周。"
+        ),
+        "window": _("时段"),
+        "received": _("诉求量"),
+        "per_week": _("平均每周"),
+        "response_rate": _("响应率"),
+        "resolution_rate": _("解决率"),
+        "satisfaction_rate": _("满意率"),
+        "repeat_complainants": _("重复诉求人"),
+        "repeat_n": _("%(people)s 人（%(cases)s 件）"),
+        "effect_unread": _("请先阅读成效评估并勾选确认。"),
+        "loading": _("加载中…"),
     }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

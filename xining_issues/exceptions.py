@@ -63,12 +63,19 @@ def error_response(
     )
 
 
+def _messages(value: Any) -> list[str]:
+    """A field's messages as plain text: a list field's errors come keyed by position and a
+    nested serializer's by its own fields (``{0: [ErrorDetail(…)]}``), never shown as such."""
+    if isinstance(value, dict):
+        return [m for inner in value.values() for m in _messages(inner)]
+    if isinstance(value, list):
+        return [m for inner in value for m in _messages(inner)]
+    return [str(value)]
+
+
 def _flatten(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {
-            str(key): [str(m) for m in (value if isinstance(value, list) else [value])]
-            for key, value in detail.items()
-        }
+        return {str(key): _messages(value) for key, value in detail.items()}
     return {}
 
 

@@ -8,8 +8,8 @@
 
 import { api, clearErrors, showErrors, t } from "./api.js";
 import { el, fmt } from "./ui.js";
-import { num, progressBar } from "./dashboard-common.js";
-import { fieldError, formBody, showMoreErrors, unitPicker } from "./workbench-common.js";
+import { chart, num, pct, progressBar } from "./dashboard-common.js";
+import { fieldError, formBody, formData, showMoreErrors, unitPicker } from "./workbench-common.js";
 
 const root = document.getElementById("topic-page");
 const base = `/api/v1/topics/${root.dataset.topic}/`;
@@ -201,6 +201,80 @@ function documents() {
     : [el("li", { class: "xn-muted" }, t("no_documents"))]));
 }
 
+// 成效: complaints per week before and since adoption, the figures of both windows and the
+// verdict of the stated test (stats.effect). The 销号 form repeats the verdict: it is read before
+// the topic is ticked off.
+let effect = null;
+
+function effectVerdict() {
+  if (!effect) return t("loading");
+  const text = t(`verdict_${effect.verdict}`, effect.verdict);
+  if (!effect.effect) return text;
+  const change = (rate) => (rate === null ? t("none") : fmt("change", { n: (rate * 100).toFixed(1) }));
+  return fmt("verdict_detail", {
+    verdict: text,
+    change: change(effect.change),
+    reference: t(`reference_${effect.reference.kind}`),
+    reference_change: change(effect.reference_change),
+    level: "95%",
+    ratio: effect.effect.ratio.toFixed(2),
+    low: effect.effect.low.toFixed(2),
+    high: effect.effect.high.toFixed(2),
+  });
+}
+
+function showEffect() {
+  const summary = document.getElementById("effect-summary");
+  const verdict = el("p", { class: "mb-2", dataset: { verdict: effect.verdict } }, el("strong", {}, effectVerdict()));
+  const area = effect.categories.length
+    ? el("p", { class: "small xn-muted mb-2" }, fmt("effect_area", {
+      categories: effect.categories.map((c) => c.name).join("、"),
+      regions: effect.regions.map((r) => r.name).join("、") || t("citywide"),
+      weeks: effect.weeks,
+    }))
+    : null;
+  summary.replaceChildren(...[verdict, area].filter(Boolean));
+  document.getElementById("close-effect").textContent = effectVerdict();
+  const { before, since } = effect;
+  const shown = Boolean(before);
+  document.getElementById("chart-effect").hidden = !shown;
+  document.getElementById("effect-figures").hidden = !shown;
+  document.getElementById("effect-method").hidden = !shown;
+  if (!shown) return;
+  const weeks = effect.weekly;
+  chart(document.getElementById("chart-effect"), {
+    grid: { left: 40, right: 16, top: 36, bottom: 28 },
+    tooltip: { trigger: "axis" },
+    legend: { top: 0, data: [t("before"), t("since")] },
+    xAxis: { type: "category", data: weeks.map((w) => w.start.slice(5)) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [
+      { name: t("before"), type: "bar", stack: "w", data: weeks.map((w) => (w.after ? null : w.created)), itemStyle: { color: "#6c757d" } },
+      { name: t("since"), type: "bar", stack: "w", data: weeks.map((w) => (w.after ? w.created : null)), itemStyle: { color: "#1a4d8f" } },
+    ],
+  }, fmt("effect_chart", {
+    before: num(before.per_week), since: since ? num(since.per_week) : t("none"), weeks: weeks.length,
+  }));
+  const cell = (window, value) => (window ? value(window) : t("none"));
+  const rows = [
+    [t("window"), (w) => `${w.start} ~ ${w.end}`],
+    [t("received"), (w) => num(w.created)],
+    [t("per_week"), (w) => num(w.per_week)],
+    [t("response_rate"), (w) => pct(w.response_rate)],
+    [t("resolution_rate"), (w) => pct(w.resolution_rate)],
+    [t("satisfaction_rate"), (w) => pct(w.satisfaction_rate)],
+    [t("repeat_complainants"), (w) => fmt("repeat_n", { people: w.repeat_complainants, cases: w.repeat_cases })],
+  ];
+  document.querySelector("#effect-table tbody").replaceChildren(...rows.map(([name, value]) => el("tr", {},
+    el("th", { scope: "row" }, name), el("td", { class: "xn-figure" }, cell(before, value)),
+    el("td", { class: "xn-figure" }, cell(since, value)))));
+}
+
+async function loadEffect() {
+  effect = await api(`${base}effect/`);
+  showEffect();
+}
+
 function render() {
   head();
   tasks();
@@ -277,7 +351,9 @@ for (const form of document.querySelectorAll("[data-form]")) {
     const path = `${base}${form.dataset.path}/`;
     let body;
     try {
-      if (form.dataset.multipart !== undefined) body = new FormData(form);
+      // 销号: the effect is required reading.
+      if (name === "close" && !form.elements.effect_read.checked) throw fieldError("effect_read", t("effect_unread"));
+      if (form.dataset.multipart !== undefined) body = formData(form);
       else body = build[name] ? await build[name](form) : formBody(form);
     } catch (problem) {
       showErrors(form, problem);
@@ -309,4 +385,8 @@ root.addEventListener("submit", async (event) => {
 
 load().catch((error) => {
   document.getElementById("topic-head").replaceChildren(el("p", { class: "xn-failed" }, error.message));
+});
+loadEffect().catch((error) => {
+  document.getElementById("effect-summary").replaceChildren(el("p", { class: "xn-failed" }, error.message));
+  document.getElementById("close-effect").textContent = error.message;
 });

@@ -163,6 +163,17 @@ export function unitPicker(input, datalist, { onChange, url = "/api/v1/units/" }
 
 // --- forms -------------------------------------------------------------------------------------
 
+// A form's values as a multipart body, without the file inputs nobody filled: a browser sends
+// an empty file for them, which the API rightly refuses as "not a file".
+export function formData(form) {
+  const data = new FormData();
+  for (const [name, value] of new FormData(form)) {
+    if (value instanceof File && value.size === 0 && value.name === "") continue;
+    data.append(name, value);
+  }
+  return data;
+}
+
 // A form's values as a JSON body: checkboxes as booleans, empty fields left out (the API says
 // which are required), datetime-local as Beijing time, data-skip fields left to the page.
 export function formBody(form) {

@@ -5,7 +5,7 @@ taken for a topic id."""
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import exports, rates, views
+from . import effect, exports, rates, views
 from .bulletins import BulletinExportView, BulletinViewSet
 from .map import CaseMapView
 from .reports import ReportExportView, ReportViewSet
@@ -27,6 +27,7 @@ urlpatterns = [
         views.TopicCandidatesView.as_view(),
         name="topics-candidates",
     ),
+    path("topics/<int:pk>/effect/", effect.TopicEffectView.as_view(), name="topic-effect"),
     path(
         "topics/candidates/adopt/",
         views.TopicCandidateAdoptView.as_view(),

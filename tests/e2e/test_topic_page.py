@@ -239,3 +239,38 @@ def test_the_lead_unit_plans_backwards_and_a_cooperating_unit_records_its_task(
     expect(page.locator("#task-table tbody tr", has_text="审批与施工")).to_contain_text("30%")
     assert topic.tasks.get(title="审批与施工").progress == 30
     assert axe_violations(page) == []
+
+
+def test_the_close_dialog_shows_the_effect_before_the_topic_is_ticked_off(
+    page: Page, live_server: Any, topic: Topic
+) -> None:
+    # Given the complaints around the property topic, folded into the rollup
+    from demo.topic_history import seed_topic_history
+    from stats.rollup import refresh_rollup
+
+    assert seed_topic_history().cases
+    refresh_rollup()
+    open_topic(page, live_server.url, "committee1", topic)
+    # Then the topic's page shows the effect: the verdict, the weeks and both windows' figures
+    section = page.locator("#topic-effect")
+    expect(section.locator("[data-verdict]")).to_have_attribute("data-verdict", "fell")
+    expect(section).to_contain_text("成效明显")
+    expect(section.locator("#chart-effect canvas")).to_have_count(1)
+    table = section.locator("#effect-table")
+    expect(table).to_contain_text("平均每周")
+    expect(table.locator("tr", has_text="满意率")).to_contain_text("%")
+    # and the 销号 form repeats it, and will not close before it is read
+    close = page.locator('[data-form="close"]')
+    expect(close.locator("#close-effect")).to_contain_text("成效比")
+    close.get_by_label("销号说明").fill("东府嘉和小区已全部办证，相关诉求明显下降。")
+    close.get_by_role("button", name="销号").click()
+    expect(close.locator("#close-effect-read-error")).to_have_text("请先阅读成效评估并勾选确认。")
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.IN_PROGRESS
+    screenshot(page, "topic-effect-close")
+    assert axe_violations(page) == []
+    close.get_by_label("已阅读上方成效评估").check()
+    close.get_by_role("button", name="销号").click()
+    expect(page.locator("#topic-head [data-status]")).to_have_text("已销号")
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.CLOSED

@@ -180,3 +180,40 @@ def test_resident_sees_no_bulletins(demo: Demo) -> None:
     client: Any = APIClient()
     client.force_authenticate(demo.user("resident1"))
     assert client.get("/api/v1/bulletins/").json()["results"] == []
+
+
+def test_the_bulletin_reports_each_topics_effect_and_the_first_call_rate(
+    make_topic: Callable[..., Topic], demo: Demo
+) -> None:
+    from stats.bulletins import export_xlsx
+    from stats.rollup import refresh_rollup
+    from tests.stats.test_effect import plant
+
+    # Given the topic's area (不动产登记 in a community): five complaints a week for the twelve
+    # weeks before its adoption on 2026-03-02 and one a week since; five a week a year before
+    category = demo.category("real-estate")
+    make_topic(TopicStatus.IN_PROGRESS, categories=[category])
+    street = demo.region("城东区", "大众街街道")
+    community = street.children.order_by("pk").first()
+    adopted = D(2026, 3, 2)
+    first = adopted - dt.timedelta(weeks=12)
+    plant(community, category, first - dt.timedelta(days=364), [5] * 17)
+    plant(community, category, first, [5] * 12 + [1] * 5)
+    refresh_rollup()
+    # When March's bulletin is drafted
+    bulletin = bulletin_generate(D(2026, 3, 17))
+    # Then it says how the topic's complaints changed, and that it is more than the season
+    assert "题目成效（确定前后相关诉求对比）" in bulletin.body
+    assert (
+        "《不动产登记历史遗留问题》：相关诉求由确定前每周 5.0 件变为 1.17 件（-76.7%），"
+        "明显下降，超出季节性变化。" in bulletin.body
+    )
+    row = bulletin.data["effects"]["rows"][0]
+    assert row[:7] == [
+        "不动产登记历史遗留问题", "2026-03-02", 5.0, 1.17, "-76.7%", "去年同期", "+2.7%",
+    ]  # fmt: skip
+    # and the month's 一次办结率 and knowledge use (none of either here)
+    assert "一次办结率：—（受理 0 件，其中当场答复办结 0 件）" in bulletin.body
+    assert "知识库答复 0 次" in bulletin.body
+    sheets = load_workbook(io.BytesIO(export_xlsx(bulletin))).sheetnames
+    assert {"题目成效", "一次办结率", "知识库使用"} <= set(sheets)

@@ -17,6 +17,7 @@ from demo.history import generate_cases
 from demo.knowledge import seed_knowledge
 from demo.organisation import seed_organisation
 from demo.reference import live_case, seed_reference
+from demo.topic_history import seed_topic_history
 from demo.topics import seed_topics
 from xining_issues.bulk import sql_log_off
 
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         topics = seed_topics()
         self.stdout.write(f"topics: {topics.topics} topics, {topics.users} users added")
         self.stdout.write(f"knowledge: {seed_knowledge()} articles added")
+        wanted = cases
         # Asked before the archived case is written, which is no reason to skip the year.
         if cases and if_empty and Case.objects.exists():
             self.stdout.write("cases: some exist already, none added (--if-empty)")
@@ -67,6 +69,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"cases: {made.cases} created in {made.seconds:.1f} s "
                 f"({made.per_second:.0f} cases/s), {made.events} events"
+            )
+        if wanted:
+            # With any complaints asked for (once: it is idempotent), and after the year, so
+            # that its own are no reason for --if-empty to skip the year.
+            history = seed_topic_history()
+            self.stdout.write(
+                f"topics: {history.cases} complaints around the 不动产登记 topic added"
             )
         archived, added = seed_archived_case()
         self.stdout.write(

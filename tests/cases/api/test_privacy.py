@@ -759,18 +759,20 @@ def test_messages_to_staff_and_complainant_carry_no_free_text(
 
 # --- the list of every serializer, and who checks it ------------------------------------------
 
-SERIALIZER_MODULES = [
-    "cases.api.serializers",
-    "notifications.api.views",
-    "topics.api.serializers",
-    "stats.api.bulletins",
-    "stats.api.exports",
-    "stats.api.map",
-    "stats.api.reports",
-    "stats.api.serializers",
-    "stats.api.views",
-    "org.api.serializers",
-]
+def _api_modules() -> list[str]:
+    """Every module of the apps' API packages (found, not listed: a new module is checked the
+    day it is written)."""
+    import importlib
+    import pkgutil
+
+    names = []
+    for package in ("cases.api", "notifications.api", "org.api", "stats.api", "topics.api"):
+        path = importlib.import_module(package).__path__
+        names += [f"{package}.{m.name}" for m in pkgutil.walk_packages(path) if not m.ispkg]
+    return sorted(names)
+
+
+SERIALIZER_MODULES = _api_modules()
 TOPIC_TESTS = "tests.topics.api.test_privacy"
 # Serializers that emit free text about a case → (the fields, the test module, the test).
 CASE_TEXT: dict[str, tuple[str, str, str]] = {
@@ -891,6 +893,11 @@ NO_CASE_TEXT: dict[str, str] = {
     "stats.api.reports.ReportSerializer": "日报/周报 figures by district, unit and category",
     "stats.api.views.KnowledgeRowSerializer": "知识库 questions written by units, and counts",
     "stats.api.views.RateRowSerializer": "一次办结率: staff or category names, and counts",
+    "stats.api.effect.EffectSerializer": "成效: category and region names, counts and rates",
+    "stats.api.effect.EffectWindowSerializer": "成效: dates, counts and rates",
+    "stats.api.effect.EffectWeekSerializer": "成效: dates and counts",
+    "stats.api.effect.EffectReferenceSerializer": "成效: counts",
+    "stats.api.effect.EffectIntervalSerializer": "成效: the test's ratio and interval",
     "org.api.serializers.RegionSerializer": "reference data",
     "org.api.serializers.RegionClassSerializer": "reference data (社区分类)",
     "org.api.serializers.UnitSerializer": "reference data",
@@ -928,6 +935,7 @@ INPUTS = {
     "stats.api.exports.ExportParams",
     "stats.api.views.PeriodParams",
     "stats.api.views.FirstCallParams",
+    "stats.api.effect.EffectParams",
     "stats.api.views.TrendParams",
     "stats.api.views.RankingParams",
     "org.api.serializers.RegisterSerializer",

@@ -78,6 +78,20 @@ def test_close_with_evidence_files(
     assert [d["kind"] for d in r.json()["documents"]] == ["evidence"]
 
 
+def test_a_bad_file_in_a_list_is_a_readable_message(
+    make_topic: Callable[..., Topic], demo: Demo, media_root: Any
+) -> None:
+    # A list field's error comes keyed by position ({0: [...]}): the reader gets the message
+    topic = make_topic(TopicStatus.IN_PROGRESS)
+    r = client_for(demo.user("committee1")).post(
+        f"{URL}{topic.pk}/close/", {"summary": "销号。", "evidence": ["not a file"]}
+    )
+    assert r.status_code == 400
+    assert r.json()["fields"]["evidence"] == ["提交的数据不是一个文件。请检查表单的编码类型。"]
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.IN_PROGRESS
+
+
 def test_carry_over_through_http(make_topic: Callable[..., Topic], demo: Demo) -> None:
     topic = make_topic(TopicStatus.IN_PROGRESS)
     r = client_for(demo.user("committee1")).post(
