@@ -759,6 +759,7 @@ def test_messages_to_staff_and_complainant_carry_no_free_text(
 
 # --- the list of every serializer, and who checks it ------------------------------------------
 
+
 def _api_modules() -> list[str]:
     """Every module of the apps' API packages (found, not listed: a new module is checked the
     day it is written)."""
