@@ -16,4 +16,5 @@ urlpatterns = [
     path("workbench/cases/<int:pk>/", workbench.CasePage.as_view(), name="workbench-case"),
     path("workbench/quick/", workbench.QuickEntryPage.as_view(), name="quick-entry"),
     path("workbench/inbox/", workbench.InboxPage.as_view(), name="inbox"),
+    path("workbench/knowledge/", workbench.KnowledgeKeepPage.as_view(), name="knowledge-keep"),
 ]

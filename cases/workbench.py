@@ -13,10 +13,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from org import jurisdiction
-from org.models import RegionLevel, Role
+from org.models import Region, RegionLevel, Role, Unit
 
+from . import knowledge
 from .api.steps import STEPS
 from .models import (
+    Category,
     Channel,
     EventType,
     Outcome,
@@ -138,6 +140,8 @@ class WorkbenchPage(StaffPage):
             shown |= TABS_BY_ROLE.get(role, set())
         context["queue_tabs"] = [(name, label) for name, label in QUEUE_TABS if name in shown]
         context["can_bulk_intake"] = bool(held & set(INTAKE_ROLES))
+        units = knowledge.keeper_units(self.request.user)
+        context["is_knowledge_keeper"] = units is None or bool(units)
         context["channels"] = Channel.choices
         return context
 
@@ -286,3 +290,53 @@ class InboxPage(StaffPage):
     texts = {
         "unread": _("%(n)s 条未读"),
     }
+
+
+# --- 知识库维护: a unit's own articles ---------------------------------------------------------
+
+
+class KnowledgeKeepPage(StaffPage):
+    """知识库维护: the articles of the units the user keeps (``cases.knowledge.kept_by``), in
+    force or not, with a form to write a new one or change one (each change a version kept)."""
+
+    template_name = "workbench/knowledge.html"
+    texts = {
+        "in_force": _("有效"),
+        "not_in_force": _("不在有效期内"),
+        "public": _("公开"),
+        "internal": _("仅内部"),
+        "edit": _("修改"),
+        "edit_of": _("修改：%(question)s"),
+        "new_article": _("新增条目"),
+        "editing": _("修改条目"),
+        "saved_new": _("已新增：%(question)s"),
+        "saved": _("已保存：%(question)s（第 %(n)s 版）"),
+        "no_articles": _("您所在单位还没有知识库条目。"),
+        "more": _("加载更多"),
+        "valid_range": _("%(from)s 起"),
+        "valid_range_until": _("%(from)s 至 %(until)s"),
+        "versions": _("%(n)s 版"),
+    }
+
+    def test_func(self) -> bool:
+        units = knowledge.keeper_units(self.request.user)
+        return units is None or bool(units)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        units = knowledge.keeper_units(self.request.user)
+        keepers = Unit.objects.all() if units is None else Unit.objects.filter(pk__in=units)
+        context["units"] = keepers.order_by("name").only("pk", "name")
+        # The matters grouped under their top-level matter (each selectable too).
+        active = list(Category.objects.filter(is_active=True).order_by("pk"))
+        children: dict[int, list[Category]] = {}
+        for category in active:
+            if category.parent_id is not None:
+                children.setdefault(category.parent_id, []).append(category)
+        context["category_groups"] = [
+            (top, children.get(top.pk, [])) for top in active if top.parent_id is None
+        ]
+        context["regions"] = Region.objects.filter(
+            level__in=(RegionLevel.DISTRICT, RegionLevel.STREET)
+        ).order_by("path")
+        return context

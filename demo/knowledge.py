@@ -115,8 +115,10 @@ def seed_knowledge() -> int:
             valid_from=today - dt.timedelta(days=365),
             review_by=today + dt.timedelta(days=demo.review_in_days),
         )
-        knowledge.refresh_words(article)
-        article.save()
-        article.categories.set([categories[c] for c in demo.categories if c in categories])
+        knowledge.record(
+            article,
+            by=None,
+            categories=[categories[c] for c in demo.categories if c in categories],
+        )
         added += 1
     return added

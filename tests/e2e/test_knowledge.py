@@ -104,3 +104,51 @@ def test_a_resident_finds_the_answer_on_the_phone(
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     assert axe_violations(page) == []
     screenshot(page, "knowledge-search-360")
+
+
+def test_a_unit_keeps_its_articles_in_the_workbench(
+    page: Page, live_server: Any, articles: Demo
+) -> None:
+    from cases.models import KnowledgeArticle
+    from org.models import Role
+    from tests.factories import MembershipFactory
+
+    # Given a handler of 民政局, which owns the 低保 and 高龄补贴 articles
+    keeper = MembershipFactory(
+        user__username="kb_keeper", unit=articles.unit("xn-civil"), role=Role.HANDLER
+    ).user
+    keeper.set_password("demo12345")
+    keeper.save()
+    base = live_server.url
+    sign_in(page, base, "kb_keeper")
+    page.goto(base + "/workbench/")
+    page.get_by_role("link", name="知识库维护").click()
+    table = page.locator("#kb-table")
+    expect(table).to_contain_text("怎么申请低保？需要什么材料？")
+    expect(table).not_to_contain_text("西宁什么时候开始供暖")  # another unit's
+    # When the handler writes a new article
+    form = page.locator("#kb-form")
+    form.get_by_label("问题").fill("临时救助怎么申请？")
+    form.get_by_label("答复内容").fill("向户籍所在地乡镇（街道）提出申请，急难情形可先行救助。")
+    form.get_by_label("复核日期").fill("2027-06-30")
+    form.get_by_label("适用分类").select_option(label="低保")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator("#kb-saved")).to_contain_text("已新增：临时救助怎么申请？")
+    expect(table).to_contain_text("临时救助怎么申请？")
+    # and then changes its answer: a second version is kept
+    form.get_by_label("答复内容").fill("可通过“青海救助”小程序在线申请临时救助。")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator("#kb-saved")).to_contain_text("第 2 版")
+    expect(table.locator("tr", has_text="临时救助怎么申请？")).to_contain_text("2 版")
+    expect(table.locator("tr", has_text="怎么申请低保")).to_contain_text("1 版")
+    made = KnowledgeArticle.objects.get(question="临时救助怎么申请？")
+    assert made.answer.startswith("可通过") and made.history.count() == 2  # type: ignore[attr-defined]
+    assert [c.name for c in made.categories.all()] == ["低保"]
+    # A date out of order is refused with its field named, and nothing changes
+    form.get_by_label("失效日期").fill("2020-01-01")
+    form.get_by_role("button", name="保存").click()
+    expect(form.locator("#kb-until-error")).to_be_visible()
+    made.refresh_from_db()
+    assert made.valid_until is None
+    screenshot(page, "knowledge-keep")
+    assert axe_violations(page) == []

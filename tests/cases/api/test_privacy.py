@@ -869,6 +869,7 @@ NO_CASE_TEXT: dict[str, str] = {
     "cases.api.serializers.LearnedUnitSerializer": "a unit and counts",
     "cases.api.knowledge.KnowledgeArticleSerializer": "知识库: policy answers written by units",
     "cases.api.knowledge.KnowledgeHitSerializer": "知识库 articles and the words they share",
+    "cases.api.knowledge.KeptArticleSerializer": "知识库: units' answers, dates, version counts",
     "notifications.api.views.UnreadSerializer": "a count",
     "notifications.api.views.PreferenceSerializer": "a kind of message and two choices",
     "topics.api.serializers.TopicUnitSerializer": "unit names",
@@ -941,6 +942,7 @@ INPUTS = {
     "stats.api.views.RankingParams",
     "org.api.serializers.RegisterSerializer",
     "cases.api.knowledge.KnowledgeQuerySerializer",
+    "cases.api.knowledge.KnowledgeArticleWriteSerializer",
 }  # fmt: skip
 
 
