@@ -91,6 +91,7 @@ from .geography import DISTRICT_SLUGS
 from .history_world import create_handler_accounts
 from .organisation import seed_organisation
 from .reference import seed_reference
+from .topics import seed_topics
 from .vocabulary import (
     CHANNELS,
     COMMENTS,
@@ -736,6 +737,8 @@ class CityBuilder:
             self.progress("reference data missing: seeding the demo organisation and categories")
             seed_organisation()
             seed_reference()
+        # The demo topics (each found by its title): the 成效 path measures one of them.
+        seed_topics()
         self.world = World.load()
         for skipped in self.world.skipped:
             self.progress(f"category left out: {skipped}")

@@ -50,6 +50,7 @@ from rest_framework.pagination import Cursor, CursorPagination
 
 from cases.models import OPEN_STATUSES, Case, Category, Status
 from org.models import Region, RegionLevel, User
+from topics.models import Topic
 
 Out = Callable[[str], None]
 
@@ -439,6 +440,32 @@ def paths(out: Out) -> list[Path_]:
     result.append(
         Path_("dashboard", "topic board", dash, "/api/v1/topics/board/?page_size=20", 100, "page")
     )
+    for label, start in (("30 days", None), ("1 year", year_ago)):
+        query = f"?from={start}" if start else ""
+        result.append(
+            Path_(
+                "dashboard",
+                f"一次办结率, {label}",
+                dash,
+                f"/api/v1/stats/first-call/{query}",
+                100,
+                "object",
+            )
+        )
+    topic = Topic.objects.filter(adopted_on__isnull=False).order_by("pk").first()
+    if topic is None:
+        out("measure: no adopted topic: the 成效 path is not measured")
+    else:
+        result.append(
+            Path_(
+                "dashboard",
+                f"topic 成效 ({topic.title})",
+                dash,
+                f"/api/v1/topics/{topic.pk}/effect/",
+                100,
+                "object",
+            )
+        )
 
     for username, label in QUEUE_USERS.items():
         user = User.objects.get(username=username)

@@ -29,7 +29,7 @@ from topics.models import (
 )
 from xining_issues.workflow import Step, Workflow, clean_text, transition
 
-from . import dashboards, effect, knowledge
+from . import dashboards, effect, first_call, knowledge
 from .models import Bulletin, BulletinEvent, BulletinEventType, BulletinStatus
 from .xlsx import Sheet, write_xlsx
 
@@ -266,7 +266,7 @@ def _effect_section(topics: list[Topic], end: dt.date) -> tuple[list[str], list[
 
 def _knowledge_section(month: dt.date, end: dt.date) -> tuple[list[str], dict[str, Any]]:
     """一次办结率 and the knowledge base's use in the month, city-wide (``stats.knowledge``)."""
-    calls = knowledge.first_call(None, month, end)
+    calls = first_call.first_call(None, month, end)
     used = knowledge.usage(None, month, end, min(end, timezone.localdate()))
     lines = [
         _("   一次办结率：%(rate)s（受理 %(taken)d 件，其中当场答复办结 %(at_intake)d 件）。")

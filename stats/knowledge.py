@@ -23,8 +23,10 @@ from org.models import User
 from .dashboards import case_scope_q
 
 TOP = 10
-# 一次办结率 is read from the events of the period (the (type, created_at) index): a quarter at
-# most, so that what a reader waits for stays bounded whatever the history.
+# 一次办结率 read from the events of the period (the (type, created_at) index): the dashboards'
+# answer for readers narrower than a district (``stats.first_call`` answers the others from its
+# counters), and the tests' reference; a quarter at most, so that what a reader waits for stays
+# bounded whatever the history.
 FIRST_CALL_MAX_DAYS = 92
 TAKEN = (EventType.ACCEPT, EventType.RESOLVE_AT_INTAKE)
 

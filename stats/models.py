@@ -409,6 +409,95 @@ class StreetCategoryMonthStat(ProjectionCounters):
         constraints = _key("stats_street_category_month", "street", "category")
 
 
+# --- 一次办结率 (stats.first_call keeps them with the rollup) -----------------------------------
+
+
+class FirstCallCounts(models.Model):
+    """Cases taken in at intake (受理 or 即时办结 events) and those answered on the spot
+    (即时办结), on a day (or in a month: ``day`` is its first day) in a district."""
+
+    day = models.DateField(_("日期"))
+    district = _district()
+    taken = models.IntegerField(_("受理"), default=0)
+    at_intake = models.IntegerField(_("当场答复办结"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.district_id}: {self.at_intake}/{self.taken}"  # type: ignore[attr-defined]
+
+
+def _operator() -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接线员"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
+
+
+class FirstCallOperatorDay(FirstCallCounts):
+    """Per day × district × the staff member who took the case in (``operator_key`` 0: none,
+    as the rollup's ``unit_key``)."""
+
+    operator_key = models.BigIntegerField(default=0)
+    operator = _operator()
+
+    class Meta:
+        verbose_name = _("一次办结日统计（接线员）")
+        verbose_name_plural = _("一次办结日统计（接线员）")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "district", "operator_key"], name="first_call_operator_day_key"
+            )
+        ]
+
+
+class FirstCallOperatorMonth(FirstCallCounts):
+    operator_key = models.BigIntegerField(default=0)
+    operator = _operator()
+
+    class Meta:
+        verbose_name = _("一次办结月统计（接线员）")
+        verbose_name_plural = _("一次办结月统计（接线员）")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "district", "operator_key"], name="first_call_operator_month_key"
+            )
+        ]
+
+
+class FirstCallCategoryDay(FirstCallCounts):
+    """Per day × district × the case's category when it was folded."""
+
+    category = _category()
+
+    class Meta:
+        verbose_name = _("一次办结日统计（分类）")
+        verbose_name_plural = _("一次办结日统计（分类）")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "district", "category"], name="first_call_category_day_key"
+            )
+        ]
+
+
+class FirstCallCategoryMonth(FirstCallCounts):
+    category = _category()
+
+    class Meta:
+        verbose_name = _("一次办结月统计（分类）")
+        verbose_name_plural = _("一次办结月统计（分类）")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "district", "category"], name="first_call_category_month_key"
+            )
+        ]
+
+
 # --- exports and the monthly bulletin (月通报) -----------------------------------------------
 
 

@@ -120,6 +120,7 @@ from cases.models import Case, CaseEvent, EventType, Outcome
 from org.models import Unit
 from xining_issues.bulk import analyze
 
+from . import first_call
 from .models import COUNTERS, CaseDayStat, CaseMonthStat, RollupCase, RollupState
 from .projections import PROJECTIONS, Source, build_order
 from .rates import RATE_TYPES, SATISFIED_RATINGS
@@ -182,6 +183,7 @@ class RebuildReport:
     rows: int = 0  # CaseDayStat rows
     month_rows: int = 0
     projection_rows: int = 0  # day and month rows of every projection
+    first_call_rows: int = 0  # 一次办结率's day rows (stats.first_call)
     staged_rows: int = 0
     last_event_id: int = 0
     gaps: int = 0
@@ -1092,6 +1094,8 @@ def rebuild_rollup_sql(
             began = clock.perf_counter()
             _write(cursor, stage, report, progress, swap=swap, nested=not outermost)
             cursor.execute(stage.drop())
+            # 一次办结率's counters, from the same events (``stats.first_call``).
+            report.first_call_rows = first_call.rebuild_sql(cursor, report.last_event_id, gaps, tz)
             state.last_event_id = report.last_event_id
             state.gaps = gaps
             state.refreshed_at = state.rebuilt_at = now
@@ -1116,6 +1120,7 @@ def rebuild_rollup_sql(
             CaseMonthStat,
             RollupCase,
             *(model for p in PROJECTIONS for model in (p.day, p.month)),
+            *(model for day, month, _k in first_call.TABLES for model in (day, month)),
             vacuum=not report.swapped,
         )
     report.seconds = clock.perf_counter() - started

@@ -60,7 +60,7 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, EventType, Outcome
 from xining_issues.bulk import analyze
 
-from . import projections
+from . import first_call, projections
 from .models import COUNTERS, CaseDayStat, CaseMonthStat, RollupCase, RollupCounters, RollupState
 from .rates import DISPATCH_TYPES, RATE_TYPES, SATISFIED_RATINGS
 
@@ -319,6 +319,11 @@ def _fold_once(state: RollupState, batch_size: int, report: RefreshReport) -> in
         )
         report.cases_touched += len(touched)
 
+    # 一次办结率: the intake events that became visible, under the same watermark and gaps.
+    first_call.fold(
+        (pk for pk, _c, kind in (*new, *found) if kind in first_call.TAKEN),
+        lambda at: _local_day(at, tz),
+    )
     state.last_event_id = new_watermark
     state.gaps = new_gaps
     state.refreshed_at = now
@@ -440,6 +445,7 @@ def rebuild_rollup(*, batch_size: int = BATCH_SIZE) -> RefreshReport:
         CaseMonthStat.objects.all().delete()
         RollupCase.objects.all().delete()
         projections.empty()
+        first_call.empty()
         state.last_event_id = 0
         state.gaps = []
         state.rebuilt_at = timezone.now()

@@ -27,7 +27,7 @@ from xining_issues.db_router import ReplicaReadMixin
 from xining_issues.errors import invalid
 from xining_issues.transitions import ERRORS
 
-from .. import candidates, dashboards, knowledge
+from .. import candidates, dashboards, first_call, knowledge
 from ..models import COUNTERS
 from ..rates import RATE_DEFINITIONS
 
@@ -451,8 +451,8 @@ class KnowledgeUsageView(StatsView):
 
 
 class FirstCallParams(PeriodParams):
-    max_days = knowledge.FIRST_CALL_MAX_DAYS
-    too_long = _("一次办结率的统计区间最长 92 天。")
+    max_days = first_call.MAX_DAYS
+    too_long = _("统计区间最长三年。")
 
 
 class RateRowSerializer(serializers.Serializer):
@@ -470,7 +470,10 @@ class FirstCallView(StatsView):
         summary="一次办结率: the share of cases taken in at intake that were answered on the spot",
         description=(
             "Of the cases accepted (受理) or answered on the spot (即时办结) in the period, the "
-            "share answered on the spot: in all, by operator and by category. At most 92 days."
+            "share answered on the spot: in all, by operator and by category (the category "
+            "the case had when it was counted). Read from the counters kept with the rollup "
+            "(stats.first_call), up to three years; a reader whose scope is narrower than a "
+            "district is answered from the period's events, 92 days at most."
         ),
         parameters=PERIOD_PARAMETERS[:2],
         responses=inline_serializer(
@@ -487,4 +490,9 @@ class FirstCallView(StatsView):
     )
     def get(self, request: Request) -> Response:
         p = self.params(request)
-        return Response(knowledge.first_call(request.user, p["from"], p["to"]))
+        # A reader narrower than a district is answered from the period's events: a quarter
+        # at most (``stats.first_call``).
+        narrow = not first_call.answers(dashboards.scope_q(request.user))
+        if narrow and (p["to"] - p["from"]).days >= knowledge.FIRST_CALL_MAX_DAYS:
+            raise invalid("from", _("街道及以下范围的一次办结率，统计区间最长 92 天。"))
+        return Response(first_call.first_call(request.user, p["from"], p["to"]))
