@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from notifications import services as notifications
 from org import jurisdiction
-from org.models import Membership, Region, Role, User
+from org.models import Region, Role, User
 from xining_issues.errors import InvalidInput, NotAllowed, invalid
 
 from . import router
@@ -282,13 +282,7 @@ def tell_reviews_due(today: dt.date | None = None) -> int:
     how many articles are due."""
     today = today or timezone.localdate()
     due = list(valid(today).filter(review_by__lte=today).order_by("pk"))
-    handlers: dict[int, list[User]] = {}
-    for membership in (
-        Membership.objects.filter(unit_id__in={a.owner_unit_id for a in due}, role=Role.HANDLER)
-        .select_related("user")
-        .order_by("pk")
-    ):
-        handlers.setdefault(membership.unit_id, []).append(membership.user)
+    handlers = jurisdiction.handlers_by_unit({a.owner_unit_id for a in due})
     now = timezone.now()
     for article in due:
         notifications.notify_users(

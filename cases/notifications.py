@@ -24,6 +24,7 @@ from django.urls import reverse
 from notifications import services
 from notifications.models import Notification, OutboxMessage
 from notifications.subjects import subject_columns
+from org import jurisdiction
 from org.models import Membership, Region, Role, Unit, User, path_ids
 from xining_issues.bulk import insert_rows
 
@@ -31,10 +32,8 @@ from .models import Case, CaseEvent, DeadlineKind, EventType, SupervisionOrder, 
 
 
 def _handlers_of(unit_ids: Iterable[int], *, leaders_only: bool = False) -> list[User]:
-    memberships = Membership.objects.filter(unit_id__in=list(unit_ids), role=Role.HANDLER)
-    if leaders_only:
-        memberships = memberships.filter(is_leader=True)
-    return [m.user for m in memberships.select_related("user")]
+    by_unit = jurisdiction.handlers_by_unit(unit_ids, leaders_only=leaders_only)
+    return [user for users in by_unit.values() for user in users]
 
 
 def notify_complainant(

@@ -16,7 +16,6 @@ transaction, so a batch that dies half-way leaves nothing behind and is simply d
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,8 @@ from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from notifications.models import Notification
-from org.models import Membership, Role, Unit, User
+from org import jurisdiction
+from org.models import Unit
 from xining_issues.bulk import insert_rows
 from xining_issues.workflow import Step
 
@@ -402,11 +402,7 @@ def daily_digest(day: dt.date) -> int:
         )
     )
     units = {r["lead_unit_id"]: r for r in rows}
-    handlers: dict[int, list[User]] = defaultdict(list)
-    for m in Membership.objects.filter(unit_id__in=units, role=Role.HANDLER).select_related(
-        "user"
-    ):
-        handlers[m.unit_id].append(m.user)
+    handlers = jurisdiction.handlers_by_unit(units)
     now = timezone.now()
     notes = [
         Notification(
@@ -421,7 +417,7 @@ def daily_digest(day: dt.date) -> int:
             created_at=now,
         )
         for unit_id, row in units.items()
-        for user in handlers[unit_id]
+        for user in handlers.get(unit_id, [])
     ]
     Notification.objects.bulk_create(notes, ignore_conflicts=True)
     return len(units)

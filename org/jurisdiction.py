@@ -73,6 +73,20 @@ def unit_ids(user: User | AnonymousUser, *roles: str) -> set[int]:
     return {m.unit_id for m in memberships(user) if not roles or m.role in roles}
 
 
+def handlers_by_unit(
+    unit_ids: Iterable[int], *, leaders_only: bool = False
+) -> dict[int, list[User]]:
+    """Unit id → its handlers (承办人; only its leaders with ``leaders_only``), in one query,
+    in the order they joined: whom a unit's messages go to."""
+    memberships = Membership.objects.filter(unit_id__in=list(unit_ids), role=Role.HANDLER)
+    if leaders_only:
+        memberships = memberships.filter(is_leader=True)
+    found: dict[int, list[User]] = {}
+    for membership in memberships.select_related("user").order_by("pk"):
+        found.setdefault(membership.unit_id, []).append(membership.user)
+    return found
+
+
 def region_roots(user: User | AnonymousUser, *roles: str) -> list[Region]:
     """The root regions of the user's jurisdiction for these roles, nested roots folded away."""
     regions = sorted(

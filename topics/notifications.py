@@ -16,7 +16,8 @@ import datetime as dt
 from django.utils import timezone
 
 from notifications import services
-from org.models import Membership, Role, User
+from org import jurisdiction
+from org.models import Role, User
 
 from .models import ProgressReport, TaskStatus, Topic, TopicEvent, TopicEventType, TopicStatus
 from .models import TopicTask as Task
@@ -52,7 +53,7 @@ def tell_late_tasks(today: dt.date | None = None) -> int:
         .select_related("topic")
         .order_by("pk")
     )
-    handlers = _unit_handlers(
+    handlers = jurisdiction.handlers_by_unit(
         {t.topic.lead_unit_id for t in late} | {t.owner_unit_id for t in late}
     )
     now = timezone.now()
@@ -80,7 +81,7 @@ def tell_reports_due(today: dt.date | None = None) -> int:
     week = today - dt.timedelta(days=today.weekday())
     filed = ProgressReport.objects.filter(week=week).values("topic_id")
     due = list(Topic.objects.filter(status__in=REPORTING).exclude(pk__in=filed).order_by("pk"))
-    handlers = _unit_handlers({t.lead_unit_id for t in due})
+    handlers = jurisdiction.handlers_by_unit({t.lead_unit_id for t in due})
     now = timezone.now()
     for topic in due:
         services.notify_users(
@@ -92,15 +93,3 @@ def tell_reports_due(today: dt.date | None = None) -> int:
             now=now,
         )
     return len(due)
-
-
-def _unit_handlers(unit_ids: set[int]) -> dict[int, list[User]]:
-    """Unit id → its handlers, in one query."""
-    by_unit: dict[int, list[User]] = {}
-    for membership in (
-        Membership.objects.filter(unit_id__in=unit_ids, role=Role.HANDLER)
-        .select_related("user")
-        .order_by("pk")
-    ):
-        by_unit.setdefault(membership.unit_id, []).append(membership.user)
-    return by_unit

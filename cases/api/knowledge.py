@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -111,6 +111,7 @@ class KnowledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     pagination_class = StandardPagination
     throttle_classes = [SuggestThrottle]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"[0-9]+"  # /knowledge/j/ is no article: a 404, never a lookup
 
     def get_permissions(self) -> Sequence[Any]:
         if self.action in ("create", "partial_update", "mine"):

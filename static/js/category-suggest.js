@@ -6,7 +6,7 @@
 // that gunicorn and most proxies accept. The text is used and dropped by the server.
 
 import { api, t } from "./api.js";
-import { el, fmt } from "./ui.js";
+import { el, fmt, newestOnly } from "./ui.js";
 
 export const SENT_CHARS = 300;
 const MIN_CHARS = 4; // fewer characters say nothing a category list does not
@@ -16,11 +16,7 @@ const DELAY_MS = 500;
 // `region()` gives the community's id when known (staff then get its 权责清单 unit);
 // `onAnswer(data | null)` gets the newest answer only (null: nothing to suggest yet).
 export function watchSuggestions({ inputs, region = () => null, onAnswer }) {
-  let timer = null;
-  let asked = 0; // answers to older questions are dropped
-
-  async function ask() {
-    const question = ++asked;
+  async function ask(current) {
     const text = [...inputs.map((input) => input.value.trim()).filter(Boolean).join(" ")];
     if (text.length < MIN_CHARS) {
       onAnswer(null);
@@ -35,20 +31,15 @@ export function watchSuggestions({ inputs, region = () => null, onAnswer }) {
     } catch (error) {
       data = null; // a hint only: the form works without it
     }
-    if (question === asked) onAnswer(data);
+    if (current()) onAnswer(data);
   }
 
-  function later() {
-    clearTimeout(timer);
-    timer = setTimeout(ask, DELAY_MS);
-  }
-
-  for (const input of inputs) input.addEventListener("input", later);
+  const asking = newestOnly(ask, DELAY_MS);
+  for (const input of inputs) input.addEventListener("input", asking.later);
   return {
-    later,
+    later: asking.later,
     reset() {
-      clearTimeout(timer);
-      asked += 1;
+      asking.drop();
       onAnswer(null);
     },
   };

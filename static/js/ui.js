@@ -36,3 +36,30 @@ export function el(tag, attrs = {}, ...children) {
 export function row(cells, { header = 1 } = {}) {
   return el("tr", {}, cells.map((cell, i) => (i < header ? el("th", { scope: "row" }, cell) : el("td", {}, cell))));
 }
+
+// newestOnly(work, delay) → {later, now, drop}: the one way a page asks the server while the
+// user types. later() runs `work(current)` `delay` ms after the last call (typing paused), now()
+// at once, drop() forgets what is pending; `current()` says whether that run is still the
+// newest, so an answer that arrives after a newer question is left unshown.
+export function newestOnly(work, delay) {
+  let timer = null;
+  let asked = 0;
+  const run = () => {
+    const question = ++asked;
+    return work(() => question === asked);
+  };
+  return {
+    later() {
+      clearTimeout(timer);
+      timer = setTimeout(run, delay);
+    },
+    now() {
+      clearTimeout(timer);
+      return run();
+    },
+    drop() {
+      clearTimeout(timer);
+      asked += 1;
+    },
+  };
+}

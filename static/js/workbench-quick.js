@@ -3,7 +3,7 @@
 // to the next field, Ctrl+Enter submits; after a call the form is cleared for the next one.
 
 import { api, clearErrors, formatTime, showErrors, t } from "./api.js";
-import { el, fmt } from "./ui.js";
+import { el, fmt, newestOnly } from "./ui.js";
 import { placePicker } from "./place-picker.js";
 import { showMoreErrors } from "./workbench-common.js";
 import { categoryPath, reasons, unsureNote, watchSuggestions, worthShowing } from "./category-suggest.js";
@@ -200,8 +200,6 @@ form.addEventListener("submit", async (event) => {
 
 const similarStatus = document.getElementById("quick-similar-status");
 const similarList = document.getElementById("quick-similar-list");
-let similarTimer = null;
-let similarAsked = 0; // answers to older questions are dropped
 
 function similarParams() {
   const params = {
@@ -214,9 +212,8 @@ function similarParams() {
   return asked ? params : null;
 }
 
-async function showSimilar() {
+async function showSimilar(current) {
   const params = similarParams();
-  const question = ++similarAsked;
   if (!params) {
     similarStatus.textContent = t("similar_idle");
     similarList.replaceChildren();
@@ -226,10 +223,10 @@ async function showSimilar() {
   try {
     data = await api("/api/v1/cases/similar/", { params });
   } catch (error) {
-    if (question === similarAsked) similarStatus.textContent = t("similar_error");
+    if (current()) similarStatus.textContent = t("similar_error");
     return;
   }
-  if (question !== similarAsked) return;
+  if (!current()) return;
   similarStatus.textContent = data.cases.length ? fmt("similar_found", { n: data.cases.length }) : t("similar_none");
   similarList.replaceChildren(...data.cases.map((row) => el("li", {},
     el("a", { href: `/workbench/cases/${row.id}/`, target: "_blank", rel: "noopener", class: "xn-code", text: row.tracking_code }),
@@ -237,16 +234,14 @@ async function showSimilar() {
   )));
 }
 
-function askSimilar() {
-  clearTimeout(similarTimer);
-  similarTimer = setTimeout(showSimilar, 400);
-}
+const similar = newestOnly(showSimilar, 400);
+const askSimilar = similar.later;
 
 for (const name of ["category", "region", "complainant_phone", "description"]) {
   form.elements[name].addEventListener("input", askSimilar);
   form.elements[name].addEventListener("change", askSimilar);
 }
-form.addEventListener("reset", () => setTimeout(showSimilar, 0));
+form.addEventListener("reset", () => setTimeout(similar.now, 0));
 
 // --- 智能派单: the categories the call's words suggest; Alt+1…3 or a click takes one -----------
 
@@ -312,8 +307,6 @@ form.addEventListener("reset", () => suggestions.reset());
 const knowledgeBox = document.getElementById("quick-knowledge");
 const answer = document.getElementById("quick-answer");
 let articles = [];
-let articleTimer = null;
-let articlesAsked = 0;
 
 function useArticle(article) {
   answer.hidden = false;
@@ -322,23 +315,20 @@ function useArticle(article) {
   form.elements.article.value = String(article.id);
 }
 
-async function showArticles() {
-  const question = ++articlesAsked;
+async function showArticles(current) {
   const found = await findArticles(form.elements.description.value, {
     category: resolve(pickers.category).option?.id,
     region: resolve(pickers.region).option?.id,
   });
-  if (question !== articlesAsked) return;
+  if (!current()) return;
   articles = found;
   listArticles(knowledgeBox, articles, useArticle, { shortcut: true });
 }
 
-form.elements.description.addEventListener("input", () => {
-  clearTimeout(articleTimer);
-  articleTimer = setTimeout(showArticles, 500);
-});
+const articleSearch = newestOnly(showArticles, 500);
+form.elements.description.addEventListener("input", articleSearch.later);
 form.addEventListener("reset", () => {
-  articlesAsked += 1;
+  articleSearch.drop();
   articles = [];
   knowledgeBox.replaceChildren();
   answer.hidden = true;

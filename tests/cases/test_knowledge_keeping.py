@@ -151,3 +151,10 @@ def test_the_workbench_page_is_for_the_keepers(demo: Demo, keeper: User) -> None
     assert "/workbench/knowledge/" in client.get("/workbench/").content.decode()
     client.force_login(demo.user("operator1"))
     assert "/workbench/knowledge/" not in client.get("/workbench/").content.decode()
+
+
+def test_an_id_that_is_no_number_is_a_404(demo: Demo, keeper: User) -> None:
+    client = client_for(keeper)
+    for path in ("j/", "1.5/", "-3/"):
+        assert client.patch(f"{URL}{path}", {"answer": "x"}, format="json").status_code == 404
+        assert client.get(f"{URL}{path}").status_code == 404
