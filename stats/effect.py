@@ -10,8 +10,10 @@ cases. Its **windows**, in whole local days:
 For each window: complaints received (the rollup's ``created``), complaints per week, the three
 rates (响应率/解决率/满意率, the rollup's counters: what ``stats.rates.compute_rates`` finds
 for the area's cases over the window) and the repeat complainants (people, by phone number,
-with two or more of the area's complaints in the window), plus the complaints week by week,
-counted from the day of adoption.
+with two or more of the area's complaints), plus the complaints week by week, counted from the
+day of adoption. Repeat complainants are counted over windows of the same length on both sides
+(the ``weeks`` before, and the first ``weeks`` since: ``repeat_end``), since people repeat more
+over a longer time; that also bounds the one read of the cases table below.
 
 **The test (stated on the page and in the API).** A fall after adoption may be only the season
 (heating complaints fall every spring). So the change is compared with a reference that had no
@@ -164,13 +166,18 @@ def _sum(by_day: dict[dt.date, int], start: dt.date, end: dt.date) -> int:
     return sum(n for day, n in by_day.items() if start <= day <= end)
 
 
-def _window(area: Area, start: dt.date, end: dt.date, created: int) -> dict[str, Any]:
+def _window(
+    area: Area, start: dt.date, end: dt.date, created: int, repeat_days: int
+) -> dict[str, Any]:
+    """A window's figures; its repeat complainants over its first ``repeat_days`` days (the
+    before window's length on both sides: people repeat more over a longer time)."""
     counts = totals(Rows.of(start, end).filter(area.q()))
     rated = with_rates(counts, weights())
+    repeat_end = min(end, start + dt.timedelta(days=repeat_days - 1))
     cases = Case.objects.filter(
         area.q(),
         created_at__gte=_midnight(start),
-        created_at__lt=_midnight(end + dt.timedelta(days=1)),
+        created_at__lt=_midnight(repeat_end + dt.timedelta(days=1)),
     )
     repeats = (
         cases.values("complainant_phone")
@@ -191,6 +198,7 @@ def _window(area: Area, start: dt.date, end: dt.date, created: int) -> dict[str,
         "satisfaction_rate": rated["satisfaction_rate"],
         "repeat_complainants": int(repeats["people"] or 0),
         "repeat_cases": int(repeats["cases"] or 0),
+        "repeat_end": repeat_end,
     }
 
 
@@ -252,14 +260,14 @@ def topic_effect(
     since_end = min(today, adopted + dt.timedelta(weeks=MAX_SINCE_WEEKS, days=-1))
     by_day = _created_by_day(before[0], max(since_end, before[1]), area.q())
     a = _sum(by_day, *before)
-    out["before"] = _window(area, *before, created=a)
+    out["before"] = _window(area, *before, created=a, repeat_days=_days(*before))
     out["weekly"] = _weekly(by_day, before[0], max(since_end, before[1]), adopted)
     if since_end < adopted:
         out["verdict"] = "too_early"
         return out
     since = (adopted, since_end)
     b = _sum(by_day, *since)
-    out["since"] = _window(area, *since, created=b)
+    out["since"] = _window(area, *since, created=b, repeat_days=_days(*before))
     if a:
         out["change"] = round((b / _days(*since)) / (a / _days(*before)) - 1, 4)
     if _days(*since) < MIN_SINCE_DAYS:

@@ -215,7 +215,7 @@ class TopicPage(StaffPage):
         "response_rate": _("响应率"),
         "resolution_rate": _("解决率"),
         "satisfaction_rate": _("满意率"),
-        "repeat_complainants": _("重复诉求人"),
+        "repeat_complainants": _("重复诉求人（前 %(weeks)s 周）"),
         "repeat_n": _("%(people)s 人（%(cases)s 件）"),
         "effect_unread": _("请先阅读成效评估并勾选确认。"),
         "loading": _("加载中…"),

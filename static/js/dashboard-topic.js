@@ -263,7 +263,7 @@ function showEffect() {
     [t("response_rate"), (w) => pct(w.response_rate)],
     [t("resolution_rate"), (w) => pct(w.resolution_rate)],
     [t("satisfaction_rate"), (w) => pct(w.satisfaction_rate)],
-    [t("repeat_complainants"), (w) => fmt("repeat_n", { people: w.repeat_complainants, cases: w.repeat_cases })],
+    [fmt("repeat_complainants", { weeks: effect.weeks }), (w) => fmt("repeat_n", { people: w.repeat_complainants, cases: w.repeat_cases })],
   ];
   document.querySelector("#effect-table tbody").replaceChildren(...rows.map(([name, value]) => el("tr", {},
     el("th", { scope: "row" }, name), el("td", { class: "xn-figure" }, cell(before, value)),

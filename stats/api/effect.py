@@ -53,6 +53,10 @@ class EffectWindowSerializer(serializers.Serializer):
         help_text="People (by phone number) with two or more of the area's complaints."
     )
     repeat_cases = serializers.IntegerField(help_text="The complaints those people made.")
+    repeat_end = serializers.DateField(
+        help_text="Repeat complainants are counted from start to here: as long a time on both "
+        "sides (the weeks before adoption)."
+    )
 
 
 class EffectWeekSerializer(serializers.Serializer):
