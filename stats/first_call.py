@@ -27,7 +27,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Model, Q, QuerySet, Sum
 
-from cases.models import CaseEvent, EventType
+from cases.models import Case, CaseEvent, EventType
 from org.models import User
 
 from . import knowledge
@@ -125,7 +125,7 @@ def rebuild_sql(cursor: Any, watermark: int, gaps: Sequence[Sequence[Any]], tz: 
     set-based rebuild's, which the refresh folds when they appear), on PostgreSQL; returns
     the day rows written."""
     qn = connection.ops.quote_name
-    events, cases = qn(CaseEvent._meta.db_table), qn("cases_case")
+    events, cases = qn(CaseEvent._meta.db_table), qn(Case._meta.db_table)
     outside = "".join(
         f" AND NOT (e.id BETWEEN {int(low)} AND {int(high)})" for low, high, *_ in gaps
     )
