@@ -58,6 +58,7 @@ from org.models import Region, RegionLevel, path_ids
 from topics.models import Topic
 
 from .dashboards import LEVEL_FIELD, Rows, grouped, totals, weights, with_rates
+from .knowledge import start_of
 from .models import COUNTERS
 
 DEFAULT_WEEKS = 12
@@ -76,6 +77,7 @@ class Area:
 
     categories: tuple[int, ...]
     regions: tuple[Region, ...]
+    names: dict[int, str]  # the categories' names
 
     def q(self) -> Q:
         """The rollup rows (or cases: the columns have the same names) of the area."""
@@ -113,8 +115,10 @@ def area_of(topic: Topic) -> Area:
     if not chosen:
         chosen = set(topic.cases.values_list("category_id", flat=True).distinct())
     children: dict[int | None, list[int]] = {}
-    for pk, parent in Category.objects.values_list("pk", "parent_id"):
+    names: dict[int, str] = {}
+    for pk, parent, name in Category.objects.values_list("pk", "parent_id", "name"):
         children.setdefault(parent, []).append(pk)
+        names[pk] = name
     found, todo = set(chosen), list(chosen)
     while todo:
         for child in children.get(todo.pop(), []):
@@ -122,7 +126,7 @@ def area_of(topic: Topic) -> Area:
                 found.add(child)
                 todo.append(child)
     regions = tuple(topic.regions.only("pk", "path", "level").order_by("pk"))
-    return Area(tuple(sorted(found)), regions)
+    return Area(tuple(sorted(found)), regions, {pk: names[pk] for pk in found})
 
 
 # --- the test --------------------------------------------------------------------------------
@@ -176,8 +180,8 @@ def _window(
     repeat_end = min(end, start + dt.timedelta(days=repeat_days - 1))
     cases = Case.objects.filter(
         area.q(),
-        created_at__gte=_midnight(start),
-        created_at__lt=_midnight(repeat_end + dt.timedelta(days=1)),
+        created_at__gte=start_of(start),
+        created_at__lt=start_of(repeat_end, 1),
     )
     repeats = (
         cases.values("complainant_phone")
@@ -200,10 +204,6 @@ def _window(
         "repeat_cases": int(repeats["cases"] or 0),
         "repeat_end": repeat_end,
     }
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _reference(
@@ -249,9 +249,7 @@ def topic_effect(
     if adopted is None:
         return out
     area = area_of(topic)
-    out["categories"] = list(
-        Category.objects.filter(pk__in=area.categories).order_by("pk").values("id", "name")
-    )
+    out["categories"] = [{"id": pk, "name": area.names[pk]} for pk in area.categories]
     out["regions"] = [{"id": r.pk, "name": r.name} for r in area.regions]
     if not area.categories:
         out["verdict"] = "no_area"

@@ -208,19 +208,9 @@ def first_call(user: User | AnonymousUser | None, start: dt.date, end: dt.date) 
                 entry[2] += row["a"] or 0
         grouped.append(found)
     operators, categories = grouped
-    taken = sum(e[1] for e in categories.values())
-    at_intake = sum(e[2] for e in categories.values())
-
-    def rate(n: int, k: int) -> dict[str, Any]:
-        return {"taken": n, "at_intake": k, "rate": round(k / n, 4) if n else None}
-
-    def ranked(entries: dict[int | None, list[Any]]) -> list[dict[str, Any]]:
-        kept = {k: v for k, v in entries.items() if k is not None and v[1]}
-        ordered = sorted(kept.items(), key=lambda item: (-item[1][1], item[0]))
-        return [{"id": k, "name": n, **rate(t, a)} for k, (n, t, a) in ordered[:50]]
-
-    return {
-        **rate(taken, at_intake),
-        "by_operator": ranked(operators),
-        "by_category": ranked(categories),
-    }
+    return knowledge.first_call_answer(
+        sum(e[1] for e in categories.values()),
+        sum(e[2] for e in categories.values()),
+        operators,
+        categories,
+    )

@@ -31,7 +31,7 @@ FIRST_CALL_MAX_DAYS = 92
 TAKEN = (EventType.ACCEPT, EventType.RESOLVE_AT_INTAKE)
 
 
-def _start_of(day: dt.date, later: int = 0) -> dt.datetime:
+def start_of(day: dt.date, later: int = 0) -> dt.datetime:
     """The first instant of ``day`` (plus ``later`` days) in the city's time: a range on the
     indexed timestamp itself, which ``__date`` would hide from the index."""
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=later), dt.time.min))
@@ -48,9 +48,7 @@ def usage(
     """The articles used to answer at intake from ``start`` to ``end`` (inclusive) in the
     cases ``user`` may count (``None``: all): most used first, and those whose answers were
     rated 不满意."""
-    uses = KnowledgeUse.objects.filter(
-        used_at__gte=_start_of(start), used_at__lt=_start_of(end, 1)
-    )
+    uses = KnowledgeUse.objects.filter(used_at__gte=start_of(start), used_at__lt=start_of(end, 1))
     if user is not None:
         uses = uses.filter(case__in=Case.objects.filter(_scope(user)).values("pk"))
     counted = uses.values("article", "article__question", "article__owner_unit__name").annotate(
@@ -101,7 +99,7 @@ def first_call(user: User | AnonymousUser | None, start: dt.date, end: dt.date) 
     on the spot: 即时办结), the share answered on the spot; in all, by operator and by category
     (their current one), in the cases ``user`` may count (``None``: all)."""
     events = CaseEvent.objects.filter(
-        type__in=TAKEN, created_at__gte=_start_of(start), created_at__lt=_start_of(end, 1)
+        type__in=TAKEN, created_at__gte=start_of(start), created_at__lt=start_of(end, 1)
     ).filter(_through_case(_scope(user)))
     # One pass over the period's events, grouped by operator and category; the totals by each
     # are summed here from those few thousand rows.
@@ -111,8 +109,8 @@ def first_call(user: User | AnonymousUser | None, start: dt.date, end: dt.date) 
         taken=Count("pk"), at_intake=Count("pk", filter=Q(type=EventType.RESOLVE_AT_INTAKE))
     )
     total = [0, 0]
-    operators: dict[int, list[Any]] = {}
-    categories: dict[int, list[Any]] = {}
+    operators: dict[int | None, list[Any]] = {}
+    categories: dict[int | None, list[Any]] = {}
     for row in rows:
         counted = (row["taken"], row["at_intake"])
         total = [total[0] + counted[0], total[1] + counted[1]]
@@ -126,13 +124,28 @@ def first_call(user: User | AnonymousUser | None, start: dt.date, end: dt.date) 
             entry[1] += counted[0]
             entry[2] += counted[1]
 
-    def rate(taken: int, at_intake: int) -> dict[str, Any]:
-        return {"taken": taken, "at_intake": at_intake,
-                "rate": round(at_intake / taken, 4) if taken else None}  # fmt: skip
+    return first_call_answer(total[0], total[1], operators, categories)
 
-    def ranked(entries: dict[int, list[Any]]) -> list[dict[str, Any]]:
-        ordered = sorted(entries.items(), key=lambda item: (-item[1][1], item[0]))
-        return [{"id": key, "name": name, **rate(taken, at_intake)}
-                for key, (name, taken, at_intake) in ordered[:50]]  # fmt: skip
 
-    return {**rate(*total), "by_operator": ranked(operators), "by_category": ranked(categories)}
+def _rate(taken: int, at_intake: int) -> dict[str, Any]:
+    return {"taken": taken, "at_intake": at_intake,
+            "rate": round(at_intake / taken, 4) if taken else None}  # fmt: skip
+
+
+def first_call_answer(
+    taken: int,
+    at_intake: int,
+    operators: dict[int | None, list[Any]],
+    categories: dict[int | None, list[Any]],
+) -> dict[str, Any]:
+    """The answer of 一次办结率, read from the events here or from the counters
+    (``stats.first_call``): the totals, and the operators and categories (key → [name, taken,
+    at intake]) with any intake, most taken first, 50 at most."""
+
+    def ranked(entries: dict[int | None, list[Any]]) -> list[dict[str, Any]]:
+        kept = [(k, v) for k, v in entries.items() if k is not None and v[1]]
+        ordered = sorted(kept, key=lambda item: (-item[1][1], item[0]))
+        return [{"id": k, "name": n, **_rate(t, a)} for k, (n, t, a) in ordered[:50]]
+
+    return {**_rate(taken, at_intake), "by_operator": ranked(operators),
+            "by_category": ranked(categories)}  # fmt: skip

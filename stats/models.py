@@ -428,8 +428,12 @@ class FirstCallCounts(models.Model):
         return f"{self.day} {self.district_id}: {self.at_intake}/{self.taken}"  # type: ignore[attr-defined]
 
 
-def _operator() -> models.ForeignKey:
-    return models.ForeignKey(
+class OperatorFirstCall(FirstCallCounts):
+    """Per day (or month) × district × the staff member who took the case in
+    (``operator_key`` 0: none, as the rollup's ``unit_key``)."""
+
+    operator_key = models.BigIntegerField(default=0)
+    operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("接线员"),
         on_delete=models.PROTECT,
@@ -438,64 +442,49 @@ def _operator() -> models.ForeignKey:
         db_index=False,
     )
 
+    class Meta:
+        abstract = True
 
-class FirstCallOperatorDay(FirstCallCounts):
-    """Per day × district × the staff member who took the case in (``operator_key`` 0: none,
-    as the rollup's ``unit_key``)."""
 
-    operator_key = models.BigIntegerField(default=0)
-    operator = _operator()
+class CategoryFirstCall(FirstCallCounts):
+    """Per day (or month) × district × the case's category when it was folded."""
 
+    category = _category()
+
+    class Meta:
+        abstract = True
+
+
+def _first_call_key(name: str, key: str) -> list[models.BaseConstraint]:
+    return [models.UniqueConstraint(fields=["day", "district", key], name=name)]
+
+
+class FirstCallOperatorDay(OperatorFirstCall):
     class Meta:
         verbose_name = _("一次办结日统计（接线员）")
         verbose_name_plural = _("一次办结日统计（接线员）")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "district", "operator_key"], name="first_call_operator_day_key"
-            )
-        ]
+        constraints = _first_call_key("first_call_operator_day_key", "operator_key")
 
 
-class FirstCallOperatorMonth(FirstCallCounts):
-    operator_key = models.BigIntegerField(default=0)
-    operator = _operator()
-
+class FirstCallOperatorMonth(OperatorFirstCall):
     class Meta:
         verbose_name = _("一次办结月统计（接线员）")
         verbose_name_plural = _("一次办结月统计（接线员）")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "district", "operator_key"], name="first_call_operator_month_key"
-            )
-        ]
+        constraints = _first_call_key("first_call_operator_month_key", "operator_key")
 
 
-class FirstCallCategoryDay(FirstCallCounts):
-    """Per day × district × the case's category when it was folded."""
-
-    category = _category()
-
+class FirstCallCategoryDay(CategoryFirstCall):
     class Meta:
         verbose_name = _("一次办结日统计（分类）")
         verbose_name_plural = _("一次办结日统计（分类）")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "district", "category"], name="first_call_category_day_key"
-            )
-        ]
+        constraints = _first_call_key("first_call_category_day_key", "category")
 
 
-class FirstCallCategoryMonth(FirstCallCounts):
-    category = _category()
-
+class FirstCallCategoryMonth(CategoryFirstCall):
     class Meta:
         verbose_name = _("一次办结月统计（分类）")
         verbose_name_plural = _("一次办结月统计（分类）")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "district", "category"], name="first_call_category_month_key"
-            )
-        ]
+        constraints = _first_call_key("first_call_category_month_key", "category")
 
 
 # --- exports and the monthly bulletin (月通报) -----------------------------------------------
